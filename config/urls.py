@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from drafts import views as draft_views
+
+urlpatterns = [
+    path("", draft_views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("drafts/", include("drafts.urls")),
+    path("review/", include("review.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import re
+
+from django import forms
+
+from drafts.models import Draft
+
+_TAG = re.compile(r"<\s*/?\s*[a-zA-Z!][^>]*>")
+
+
+def _no_html(value: str, label: str) -> str:
+    if _TAG.search(value):
+        raise forms.ValidationError(f"{label} must be plain text, not HTML.")
+    return value
+
+
+class DraftForm(forms.Form):
+    topic = forms.CharField(max_length=200, strip=True,
+                            help_text="What the piece is about (at most 200 characters).",
+                            error_messages={"required": "Enter a topic.",
+                                            "max_length": "Keep the topic to 200 characters "
+                                                          "or fewer (it has %(show_value)d)."})
+    brief = forms.CharField(max_length=4000, required=False, strip=True,
+                            widget=forms.Textarea(attrs={"rows": 4}),
+                            help_text="Optional: angle, points to cover, sources to use.",
+                            error_messages={"max_length": "Keep the brief to 4,000 characters "
+                                                          "or fewer (it has %(show_value)d)."})
+    audience = forms.CharField(max_length=200, required=False, strip=True)
+    tone = forms.CharField(max_length=100, required=False, strip=True)
+    target_words = forms.TypedChoiceField(choices=Draft.Length.choices, coerce=int,
+                                          initial=Draft.Length.MEDIUM, label="Target length")
+    submission_key = forms.UUIDField(widget=forms.HiddenInput)
+
+    def clean_topic(self) -> str:
+        topic = self.cleaned_data["topic"]
+        if not topic:
+            raise forms.ValidationError("Enter a topic.")
+        return _no_html(topic, "The topic")
+
+    def clean_brief(self) -> str:
+        return _no_html(self.cleaned_data["brief"], "The brief")
+
+    def clean_audience(self) -> str:
+        return _no_html(self.cleaned_data["audience"], "The audience")
+
+    def clean_tone(self) -> str:
+        return _no_html(self.cleaned_data["tone"], "The tone")
+
+
+class StatusFilterForm(forms.Form):
+    status = forms.ChoiceField(choices=[("", "All")] + list(Draft.Status.choices),
+                               required=False)

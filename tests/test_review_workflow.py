@@ -1,0 +1,152 @@
+"""The review workflow against a real Temporal dev server and real PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+
+from drafts import services
+from drafts.models import Draft
+from review import services as review
+from temporal_app import client as temporal
+from temporal_app.types import DecisionInput, DecisionResult, StopInput
+from tests.conftest import save_history, wait_for, wait_for_status, workflow_result
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def submit(author, topic="Tides and the moon", **kw) -> Draft:
+    draft, created = services.submit_draft(author=author, topic=topic, **kw)
+    assert created
+    return wait_for_status(draft, "awaiting_review")
+
+
+def events(draft) -> list[str]:
+    return list(Draft.objects.get(pk=draft.pk).events.values_list("kind", flat=True))
+
+
+def test_approve_path(live_worker, author, editor):
+    draft = submit(author)
+    assert draft.current_version == 1
+    assert draft.deadline is not None
+    version = draft.versions.get()
+    assert version.backend == "offline" and "Offline draft" in version.text
+    assert "Tides and the moon" in version.text
+
+    result = review.decide(draft_id=draft.pk, editor=editor, decision="approve", version=1,
+                           comment="Lovely")
+    assert result.state == "approved"
+    assert result.message == "Approved by editor1."
+    draft.refresh_from_db()
+    assert draft.status == "approved"
+    assert draft.decided_by == editor and draft.decision_comment == "Lovely"
+    assert draft.deadline is None
+    assert workflow_result(draft.pk).state == "approved"
+    assert events(draft) == ["submitted", "generated", "approved"]
+    # editors were told it awaits review; the author was told of the decision
+    wait_for(lambda: any("was approved" in m.subject for m in mail.outbox), what="approval mail")
+    assert any(m.to == ["editor1@example.com"] and "awaits your review" in m.subject
+               for m in mail.outbox)
+    save_history(draft.pk, "approve")
+
+
+def test_reject_path(live_worker, author, editor):
+    draft = submit(author)
+    result = review.decide(draft_id=draft.pk, editor=editor, decision="reject", version=1,
+                           comment="Off-topic for us")
+    assert result.state == "rejected"
+    draft.refresh_from_db()
+    assert draft.status == "rejected" and draft.decision_comment == "Off-topic for us"
+    assert events(draft)[-1] == "rejected"
+    workflow_result(draft.pk)
+    save_history(draft.pk, "reject")
+
+
+def test_reject_needs_a_reason(live_worker, author, editor):
+    draft = submit(author)
+    with pytest.raises(temporal.DecisionRefused, match="needs a reason"):
+        review.decide(draft_id=draft.pk, editor=editor, decision="reject", version=1)
+    assert Draft.objects.get(pk=draft.pk).status == "awaiting_review"
+    assert events(draft) == ["submitted", "generated"]
+
+
+def test_timeout_expires_after_a_reminder(live_worker, settings, author, editor, admin_user):
+    settings.REVIEW_TIMEOUT = 2.0
+    settings.REMIND_AFTER = 1.0
+    draft = submit(author)
+    draft = wait_for_status(draft, "expired", timeout=20)
+    assert draft.deadline is None
+    assert events(draft) == ["submitted", "generated", "reminded", "expired"]
+    assert workflow_result(draft.pk).state == "expired"
+    subjects = [m.subject for m in mail.outbox]
+    assert any(s.startswith("Reminder:") for s in subjects)
+    expired_to = {a for m in mail.outbox if "expired" in m.subject for a in m.to}
+    assert expired_to == {"author1@example.com", "admin1@example.com"}
+    with pytest.raises(temporal.DecisionRefused, match="already ended"):
+        review.decide(draft_id=draft.pk, editor=editor, decision="approve", version=1)
+    save_history(draft.pk, "expire")
+
+
+def test_second_decision_is_refused(live_worker, author, editor, editor2):
+    draft = submit(author)
+    review.decide(draft_id=draft.pk, editor=editor, decision="approve", version=1)
+    with pytest.raises(temporal.DecisionRefused) as err:
+        review.decide(draft_id=draft.pk, editor=editor2, decision="reject", version=1,
+                      comment="no")
+    # Either the workflow is still open and its validator refuses, or it has closed.
+    assert "already approved by editor1" in str(err.value) or "already ended" in str(err.value)
+    draft.refresh_from_db()
+    assert draft.status == "approved" and draft.decided_by == editor
+
+
+def test_concurrent_decisions_one_wins(live_worker, author, editor, editor2):
+    """Two updates sent at once: exactly one is accepted, the other gets a refusal."""
+    draft = submit(author)
+
+    async def both():
+        handle = (await temporal.get_client()).get_workflow_handle(draft.workflow_id)
+        import asyncio
+
+        return await asyncio.gather(
+            handle.execute_update("approve", DecisionInput(editor.pk, "editor1", 1),
+                                  result_type=DecisionResult),
+            handle.execute_update("reject", DecisionInput(editor2.pk, "editor2", 1, "no"),
+                                  result_type=DecisionResult),
+            return_exceptions=True,
+        )
+
+    outcomes = temporal.run(both(), timeout=30)
+    wins = [o for o in outcomes if isinstance(o, DecisionResult)]
+    losses = [o for o in outcomes if isinstance(o, Exception)]
+    assert len(wins) == 1 and len(losses) == 1, outcomes
+    assert "already" in str(losses[0].cause)
+    draft.refresh_from_db()
+    assert draft.status == wins[0].state
+    assert events(draft).count("approved") + events(draft).count("rejected") == 1
+
+
+def test_signal_decision_has_the_same_meaning(live_worker, author, editor):
+    draft = submit(author)
+    temporal.send_signal(draft.pk, "approve", DecisionInput(editor.pk, "editor1", 1, "via signal"))
+    draft = wait_for_status(draft, "approved")
+    assert draft.decision_comment == "via signal"
+
+
+def test_query_reports_the_state(live_worker, author):
+    draft = submit(author)
+    status = temporal.query_status(draft.pk)
+    assert status.state == "awaiting_review"
+    assert status.version == 1 and status.revisions == 0
+    assert status.deadline is not None
+
+
+def test_withdraw_by_the_author(live_worker, author, editor):
+    draft = submit(author)
+    with pytest.raises(temporal.DecisionRefused, match="Only the draft's author"):
+        temporal.send_update(draft.pk, "withdraw", StopInput(editor.pk, "editor1"),
+                             DecisionResult)
+    result = services.withdraw_draft(draft=draft, user=author)
+    assert result.state == "withdrawn"
+    assert Draft.objects.get(pk=draft.pk).status == "withdrawn"
+    workflow_result(draft.pk)
+    save_history(draft.pk, "withdraw")
