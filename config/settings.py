@@ -76,6 +76,8 @@ _database_url = env_str("DATABASE_URL") or embedded_database_url(DATA_DIR / "pg"
 DATABASES = {"default": database_from_url(_database_url)}
 # Worker threads open their own connections; close them after each activity (CONN_MAX_AGE=0).
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 0)
+# Parallel test runs on one server need distinct test databases.
+DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME") or None}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
