@@ -34,7 +34,7 @@ from temporalio.common import (
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
 )
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from temporal_app.types import (
@@ -159,6 +159,8 @@ def start_review(inp: ReviewInput) -> None:
 
     try:
         run(go(), timeout=15)
+    except WorkflowAlreadyStartedError as err:
+        raise DecisionRefused("This draft already has a review running.") from err
     except (RPCError, TimeoutError, OSError, RuntimeError) as err:
         raise _unreachable(err) from err
 
