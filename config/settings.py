@@ -147,3 +147,7 @@ LLM_HEARTBEAT_TIMEOUT = env_duration("LLM_HEARTBEAT_TIMEOUT", "30s")
 LLM_MAX_ATTEMPTS = env_int("LLM_MAX_ATTEMPTS", 6)
 DB_ACTIVITY_MAX_ATTEMPTS = env_int("DB_ACTIVITY_MAX_ATTEMPTS", 0)  # 0 = until it works
 NOTIFY_SCHEDULE_TO_CLOSE = env_duration("NOTIFY_SCHEDULE_TO_CLOSE", "1h")
+
+# --- Admins' pending-workflows page (review/admin_views.py, temporal_app/visibility.py) -------
+# Rows per page of the list read from Temporal visibility (one page per request).
+PENDING_PAGE_SIZE = env_int("PENDING_PAGE_SIZE", 50)

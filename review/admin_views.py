@@ -1,0 +1,231 @@
+"""Admins' pages: pending review workflows as Temporal sees them, and operations on them.
+
+The list comes from Temporal visibility (temporal_app.visibility), one page per request with
+Temporal's page token in the URL. Details come from the workflow's `status` query, on demand.
+Actions (extend the deadline, cancel, resend the reminder) are workflow Updates sent through
+temporal_app.client.send_update; the workflow records each one as a DraftEvent with the admin
+as actor. Every action has a confirmation step: GET shows it, POST performs it. With htmx the
+details and the confirmation load into the row; without JavaScript they are plain pages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods
+from temporalio.client import WorkflowQueryFailedError, WorkflowQueryRejectedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from drafts import roles
+from drafts.models import Draft
+from temporal_app import client as temporal
+from temporal_app import visibility
+from temporal_app.types import (
+    DeadlineResult,
+    DecisionResult,
+    ExtendDeadlineInput,
+    RemindInput,
+    ReviewStatus,
+    StopInput,
+    workflow_id_for,
+)
+
+MAX_EXTENSION_HOURS = 30 * 24  # the workflow's own limit (MAX_EXTENSION_SECONDS)
+
+# ------------------------------------------------------------------ the list
+
+
+@require_GET
+@roles.admin_required
+def pending(request: HttpRequest) -> HttpResponse:
+    context: dict = {"states": visibility.STATES, "params": request.GET, "error": ""}
+    status = 200
+    try:
+        flt = visibility.PendingFilter.from_params(request.GET)
+        token = visibility.decode_token(request.GET.get("page"))
+        page = visibility.pending_page(flt, page_size=settings.PENDING_PAGE_SIZE,
+                                       page_token=token)
+    except visibility.FilterError as err:
+        context["error"], status = str(err), 400
+    except temporal.EngineUnavailable as err:
+        context["error"], status = str(err), 503
+    else:
+        drafts = Draft.objects.select_related("author").in_bulk(
+            [r.draft_id for r in page.rows if r.draft_id])
+        filter_params = flt.as_params()
+        context.update(
+            page=page,
+            rows=[(row, drafts.get(row.draft_id)) for row in page.rows],
+            filter=flt,
+            filter_query=_querystring(filter_params),
+            next_query=_querystring({**filter_params, "page": page.next_token_text})
+            if page.next_token else "",
+            is_first_page=token is None,
+            state_links=[(s, n, _querystring({**filter_params, "state": s}))
+                         for s, n in page.counts.items()],
+            task_queue=flt.queue,
+            here=request.get_full_path(),
+        )
+    template = "review/pending.html#results" if request.htmx else "review/pending.html"
+    return render(request, template, context, status=status)
+
+
+def _querystring(params: dict[str, str]) -> str:
+    query = QueryDict(mutable=True)
+    query.update({k: v for k, v in params.items() if v})
+    return query.urlencode()
+
+
+# ------------------------------------------------------------------ details (status query)
+
+
+def _query_status(pk: int) -> ReviewStatus:
+    """The workflow's `status` query, with sentences for each way it can fail."""
+
+    async def go() -> ReviewStatus:
+        client = await temporal.get_client()
+        handle = client.get_workflow_handle(workflow_id_for(pk))
+        return await handle.query("status", result_type=ReviewStatus,
+                                  rpc_timeout=timedelta(seconds=5))
+
+    try:
+        return temporal.run(go(), timeout=8)
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            raise temporal.DecisionRefused(
+                f"Temporal has no workflow for draft #{pk}.") from err
+        if err.status == RPCStatusCode.DEADLINE_EXCEEDED:
+            raise temporal.EngineUnavailable(
+                "The workflow did not answer within 5 s: is a review worker running?") from err
+        raise temporal.EngineUnavailable(
+            f"Temporal (at {settings.TEMPORAL_ADDRESS}) could not be reached: {err}.") from err
+    except (WorkflowQueryFailedError, WorkflowQueryRejectedError) as err:
+        raise temporal.DecisionRefused(f"The workflow could not answer: {err}.") from err
+    except (TimeoutError, OSError, RuntimeError) as err:
+        raise temporal.EngineUnavailable(
+            "Temporal or the review worker did not answer in time; try again in a moment."
+        ) from err
+
+
+def _back(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return target
+    return reverse("review:pending")
+
+
+@require_GET
+@roles.admin_required
+def details(request: HttpRequest, pk: int) -> HttpResponse:
+    context = {"pk": pk, "draft": Draft.objects.filter(pk=pk).first(), "status": None,
+               "error": "", "ui_url": temporal.workflow_ui_url(pk), "back": _back(request),
+               "actions": ACTIONS}
+    code = 200
+    try:
+        context["status"] = _query_status(pk)
+    except temporal.DecisionRefused as err:
+        context["error"], code = str(err), 404
+    except temporal.EngineUnavailable as err:
+        context["error"], code = str(err), 503
+    template = "review/pending.html#details" if request.htmx else "review/pending_details.html"
+    return render(request, template, context, status=code)
+
+
+# ------------------------------------------------------------------ actions
+
+
+class ExtendForm(forms.Form):
+    hours = forms.FloatField(
+        label="Extend the deadline by (hours)", min_value=1 / 60, max_value=MAX_EXTENSION_HOURS,
+        initial=24, widget=forms.NumberInput(attrs={"step": "any"}),
+        error_messages={"min_value": "Extend by at least a minute (0.02 hours).",
+                        "max_value": f"Extend by at most {MAX_EXTENSION_HOURS} hours (30 days).",
+                        "required": "Say by how many hours.",
+                        "invalid": "Enter a number of hours, e.g. 24 or 1.5."})
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason (the author sees it)", max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Give a reason for cancelling."})
+
+
+class RemindForm(forms.Form):
+    pass
+
+
+@dataclass(frozen=True)
+class Action:
+    slug: str
+    label: str
+    question: str
+    button: str
+    form: type[forms.Form]
+    danger: bool = False
+
+
+ACTIONS = {
+    "extend": Action("extend", "Extend deadline", "Extend the review deadline of draft #{pk}?",
+                     "Extend the deadline", ExtendForm),
+    "cancel": Action("cancel", "Cancel", "Cancel the review of draft #{pk}? This ends it for "
+                     "good; the author can submit a new draft.", "Cancel the review",
+                     CancelForm, danger=True),
+    "remind": Action("remind", "Resend reminder", "Send the editors a reminder about draft "
+                     "#{pk} now?", "Send the reminder", RemindForm),
+}
+
+
+def _perform(action: str, pk: int, user, data: dict) -> str:
+    actor = {"actor_id": user.pk, "actor": user.get_username()}
+    if action == "extend":
+        result = temporal.send_update(pk, "extend_deadline",
+                                      ExtendDeadlineInput(seconds=data["hours"] * 3600, **actor),
+                                      DeadlineResult)
+        return f"{result.message} New deadline: {result.deadline:%Y-%m-%d %H:%M} UTC."
+    if action == "cancel":
+        return temporal.send_update(pk, "cancel", StopInput(comment=data["reason"], **actor),
+                                    DecisionResult).message
+    return temporal.send_update(pk, "resend_reminder", RemindInput(**actor),
+                                DecisionResult).message
+
+
+@require_http_methods(["GET", "POST"])
+@roles.admin_required
+def action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    spec = ACTIONS.get(action)
+    if spec is None:
+        raise Http404("No such action.")
+    form = spec.form(request.POST if request.method == "POST" else None)
+    context = {"pk": pk, "draft": Draft.objects.filter(pk=pk).first(), "action": spec,
+               "question": spec.question.format(pk=pk), "form": form, "error": "",
+               "back": _back(request), "ui_url": temporal.workflow_ui_url(pk)}
+    code = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                message = _perform(action, pk, request.user, form.cleaned_data)
+            except temporal.DecisionRefused as err:
+                context["error"], code = str(err), 409
+            except temporal.EngineUnavailable as err:
+                context["error"], code = str(err), 503
+            else:
+                message = f"Draft #{pk}: {message}"
+                if request.htmx:
+                    context["done"] = message
+                    return render(request, "review/confirm.html#done", context)
+                messages.success(request, message)
+                return redirect(context["back"])
+        else:
+            code = 400
+    template = "review/confirm.html#panel" if request.htmx else "review/confirm.html"
+    return render(request, template, context, status=code)
