@@ -1,0 +1,150 @@
+"""`manage.py reconcile`: planted disagreements between the database and Temporal are found
+(non-zero exit) and `--fix` repairs them from the workflow's truth."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from io import StringIO
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+
+from drafts import services
+from drafts.models import Draft, DraftEvent
+from temporal_app import client as temporal
+from tests.conftest import wait_for_status
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def submit(author, topic="Tides and the moon") -> Draft:
+    draft, created = services.submit_draft(author=author, topic=topic)
+    assert created
+    return wait_for_status(draft, "awaiting_review")
+
+
+def reconcile(*args: str) -> tuple[int, str]:
+    """(exit code, output) of the command, run in-process."""
+    out = StringIO()
+    try:
+        call_command("reconcile", "--settle", "0.2", *args, stdout=out)
+    except CommandError as err:
+        return err.returncode, out.getvalue() + str(err)
+    return 0, out.getvalue()
+
+
+def kinds(draft) -> list[str]:
+    return list(DraftEvent.objects.filter(draft=draft).values_list("kind", flat=True))
+
+
+def test_all_in_agreement(live_worker, author):
+    submit(author)
+    code, output = reconcile()
+    assert code == 0, output
+    assert "Checked 1 draft in a non-final state: 0 mismatches." in output
+
+
+def test_missing_workflow_is_restarted(live_worker, author):
+    draft = Draft.objects.create(author=author, topic="Lost workflow", status="awaiting_review")
+    DraftEvent.objects.create(draft=draft, seq=1, kind="submitted", actor=author)
+
+    code, output = reconcile()
+    assert code == 1
+    assert f"draft #{draft.pk} [missing]" in output and "Temporal has no workflow" in output
+    assert "1 mismatch found" in output
+
+    code, output = reconcile("--fix")
+    assert code == 0, output
+    assert "fixed: started a new workflow (versions from 1, events from 3)" in output
+    draft = wait_for_status(draft, "awaiting_review")
+    assert draft.current_version == 1 and draft.deadline is not None
+    assert kinds(draft) == ["submitted", "retried", "generated"]
+    assert reconcile()[0] == 0
+
+
+def test_terminated_workflow_is_recorded_as_failed(live_worker, author):
+    draft = submit(author)
+
+    async def terminate():
+        handle = (await temporal.get_client()).get_workflow_handle(draft.workflow_id)
+        await handle.terminate(reason="behind the app's back")
+
+    temporal.run(terminate(), timeout=10)
+    assert Draft.objects.get(pk=draft.pk).status == "awaiting_review"
+
+    code, output = reconcile("--json")
+    assert code == 1
+    data = json.loads(output[:output.rindex("}") + 1])
+    (finding,) = data["mismatches"]
+    assert finding["draft_id"] == draft.pk and finding["kind"] == "closed"
+    assert finding["workflow_status"] == "terminated" and finding["workflow_state"] == "failed"
+
+    code, output = reconcile("--fix")
+    assert code == 0, output
+    assert "fixed: recorded the outcome: failed" in output
+    draft.refresh_from_db()
+    assert draft.status == "failed" and draft.deadline is None
+    assert "terminated in Temporal" in draft.status_message
+    event = DraftEvent.objects.filter(draft=draft).last()
+    assert event.kind == "failed" and event.comment.startswith("Recorded by reconcile")
+    assert reconcile() == (0, "Checked 0 drafts in a non-final state: 0 mismatches.\n")
+
+
+def test_state_difference_is_repaired_from_the_workflow(live_worker, author):
+    draft = submit(author)
+    deadline = draft.deadline
+    Draft.objects.filter(pk=draft.pk).update(status="revising", deadline=None)
+    events_before = kinds(draft)
+
+    code, output = reconcile()
+    assert code == 1
+    assert f"draft #{draft.pk} [state_differs]" in output
+    assert "revising in the database, but its running workflow says awaiting_review" in output
+
+    code, output = reconcile("--fix")
+    assert code == 0, output
+    assert "set the state from revising to awaiting_review (from the workflow's status query)" \
+        in output
+    draft.refresh_from_db()
+    assert draft.status == "awaiting_review" and draft.deadline == deadline
+    assert kinds(draft) == events_before  # a running workflow's event numbering is untouched
+
+
+def _database_url() -> str:
+    s = connection.settings_dict
+    url = (f"postgresql://{quote(s['USER'])}:{quote(s['PASSWORD'])}@/{quote(s['NAME'])}"
+           f"?host={quote(s['HOST'])}")
+    return url + (f"&port={s['PORT']}" if s["PORT"] else "")
+
+
+def test_commands_exit_cleanly_with_their_codes(live_worker, temporal_server, task_queue,
+                                                author):
+    """Run as real processes: flushed output, deliberate exit codes."""
+    Draft.objects.create(author=author, topic="No workflow", status="generating")
+    env = {**os.environ, "TEMPORAL_ADDRESS": temporal_server, "TEMPORAL_TASK_QUEUE": task_queue,
+           "DATABASE_URL": _database_url()}
+    env.pop("TEST_DATABASE_NAME", None)
+
+    def manage(*args):
+        return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=60)
+
+    listed = manage("pending_workflows", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout)["task_queue"] == task_queue
+
+    bad = manage("pending_workflows", "--older-than", "soon")
+    assert bad.returncode == 2 and "must be a number of hours" in bad.stderr
+
+    found = manage("reconcile", "--settle", "0")
+    assert found.returncode == 1, found.stderr
+    assert "[missing]" in found.stdout and "1 mismatch found" in found.stderr
