@@ -131,6 +131,30 @@ LLM_MAX_TOKENS = env_int("LLM_MAX_TOKENS", 2000)
 LLM_REQUEST_TIMEOUT = env_duration("LLM_REQUEST_TIMEOUT", "120s")
 # Offline backend only: simulated latency, for demos and benchmarks.
 OFFLINE_LLM_LATENCY = env_duration("OFFLINE_LLM_LATENCY", "0s")
+# Estimated cost: USD per million tokens (input, output), by model-name prefix (the longest
+# matching key wins, so "gpt-4o-mini-2024-07-18" uses "gpt-4o-mini"). Unknown models cost 0
+# unless LLM_PRICE_INPUT_PER_MTOK / LLM_PRICE_OUTPUT_PER_MTOK are set (they override the table).
+LLM_PRICES = {
+    "gpt-4o-mini": (0.15, 0.60),
+    "gpt-4o": (2.50, 10.00),
+    "gpt-4.1-nano": (0.10, 0.40),
+    "gpt-4.1-mini": (0.40, 1.60),
+    "gpt-4.1": (2.00, 8.00),
+    "gpt-3.5-turbo": (0.50, 1.50),
+}
+LLM_PRICE_INPUT_PER_MTOK = env_float("LLM_PRICE_INPUT_PER_MTOK", None)
+LLM_PRICE_OUTPUT_PER_MTOK = env_float("LLM_PRICE_OUTPUT_PER_MTOK", None)
+# Retries of LLM calls: exponential backoff from the initial interval up to the maximum; a
+# provider's Retry-After replaces the backoff for that attempt, capped at LLM_RETRY_AFTER_MAX.
+LLM_RETRY_INITIAL_INTERVAL = env_duration("LLM_RETRY_INITIAL_INTERVAL", "1s")
+LLM_RETRY_MAX_INTERVAL = env_duration("LLM_RETRY_MAX_INTERVAL", "60s")
+LLM_RETRY_AFTER_MAX = env_duration("LLM_RETRY_AFTER_MAX", "5m")
+# How often a streaming call writes Draft.progress_chars (the "writing… N characters" line).
+LLM_PROGRESS_INTERVAL = env_duration("LLM_PROGRESS_INTERVAL", "1s")
+# Pieces of at least this many target words are outlined, then written section by section in
+# parallel (at most LLM_SECTION_CONCURRENCY calls at once). 0 turns sections off.
+LLM_SECTIONS_THRESHOLD_WORDS = env_int("LLM_SECTIONS_THRESHOLD_WORDS", 1500)
+LLM_SECTION_CONCURRENCY = env_int("LLM_SECTION_CONCURRENCY", 4)
 
 LOGGING = {
     "version": 1,

@@ -43,6 +43,10 @@ def review_input(draft: Draft, *, first_version: int, first_event_seq: int) -> R
             llm_max_attempts=settings.LLM_MAX_ATTEMPTS,
             db_max_attempts=settings.DB_ACTIVITY_MAX_ATTEMPTS,
             notify_schedule_to_close_seconds=settings.NOTIFY_SCHEDULE_TO_CLOSE,
+            llm_retry_initial_seconds=settings.LLM_RETRY_INITIAL_INTERVAL,
+            llm_retry_max_interval_seconds=settings.LLM_RETRY_MAX_INTERVAL,
+            llm_sections_threshold_words=settings.LLM_SECTIONS_THRESHOLD_WORDS,
+            llm_section_concurrency=settings.LLM_SECTION_CONCURRENCY,
         ),
     )
 

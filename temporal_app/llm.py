@@ -1,19 +1,35 @@
 """The one module that talks to LLMs.
 
 `get_backend()` picks the OpenAI-compatible backend when OPENAI_API_KEY or OPENAI_BASE_URL is
-set, and the offline backend otherwise. Both return a `Completion`; errors come out as
-`LLMError` with `retryable` telling Temporal whether another attempt can help.
+set (OpenAI, Azure-compatible gateways, LiteLLM, Ollama, vLLM, llama.cpp server …), and the
+offline backend otherwise. Both stream: `complete(prompt, meta, on_progress)` calls
+`on_progress(chars_so_far)` as text arrives and returns a `Completion` with usage and cost.
+
+Errors come out as `LLMError`: `retryable` says whether another attempt can help (rate limits,
+5xx, timeouts, dropped connections, garbled answers) or not (bad key, unknown model, refused
+content, a rejected request); `retry_after` carries the provider's Retry-After.
+`to_application_error()` turns one into the ApplicationError Temporal retries by, and its
+message is what the author reads on the draft page, so it is a plain sentence.
 """
 
 from __future__ import annotations
 
+import email.utils
 import hashlib
+import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
+from temporalio.exceptions import ApplicationError
 
 OFFLINE_MODEL = "offline-template"
+OFFLINE_LABEL = ("> *Offline draft: written by Redline's built-in template, not by a language "
+                 "model. Set OPENAI_API_KEY (or OPENAI_BASE_URL) for real drafts.*")
+
+Progress = Callable[[int], None]
 
 
 @dataclass(frozen=True)
@@ -31,6 +47,7 @@ class Completion:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     latency_ms: int = 0
+    cost_usd: float = 0.0
 
 
 class LLMError(Exception):
@@ -43,43 +60,111 @@ class LLMError(Exception):
         self.retry_after = retry_after
 
 
+def to_application_error(err: LLMError) -> ApplicationError:
+    """The ApplicationError Temporal acts on: non-retryable ends the run as failed with the
+    message; a Retry-After becomes the delay before the next attempt (capped by settings)."""
+    delay = None
+    if err.retryable and err.retry_after is not None and err.retry_after > 0:
+        delay = timedelta(seconds=min(err.retry_after, settings.LLM_RETRY_AFTER_MAX))
+    return ApplicationError(err.message, type=err.kind, non_retryable=not err.retryable,
+                            next_retry_delay=delay)
+
+
+# --- usage and cost --------------------------------------------------------------------------
+
+
+def price_for(model: str) -> tuple[float, float]:
+    """(input, output) USD per million tokens: the env override, else the longest key of
+    LLM_PRICES that the model name starts with (providers append dates), else (0, 0)."""
+    table = settings.LLM_PRICES
+    best = ""
+    for key in table:
+        if model.startswith(key) and len(key) > len(best):
+            best = key
+    base_in, base_out = table.get(best, (0.0, 0.0)) if best else (0.0, 0.0)
+    override_in = settings.LLM_PRICE_INPUT_PER_MTOK
+    override_out = settings.LLM_PRICE_OUTPUT_PER_MTOK
+    return (base_in if override_in is None else override_in,
+            base_out if override_out is None else override_out)
+
+
+def estimate_cost(model: str, prompt_tokens: int, completion_tokens: int) -> float:
+    price_in, price_out = price_for(model)
+    return round((prompt_tokens * price_in + completion_tokens * price_out) / 1_000_000, 6)
+
+
+def _estimate_tokens(text: str) -> int:
+    """About four characters a token in English; used only when the server sends no usage."""
+    return max(1, math.ceil(len(text) / 4)) if text else 0
+
+
+# --- offline ------------------------------------------------------------------------------------
+
+
 class OfflineBackend:
-    """Deterministic Markdown built from the prompt: no network, clearly labelled offline."""
+    """Deterministic Markdown built from the inputs: no network, clearly labelled offline.
+    With OFFLINE_LLM_LATENCY it takes that long and reports progress as it goes, like a
+    streamed answer would."""
 
     name = "offline"
 
-    def complete(self, prompt: Prompt, meta: dict) -> Completion:
+    def complete(self, prompt: Prompt, meta: dict, on_progress: Progress | None = None
+                 ) -> Completion:
         started = time.monotonic()
-        if settings.OFFLINE_LLM_LATENCY:
-            time.sleep(settings.OFFLINE_LLM_LATENCY)
-        text = offline_markdown(meta)
-        words = len(text.split())
+        kind = meta.get("kind", "draft")
+        if kind == "outline":
+            text = offline_outline(meta)
+        elif kind == "section":
+            text = offline_section(meta)
+        else:
+            text = offline_markdown(meta)
+        _simulate_stream(text, settings.OFFLINE_LLM_LATENCY, on_progress)
         return Completion(
             text=text,
             backend=self.name,
             model=OFFLINE_MODEL,
             prompt_tokens=len((prompt.system + prompt.user).split()),
-            completion_tokens=words,
+            completion_tokens=len(text.split()),
             latency_ms=int((time.monotonic() - started) * 1000),
+            cost_usd=0.0,
         )
 
 
-def offline_markdown(meta: dict) -> str:
+def _simulate_stream(text: str, latency: float, on_progress: Progress | None) -> None:
+    if not latency:
+        if on_progress:
+            on_progress(len(text))
+        return
+    steps = max(1, min(50, int(latency / 0.1)))
+    for i in range(1, steps + 1):
+        time.sleep(latency / steps)
+        if on_progress:
+            on_progress(len(text) * i // steps)
+
+
+_ANGLES = ["why it matters", "what to watch", "how to start", "common mistakes",
+           "what the evidence says", "next steps"]
+
+
+def _seed(topic: str) -> int:
+    return int(hashlib.sha256(topic.encode()).hexdigest()[:8], 16)
+
+
+def _intro(meta: dict) -> str:
     topic = meta["topic"].strip()
-    seed = int(hashlib.sha256(topic.encode()).hexdigest()[:8], 16)
-    angles = ["why it matters", "what to watch", "how to start", "common mistakes",
-              "what the evidence says", "next steps"]
-    picked = [angles[(seed + i) % len(angles)] for i in range(3)]
-    lines = [f"# {topic}", ""]
-    lines.append("> *Offline draft: written by Redline's built-in template, not by a language "
-                 "model. Set OPENAI_API_KEY (or OPENAI_BASE_URL) for real drafts.*")
-    lines.append("")
     intro = f"This piece introduces **{topic}**"
     if meta.get("audience"):
         intro += f" for {meta['audience']}"
     if meta.get("tone"):
         intro += f", in a {meta['tone']} tone"
-    lines += [intro + ".", ""]
+    return intro + "."
+
+
+def offline_markdown(meta: dict) -> str:
+    topic = meta["topic"].strip()
+    seed = _seed(topic)
+    picked = [_ANGLES[(seed + i) % len(_ANGLES)] for i in range(3)]
+    lines = [f"# {topic}", "", OFFLINE_LABEL, "", _intro(meta), ""]
     if meta.get("brief"):
         lines += [f"The brief asks for: {meta['brief'].strip()}", ""]
     for angle in picked:
@@ -92,70 +177,253 @@ def offline_markdown(meta: dict) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def offline_outline(meta: dict) -> str:
+    """An outline in the format the outline prompt asks for: a title, an intro, `## ` lines."""
+    topic = meta["topic"].strip()
+    count = int(meta.get("sections", 4))
+    seed = _seed(topic)
+    lines = [f"# {topic}", "", OFFLINE_LABEL, "", _intro(meta), ""]
+    if meta.get("brief"):
+        lines += [f"The brief asks for: {meta['brief'].strip()}", ""]
+    for i in range(count):
+        angle = _ANGLES[(seed + i) % len(_ANGLES)]
+        suffix = f" ({i // len(_ANGLES) + 1})" if i >= len(_ANGLES) else ""
+        lines += [f"## {angle.capitalize()}{suffix}", f"What {angle} means for {topic}.", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def offline_section(meta: dict) -> str:
+    heading = meta["heading"]
+    topic = meta["topic"].strip()
+    text = (f"## {heading}\n\nA few paragraphs on {heading.lower()} for {topic} would go here "
+            f"(about {meta.get('words', 300)} words).\n")
+    if meta.get("feedback"):
+        text += f"\nRevised following the editor's feedback: {meta['feedback'].strip()}\n"
+    return text
+
+
+# --- OpenAI-compatible --------------------------------------------------------------------------
+
+
+def _retry_after(headers) -> float | None:
+    """Seconds from `retry-after-ms` or `Retry-After` (seconds or an HTTP date)."""
+    if headers is None:
+        return None
+    raw_ms = headers.get("retry-after-ms")
+    if raw_ms:
+        try:
+            return float(raw_ms) / 1000
+        except ValueError:
+            pass
+    raw = headers.get("retry-after")
+    if not raw:
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _provider_detail(err) -> str:
+    body = getattr(err, "body", None)
+    detail = ""
+    if isinstance(body, dict):
+        inner = body.get("error")
+        detail = str(body.get("message") or (inner.get("message") if isinstance(inner, dict)
+                                              else inner) or "")
+    if not detail:
+        detail = getattr(err, "message", "") or ""
+    detail = " ".join(detail.split())
+    return detail[:300]
+
+
+def _error_code(err) -> str:
+    code = getattr(err, "code", None)
+    body = getattr(err, "body", None)
+    if not code and isinstance(body, dict):
+        code = body.get("code") or body.get("type")
+    return str(code or "").lower()
+
+
+def map_error(err: Exception, model: str, base_url: str = "") -> LLMError:
+    """Translate an OpenAI SDK (or transport) exception into an LLMError with a sentence the
+    author can act on."""
+    import openai
+
+    where = base_url or "api.openai.com"
+    if isinstance(err, LLMError):
+        return err
+    if isinstance(err, openai.APITimeoutError):
+        return LLMError("The LLM provider did not answer in time; Redline will try again.",
+                        retryable=True, kind="LLMTimeout")
+    if isinstance(err, openai.APIConnectionError):
+        return LLMError(f"Could not reach the LLM provider at {where}; Redline will try again.",
+                        retryable=True, kind="LLMConnection")
+    if isinstance(err, openai.APIStatusError):
+        status = err.status_code
+        code = _error_code(err)
+        detail = _provider_detail(err)
+        after = _retry_after(getattr(err.response, "headers", None))
+        if status == 401:
+            return LLMError("The LLM provider rejected the API key (HTTP 401). Check "
+                            "OPENAI_API_KEY, then retry the draft.",
+                            retryable=False, kind="LLMAuth")
+        if status == 403:
+            return LLMError(f"The LLM provider refused access to model '{model}' with this API "
+                            "key (HTTP 403). Check the key's permissions or OPENAI_MODEL.",
+                            retryable=False, kind="LLMForbidden")
+        if status == 404 or "model_not_found" in code or (
+                status == 400 and "model" in detail.lower()
+                and ("not exist" in detail.lower() or "invalid" in detail.lower()
+                     or "not found" in detail.lower())):
+            return LLMError(f"The LLM provider does not know model '{model}' (HTTP {status}). "
+                            "Check OPENAI_MODEL and OPENAI_BASE_URL.",
+                            retryable=False, kind="LLMModel")
+        if status == 429:
+            if "insufficient_quota" in code or "quota" in detail.lower():
+                return LLMError("The LLM account has run out of quota or credit (HTTP 429). "
+                                "Top it up, then retry the draft.",
+                                retryable=False, kind="LLMQuota")
+            return LLMError("The LLM provider is rate-limiting requests; Redline will try "
+                            "again.", retryable=True, kind="LLMRateLimited", retry_after=after)
+        if "content_policy" in code or "content_filter" in code:
+            return LLMError("The LLM provider refused to write this draft under its content "
+                            "policy. Change the topic or brief and submit it again.",
+                            retryable=False, kind="LLMRefused")
+        if status in (408, 409) or status >= 500:
+            return LLMError(f"The LLM provider had a temporary problem (HTTP {status}); "
+                            "Redline will try again.",
+                            retryable=True, kind="LLMUnavailable", retry_after=after)
+        extra = f": {detail}" if detail else "."
+        return LLMError(f"The LLM provider rejected the request (HTTP {status}){extra}",
+                        retryable=False, kind="LLMRejected")
+    if isinstance(err, (openai.APIResponseValidationError, ValueError, KeyError, TypeError,
+                        AttributeError, IndexError)):
+        return LLMError("The LLM provider sent an answer Redline could not read; Redline will "
+                        "try again.", retryable=True, kind="LLMMalformed")
+    return LLMError(f"Writing the draft failed: {err}", retryable=True, kind="LLMError")
+
+
 class OpenAIBackend:
     name = "openai"
 
-    def __init__(self) -> None:
+    def __init__(self, stall_timeout: float | None = None) -> None:
         import openai
 
         self._openai = openai
+        total = settings.LLM_REQUEST_TIMEOUT
+        # A stream that stops sending is given up after `stall_timeout` (the heartbeat
+        # timeout), so the worker thread is freed about when Temporal retries elsewhere.
+        read = min(total, stall_timeout) if stall_timeout else total
+        self.base_url = settings.OPENAI_BASE_URL or ""
         self.client = openai.OpenAI(
             api_key=settings.OPENAI_API_KEY or "not-needed",
-            base_url=settings.OPENAI_BASE_URL or None,
-            timeout=settings.LLM_REQUEST_TIMEOUT,
+            base_url=self.base_url or None,
+            timeout=openai.Timeout(total, read=read),
             max_retries=0,  # Temporal retries, by error class
         )
         self.model = settings.OPENAI_MODEL
 
-    def complete(self, prompt: Prompt, meta: dict) -> Completion:
-        openai = self._openai
+    def _create(self, prompt: Prompt, with_usage: bool):
+        kwargs = {}
+        if with_usage:
+            kwargs["stream_options"] = {"include_usage": True}
+        return self.client.chat.completions.create(
+            model=self.model,
+            messages=[{"role": "system", "content": prompt.system},
+                      {"role": "user", "content": prompt.user}],
+            temperature=settings.LLM_TEMPERATURE,
+            max_tokens=settings.LLM_MAX_TOKENS,
+            stream=True,
+            **kwargs,
+        )
+
+    def complete(self, prompt: Prompt, meta: dict, on_progress: Progress | None = None
+                 ) -> Completion:
         started = time.monotonic()
         try:
-            response = self.client.chat.completions.create(
-                model=self.model,
-                messages=[{"role": "system", "content": prompt.system},
-                          {"role": "user", "content": prompt.user}],
-                temperature=settings.LLM_TEMPERATURE,
-                max_tokens=settings.LLM_MAX_TOKENS,
-            )
-        except openai.AuthenticationError as err:
-            raise LLMError("The LLM provider rejected the API key.", retryable=False,
-                           kind="LLMAuth") from err
-        except openai.RateLimitError as err:
-            raise LLMError("The LLM provider is rate-limiting requests.", retryable=True,
-                           kind="LLMRateLimited") from err
-        except openai.APIStatusError as err:
-            retryable = err.status_code >= 500
-            raise LLMError(f"The LLM provider answered HTTP {err.status_code}.",
-                           retryable=retryable, kind="LLMStatus") from err
-        except (openai.APIConnectionError, openai.APITimeoutError) as err:
-            raise LLMError("Could not reach the LLM provider.", retryable=True,
-                           kind="LLMConnection") from err
+            try:
+                stream = self._create(prompt, with_usage=True)
+            except self._openai.BadRequestError as err:
+                # Some OpenAI-compatible servers do not know stream_options: ask without it.
+                if "stream_options" not in str(err):
+                    raise
+                stream = self._create(prompt, with_usage=False)
+            return self._read(prompt, stream, started, on_progress)
+        except LLMError:
+            raise
+        except Exception as err:  # noqa: BLE001 - every failure becomes an LLMError
+            raise map_error(err, self.model, self.base_url) from err
+
+    def _read(self, prompt: Prompt, stream, started: float, on_progress: Progress | None
+              ) -> Completion:
+        parts: list[str] = []
+        chars = 0
+        usage = None
+        model = ""
+        finish = None
+        refusal = ""
         try:
-            text = response.choices[0].message.content or ""
-        except (AttributeError, IndexError, TypeError) as err:
-            raise LLMError("The LLM provider sent a malformed answer.", retryable=True,
-                           kind="LLMMalformed") from err
-        if not text.strip():
-            raise LLMError("The LLM provider returned an empty draft.", retryable=True,
-                           kind="LLMEmpty")
-        usage = getattr(response, "usage", None)
+            for chunk in stream:
+                model = getattr(chunk, "model", None) or model
+                if getattr(chunk, "usage", None):
+                    usage = chunk.usage
+                for choice in chunk.choices or []:
+                    delta = choice.delta
+                    if delta is not None:
+                        if getattr(delta, "refusal", None):
+                            refusal += delta.refusal
+                        if delta.content:
+                            parts.append(delta.content)
+                            chars += len(delta.content)
+                            if on_progress:
+                                on_progress(chars)
+                    if choice.finish_reason:
+                        finish = choice.finish_reason
+        finally:
+            close = getattr(stream, "close", None)
+            if close:
+                close()
+        text = "".join(parts).strip()
+        if refusal or finish == "content_filter":
+            why = f" It said: {' '.join(refusal.split())[:200]}" if refusal else ""
+            raise LLMError("The LLM provider refused to write this draft under its content "
+                           f"policy.{why} Change the topic or brief and submit it again.",
+                           retryable=False, kind="LLMRefused")
+        if not text:
+            raise LLMError("The LLM provider returned an empty draft; Redline will try again.",
+                           retryable=True, kind="LLMEmpty")
+        model = model or self.model
+        prompt_tokens = getattr(usage, "prompt_tokens", 0) or 0
+        completion_tokens = getattr(usage, "completion_tokens", 0) or 0
+        if usage is None:  # the server sent no usage: estimate, for the cost column
+            prompt_tokens = _estimate_tokens(prompt.system + prompt.user)
+            completion_tokens = _estimate_tokens(text)
         return Completion(
-            text=text.strip() + "\n",
+            text=text + "\n",
             backend=self.name,
-            model=getattr(response, "model", None) or self.model,
-            prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
-            completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
+            model=model,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
             latency_ms=int((time.monotonic() - started) * 1000),
+            cost_usd=estimate_cost(model, prompt_tokens, completion_tokens),
         )
 
 
-def get_backend() -> OfflineBackend | OpenAIBackend:
-    if settings.OPENAI_API_KEY or settings.OPENAI_BASE_URL:
-        return OpenAIBackend()
+def use_openai() -> bool:
+    return bool(settings.OPENAI_API_KEY or settings.OPENAI_BASE_URL)
+
+
+def get_backend(stall_timeout: float | None = None) -> OfflineBackend | OpenAIBackend:
+    if use_openai():
+        return OpenAIBackend(stall_timeout=stall_timeout)
     return OfflineBackend()
 
 
 def backend_label() -> str:
-    return "OpenAI-compatible" if (settings.OPENAI_API_KEY or settings.OPENAI_BASE_URL) \
-        else "offline"
+    return "OpenAI-compatible" if use_openai() else "offline"

@@ -113,6 +113,12 @@ class ActivityPolicy:
     llm_max_attempts: int = 6
     db_max_attempts: int = 0  # 0 = retry until it works: a committed decision must be stored
     notify_schedule_to_close_seconds: float = 3600.0
+    llm_retry_initial_seconds: float = 1.0
+    llm_retry_max_interval_seconds: float = 60.0
+    # Long pieces (target words ≥ threshold) are outlined and written section by section in
+    # parallel; 0 = always one call (also what runs started before this field existed get).
+    llm_sections_threshold_words: int = 0
+    llm_section_concurrency: int = 4
 
 
 @dataclass(frozen=True)
@@ -283,8 +289,45 @@ class NotifyResult:
     sent: int
 
 
+@dataclass(frozen=True)
+class OutlineInput:
+    draft_id: int
+    workflow_id: str
+    version: int
+    brief: DraftBrief
+    sections: int
+    feedback: str = ""
+    previous_text: str = ""
+
+
+@dataclass(frozen=True)
+class OutlineResult:
+    title: str
+    intro: str  # Markdown between the title and the first section
+    headings: list[str]
+    notes: list[str]
+    usage: GenerateResult
+
+
+@dataclass(frozen=True)
+class SectionInput:
+    draft_id: int
+    workflow_id: str
+    version: int
+    brief: DraftBrief
+    title: str
+    headings: list[str]
+    index: int
+    notes: str = ""
+    words: int = 300
+    feedback: str = ""
+    previous_text: str = ""  # the whole previous version; the activity picks this section
+
+
 # Activity names: workflows refer to activities by name, so they never import Django code.
 GENERATE_DRAFT = "generate_draft"
+OUTLINE_DRAFT = "outline_draft"
+WRITE_SECTION = "write_section"
 STORE_VERSION = "store_version"
 RECORD_EVENT = "record_event"
 NOTIFY = "notify"

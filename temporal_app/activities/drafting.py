@@ -1,15 +1,115 @@
-"""The LLM activity: writes one version of a draft. Returns the text; storing it is another
-activity, so a retry after a successful call never calls the LLM again."""
+"""The LLM activities: write one version of a draft in one call (`generate_draft`), or for
+long pieces plan it (`outline_draft`) and write each section (`write_section`, run in
+parallel by the workflow). They return text; storing it is another activity, so a retry after
+a successful call never calls the LLM again.
+
+While text streams in they heartbeat (so a hung stream times out and is retried) and add the
+characters received to Draft.progress_chars, at most once every LLM_PROGRESS_INTERVAL; an
+attempt that fails takes its characters back off, so retries and parallel sections add up.
+"""
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict
 
+from django.conf import settings
+from django.db.models import F
+from django.db.models.functions import Greatest
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
+from drafts.models import Draft
 from temporal_app import llm, prompts
-from temporal_app.types import GENERATE_DRAFT, GenerateInput, GenerateResult
+from temporal_app.types import (
+    GENERATE_DRAFT,
+    OUTLINE_DRAFT,
+    WRITE_SECTION,
+    GenerateInput,
+    GenerateResult,
+    OutlineInput,
+    OutlineResult,
+    ReviewState,
+    SectionInput,
+)
+
+_WRITING = (ReviewState.GENERATING, ReviewState.REVISING)
+
+
+class Progress:
+    """on_progress callback: heartbeats every few seconds and writes progress_chars."""
+
+    def __init__(self, draft_id: int) -> None:
+        self.draft_id = draft_id
+        self.chars = 0
+        self.stored = 0  # characters this attempt has added to Draft.progress_chars
+        info = activity.info()
+        timeout = info.heartbeat_timeout.total_seconds() if info.heartbeat_timeout else 0
+        self.heartbeat_every = min(2.0, timeout / 3) if timeout else 2.0
+        self.store_every = settings.LLM_PROGRESS_INTERVAL
+        self.last_heartbeat = self.last_store = time.monotonic()
+        activity.heartbeat({"chars": 0})
+
+    def __call__(self, chars: int) -> None:
+        self.chars = chars
+        now = time.monotonic()
+        if now - self.last_heartbeat >= self.heartbeat_every:
+            activity.heartbeat({"chars": chars})
+            self.last_heartbeat = now
+        if now - self.last_store >= self.store_every:
+            self._store()
+            self.last_store = now
+
+    def _store(self) -> None:
+        delta = self.chars - self.stored
+        if delta:
+            Draft.objects.filter(pk=self.draft_id, status__in=_WRITING).update(
+                progress_chars=Greatest(F("progress_chars") + delta, 0))
+            self.stored = self.chars
+
+    def done(self) -> None:
+        self._store()
+
+    def undo(self) -> None:
+        """A failed attempt: its characters do not count (the retry streams them again)."""
+        self.chars = 0
+        self._store()
+
+
+def _stall_timeout() -> float | None:
+    """Give up reading a silent stream a little after Temporal's heartbeat timeout fires."""
+    timeout = activity.info().heartbeat_timeout
+    return timeout.total_seconds() * 2 if timeout else None
+
+
+def _run(draft_id: int, prompt: llm.Prompt, meta: dict) -> llm.Completion:
+    progress = Progress(draft_id)
+    try:
+        completion = llm.get_backend(_stall_timeout()).complete(prompt, meta, progress)
+    except llm.LLMError as err:
+        progress.undo()
+        activity.logger.warning("LLM call failed (%s, retryable=%s): %s", err.kind,
+                                err.retryable, err.message)
+        raise llm.to_application_error(err) from err
+    except BaseException:
+        progress.undo()
+        raise
+    progress(len(completion.text))
+    progress.done()
+    return completion
+
+
+def _result(completion: llm.Completion, prompt_version: str, text: str | None = None
+            ) -> GenerateResult:
+    return GenerateResult(
+        text=completion.text if text is None else text,
+        backend=completion.backend,
+        model=completion.model,
+        prompt_version=prompt_version,
+        prompt_tokens=completion.prompt_tokens,
+        completion_tokens=completion.completion_tokens,
+        latency_ms=completion.latency_ms,
+        cost_usd=completion.cost_usd,
+    )
 
 
 @activity.defn(name=GENERATE_DRAFT)
@@ -18,18 +118,46 @@ def generate_draft(inp: GenerateInput) -> GenerateResult:
         prompt = prompts.revise_prompt(inp.brief, inp.previous_text, inp.feedback)
     else:
         prompt = prompts.draft_prompt(inp.brief)
-    meta = {**asdict(inp.brief), "feedback": inp.feedback}
-    try:
-        completion = llm.get_backend().complete(prompt, meta)
-    except llm.LLMError as err:
-        raise ApplicationError(err.message, type=err.kind, non_retryable=not err.retryable) \
-            from err
-    return GenerateResult(
-        text=completion.text,
-        backend=completion.backend,
-        model=completion.model,
-        prompt_version=prompt.version,
-        prompt_tokens=completion.prompt_tokens,
-        completion_tokens=completion.completion_tokens,
-        latency_ms=completion.latency_ms,
-    )
+    meta = {**asdict(inp.brief), "kind": "draft", "feedback": inp.feedback}
+    return _result(_run(inp.draft_id, prompt, meta), prompt.version)
+
+
+@activity.defn(name=OUTLINE_DRAFT)
+def outline_draft(inp: OutlineInput) -> OutlineResult:
+    prompt = prompts.outline_prompt(inp.brief, inp.sections, inp.previous_text, inp.feedback)
+    meta = {**asdict(inp.brief), "kind": "outline", "sections": inp.sections,
+            "feedback": inp.feedback}
+    completion = _run(inp.draft_id, prompt, meta)
+    title, intro, sections = prompts.parse_outline(completion.text, inp.brief.topic,
+                                                   limit=inp.sections + 2)
+    if len(sections) < 2:
+        raise llm.to_application_error(llm.LLMError(
+            "The LLM provider's outline for this long piece had no usable sections; Redline "
+            "will try again.", retryable=True, kind="LLMMalformed"))
+    return OutlineResult(title=title, intro=intro, headings=[h for h, _ in sections],
+                         notes=[n for _, n in sections],
+                         usage=_result(completion, prompt.version, text=""))
+
+
+@activity.defn(name=WRITE_SECTION)
+def write_section(inp: SectionInput) -> GenerateResult:
+    heading = inp.headings[inp.index]
+    previous = prompts.split_sections(inp.previous_text).get(heading, "") if inp.feedback \
+        else ""
+    prompt = prompts.section_prompt(inp.brief, title=inp.title, headings=inp.headings,
+                                    index=inp.index, notes=inp.notes, words=inp.words,
+                                    feedback=inp.feedback, previous_section=previous)
+    meta = {**asdict(inp.brief), "kind": "section", "heading": heading, "words": inp.words,
+            "feedback": inp.feedback}
+    completion = _run(inp.draft_id, prompt, meta)
+    return _result(completion, prompt.version, text=_as_section(completion.text, heading))
+
+
+def _as_section(text: str, heading: str) -> str:
+    """Exactly one `## heading` on top, no `# ` title: the workflow concatenates sections."""
+    lines = text.strip().splitlines()
+    while lines and (lines[0].startswith("# ") or not lines[0].strip()):
+        lines.pop(0)
+    if not lines or not lines[0].startswith("## "):
+        lines = [f"## {heading}", ""] + lines
+    return "\n".join(lines).strip() + "\n"

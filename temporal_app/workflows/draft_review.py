@@ -30,12 +30,14 @@ with workflow.unsafe.imports_passed_through():
         FINAL_STATES,
         GENERATE_DRAFT,
         NOTIFY,
+        OUTLINE_DRAFT,
         RECORD_EVENT,
         REVIEW_DEADLINE,
         REVIEW_STATE,
         REVISION,
         STORE_VERSION,
         WORKFLOW_TYPE,
+        WRITE_SECTION,
         DeadlineResult,
         DecisionInput,
         DecisionKind,
@@ -47,6 +49,8 @@ with workflow.unsafe.imports_passed_through():
         GenerateResult,
         NotifyInput,
         NotifyResult,
+        OutlineInput,
+        OutlineResult,
         RecordInput,
         RecordResult,
         RemindInput,
@@ -54,6 +58,7 @@ with workflow.unsafe.imports_passed_through():
         ReviewResult,
         ReviewState,
         ReviewStatus,
+        SectionInput,
         StopInput,
         StoreVersionInput,
         StoreVersionResult,
@@ -204,28 +209,29 @@ class DraftReviewWorkflow:
                         ) -> GenerateResult | None:
         """Run the LLM activity; a stop request cancels it. None means the run is over."""
         policy = self._inp.policy
-        task = asyncio.ensure_future(workflow.execute_activity(
-            GENERATE_DRAFT,
-            GenerateInput(
-                draft_id=self._inp.draft_id,
-                workflow_id=workflow.info().workflow_id,
-                version=version,
-                brief=self._inp.brief,
-                feedback=feedback,
-                previous_text=previous_text,
-            ),
-            result_type=GenerateResult,
-            start_to_close_timeout=timedelta(seconds=policy.llm_start_to_close_seconds),
-            schedule_to_close_timeout=timedelta(seconds=policy.llm_schedule_to_close_seconds),
-            heartbeat_timeout=timedelta(seconds=policy.llm_heartbeat_seconds),
-            retry_policy=RetryPolicy(
-                initial_interval=timedelta(seconds=1),
-                backoff_coefficient=2.0,
-                maximum_interval=timedelta(seconds=60),
-                maximum_attempts=policy.llm_max_attempts,
-            ),
-            summary=f"write version {version}",
-        ))
+        # Only long pieces ask for the patch: the single-call path's commands stay as before.
+        if self._wants_sections() and workflow.patched("parallel-sections"):
+            task = asyncio.ensure_future(
+                self._generate_sections(version, feedback, previous_text))
+        else:
+            task = asyncio.ensure_future(workflow.execute_activity(
+                GENERATE_DRAFT,
+                GenerateInput(
+                    draft_id=self._inp.draft_id,
+                    workflow_id=workflow.info().workflow_id,
+                    version=version,
+                    brief=self._inp.brief,
+                    feedback=feedback,
+                    previous_text=previous_text,
+                ),
+                result_type=GenerateResult,
+                start_to_close_timeout=timedelta(seconds=policy.llm_start_to_close_seconds),
+                schedule_to_close_timeout=timedelta(
+                    seconds=policy.llm_schedule_to_close_seconds),
+                heartbeat_timeout=timedelta(seconds=policy.llm_heartbeat_seconds),
+                retry_policy=self._llm_retry(),
+                summary=f"write version {version}",
+            ))
         await workflow.wait_condition(lambda: task.done() or self._stop_requested())
         if not task.done():
             task.cancel()
@@ -245,6 +251,86 @@ class DraftReviewWorkflow:
             message = _failure_message(err)
             await self._record(EventKind.FAILED, ReviewState.FAILED, comment=message)
             return None
+
+    def _llm_retry(self) -> RetryPolicy:
+        policy = self._inp.policy
+        return RetryPolicy(
+            initial_interval=timedelta(seconds=policy.llm_retry_initial_seconds),
+            backoff_coefficient=2.0,
+            maximum_interval=timedelta(seconds=policy.llm_retry_max_interval_seconds),
+            maximum_attempts=policy.llm_max_attempts,
+        )
+
+    def _wants_sections(self) -> bool:
+        threshold = self._inp.policy.llm_sections_threshold_words
+        return threshold > 0 and self._inp.brief.target_words >= threshold
+
+    async def _generate_sections(self, version: int, feedback: str, previous_text: str
+                                 ) -> GenerateResult:
+        """A long piece: an outline, then each section in its own activity, in parallel (at
+        most llm_section_concurrency at once), assembled here. A failed section is retried
+        alone; one that fails for good cancels the others and fails the generation."""
+        policy = self._inp.policy
+        brief = self._inp.brief
+        started = workflow.now()
+        options = dict(
+            start_to_close_timeout=timedelta(seconds=policy.llm_start_to_close_seconds),
+            schedule_to_close_timeout=timedelta(seconds=policy.llm_schedule_to_close_seconds),
+            heartbeat_timeout=timedelta(seconds=policy.llm_heartbeat_seconds),
+            retry_policy=self._llm_retry(),
+        )
+        outline = await workflow.execute_activity(
+            OUTLINE_DRAFT,
+            OutlineInput(draft_id=self._inp.draft_id, workflow_id=workflow.info().workflow_id,
+                         version=version, brief=brief,
+                         sections=_section_count(brief.target_words), feedback=feedback,
+                         previous_text=previous_text),
+            result_type=OutlineResult,
+            summary=f"outline version {version}",
+            **options,
+        )
+        count = len(outline.headings)
+        words = max(100, brief.target_words // count)
+        limit = asyncio.Semaphore(max(1, policy.llm_section_concurrency))
+
+        async def write(index: int) -> GenerateResult:
+            async with limit:
+                return await workflow.execute_activity(
+                    WRITE_SECTION,
+                    SectionInput(draft_id=self._inp.draft_id,
+                                 workflow_id=workflow.info().workflow_id, version=version,
+                                 brief=brief, title=outline.title, headings=outline.headings,
+                                 index=index, notes=outline.notes[index], words=words,
+                                 feedback=feedback, previous_text=previous_text),
+                    result_type=GenerateResult,
+                    summary=f"version {version} section {index + 1}/{count}",
+                    **options,
+                )
+
+        tasks = [asyncio.ensure_future(write(i)) for i in range(count)]
+        try:
+            sections = await asyncio.gather(*tasks)
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+        parts = [f"# {outline.title}", ""]
+        if outline.intro:
+            parts += [outline.intro, ""]
+        for section in sections:
+            parts += [section.text.strip(), ""]
+        usage = [outline.usage, *sections]
+        return GenerateResult(
+            text="\n".join(parts).rstrip() + "\n",
+            backend=outline.usage.backend,
+            model=outline.usage.model,
+            prompt_version=outline.usage.prompt_version,
+            prompt_tokens=sum(u.prompt_tokens for u in usage),
+            completion_tokens=sum(u.completion_tokens for u in usage),
+            latency_ms=int((workflow.now() - started).total_seconds() * 1000),
+            cost_usd=round(sum(u.cost_usd for u in usage), 6),
+        )
 
     async def _publish(self, number: int, kind: VersionKind, text: str, *,
                        generation: GenerateResult | None, event: EventKind) -> None:
@@ -589,6 +675,11 @@ def _refuse(message: str, reason: str) -> ApplicationError:
 def _hours(seconds: float) -> str:
     hours = seconds / 3600
     return f"{hours:g} h" if hours >= 1 else f"{seconds / 60:g} min"
+
+
+def _section_count(target_words: int) -> int:
+    """About 350 words a section, between 3 and 8 sections."""
+    return max(3, min(8, round(target_words / 350)))
 
 
 def _failure_message(err: ActivityError) -> str:
