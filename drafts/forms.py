@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 
 from django import forms
 
@@ -26,11 +27,22 @@ class DraftForm(forms.Form):
                             help_text="Optional: angle, points to cover, sources to use.",
                             error_messages={"max_length": "Keep the brief to 4,000 characters "
                                                           "or fewer (it has %(show_value)d)."})
-    audience = forms.CharField(max_length=200, required=False, strip=True)
-    tone = forms.CharField(max_length=100, required=False, strip=True)
+    audience = forms.CharField(max_length=200, required=False, strip=True,
+                               help_text="Optional: who will read it, e.g. “new customers”.",
+                               error_messages={"max_length": "Keep the audience to 200 "
+                                                             "characters or fewer."})
+    tone = forms.CharField(max_length=100, required=False, strip=True,
+                           help_text="Optional: e.g. “friendly”, “formal”.",
+                           error_messages={"max_length": "Keep the tone to 100 characters "
+                                                         "or fewer."})
     target_words = forms.TypedChoiceField(choices=Draft.Length.choices, coerce=int,
                                           initial=Draft.Length.MEDIUM, label="Target length")
-    submission_key = forms.UUIDField(widget=forms.HiddenInput)
+    # The form's one-time token (double-submit safety). A request without one (a hand-made
+    # POST) still works: it just gets a fresh token.
+    submission_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
+
+    def clean_submission_key(self) -> uuid.UUID:
+        return self.cleaned_data.get("submission_key") or uuid.uuid4()
 
     def clean_topic(self) -> str:
         topic = self.cleaned_data["topic"]
@@ -49,5 +61,5 @@ class DraftForm(forms.Form):
 
 
 class StatusFilterForm(forms.Form):
-    status = forms.ChoiceField(choices=[("", "All")] + list(Draft.Status.choices),
+    status = forms.ChoiceField(choices=[("", "All statuses")] + list(Draft.Status.choices),
                                required=False)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
 from temporal_app.types import FINAL_STATES, EventKind, ReviewState, VersionKind, workflow_id_for
 
@@ -84,6 +85,37 @@ class Draft(models.Model):
     def is_pending(self) -> bool:
         return not self.is_final
 
+    @property
+    def is_working(self) -> bool:
+        """The writer (LLM) is producing a version right now."""
+        return self.status in (ReviewState.GENERATING, ReviewState.REVISING)
+
+    @property
+    def reminder_due(self) -> bool:
+        """Awaiting review and past the reminder time (REMIND_AFTER): shown highlighted."""
+        return (self.status == ReviewState.AWAITING_REVIEW and self.remind_at is not None
+                and self.remind_at <= timezone.now())
+
+    @property
+    def deadline_passed(self) -> bool:
+        return self.deadline is not None and self.deadline <= timezone.now()
+
+    @property
+    def decision_events(self) -> list[DraftEvent]:
+        """The editors' and author's decisions, from the (prefetched) events."""
+        return [e for e in self.events.all() if e.kind in DECISION_EVENTS]
+
+    @property
+    def live_stamp(self) -> str:
+        """Changes whenever the draft page's content (versions, history) changes."""
+        return f"{self.current_version}.{len(self.events.all())}.{self.status}"
+
+
+DECISION_EVENTS = frozenset({
+    EventKind.APPROVED, EventKind.REJECTED, EventKind.CHANGES_REQUESTED, EventKind.EDITED,
+    EventKind.WITHDRAWN, EventKind.CANCELLED,
+})
+
 
 class DraftVersion(models.Model):
     class Kind(models.TextChoices):
@@ -141,3 +173,27 @@ class DraftEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.draft_id}#{self.seq} {self.kind}"
+
+    @property
+    def label(self) -> str:
+        """The kind in words. (Kind's choices are built from (name, value) pairs, so
+        get_kind_display() returns the raw value; this does not depend on them.)"""
+        return EVENT_LABELS.get(self.kind, self.kind.replace("_", " ").capitalize())
+
+
+EVENT_LABELS = {
+    EventKind.SUBMITTED: "Submitted",
+    EventKind.GENERATED: "Version written",
+    EventKind.REVISED: "Revised version written",
+    EventKind.EDITED: "Edited by an editor",
+    EventKind.APPROVED: "Approved",
+    EventKind.REJECTED: "Rejected",
+    EventKind.CHANGES_REQUESTED: "Changes requested",
+    EventKind.REMINDED: "Editors reminded",
+    EventKind.EXPIRED: "Expired: no decision before the deadline",
+    EventKind.WITHDRAWN: "Withdrawn",
+    EventKind.CANCELLED: "Cancelled by an admin",
+    EventKind.DEADLINE_EXTENDED: "Deadline extended",
+    EventKind.FAILED: "Failed",
+    EventKind.RETRIED: "Retried",
+}

@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
 from drafts.models import Draft
-from temporal_app.types import ReviewState
+from temporal_app.types import FINAL_STATES, ReviewState
+
+# The review queue's "age" filter: key → (label, minimum age since submission).
+QUEUE_AGES: dict[str, tuple[str, timedelta]] = {
+    "1h": ("Older than 1 hour", timedelta(hours=1)),
+    "1d": ("Older than 1 day", timedelta(days=1)),
+    "3d": ("Older than 3 days", timedelta(days=3)),
+}
 
 
 def drafts_for_author(user, status: str = "") -> QuerySet[Draft]:
-    qs = Draft.objects.filter(author=user)
+    qs = Draft.objects.filter(author=user).order_by("-created_at", "-pk")
     if status:
         qs = qs.filter(status=status)
     return qs
+
+
+def author_status_counts(user) -> dict[str, int]:
+    """{status: how many of this author's drafts have it}, one query."""
+    rows = Draft.objects.filter(author=user).values("status").annotate(n=Count("pk"))
+    return {row["status"]: row["n"] for row in rows.order_by()}
 
 
 def draft_with_history(pk: int) -> Draft:
@@ -21,11 +38,40 @@ def draft_with_history(pk: int) -> Draft:
             .get(pk=pk))
 
 
-def review_queue() -> QuerySet[Draft]:
-    """Drafts awaiting review, nearest deadline first."""
-    return (Draft.objects.filter(status=ReviewState.AWAITING_REVIEW)
-            .select_related("author").order_by("deadline", "pk"))
+def review_queue(*, author_id: int | None = None, age: str = "",
+                 reminder_due: bool = False, now=None) -> QuerySet[Draft]:
+    """Drafts awaiting review, nearest deadline first, with their authors joined."""
+    now = now or timezone.now()
+    qs = Draft.objects.filter(status=ReviewState.AWAITING_REVIEW)
+    if author_id:
+        qs = qs.filter(author_id=author_id)
+    if age in QUEUE_AGES:
+        qs = qs.filter(created_at__lte=now - QUEUE_AGES[age][1])
+    if reminder_due:
+        qs = qs.filter(remind_at__lte=now)
+    return qs.select_related("author").order_by("deadline", "pk")
+
+
+def queue_authors() -> QuerySet:
+    """The authors who have drafts awaiting review (for the queue's filter), one query."""
+    return (get_user_model().objects
+            .filter(drafts__status=ReviewState.AWAITING_REVIEW).distinct()
+            .order_by("username"))
 
 
 def queue_count() -> int:
     return Draft.objects.filter(status=ReviewState.AWAITING_REVIEW).count()
+
+
+def nav_counts(user, *, editor: bool, author: bool) -> dict[str, int]:
+    """The navigation's numbers in one query: drafts awaiting review (editors) and the
+    author's drafts still in progress."""
+    aggregates = {}
+    if editor:
+        aggregates["queue"] = Count("pk", filter=Q(status=ReviewState.AWAITING_REVIEW))
+    if author:
+        aggregates["mine_pending"] = Count(
+            "pk", filter=Q(author=user) & ~Q(status__in=[s.value for s in FINAL_STATES]))
+    if not aggregates:
+        return {}
+    return Draft.objects.aggregate(**aggregates)

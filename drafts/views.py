@@ -5,17 +5,22 @@ from __future__ import annotations
 import uuid
 
 from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 
 from drafts import roles, selectors, services
+from drafts.diff import versions_with_diffs
 from drafts.forms import DraftForm, StatusFilterForm
 from drafts.models import Draft
 from temporal_app import client as temporal
+
+PAGE_SIZE = 50
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -29,7 +34,8 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _visible_draft(request: HttpRequest, pk: int) -> Draft:
-    """The draft, if this user may see it: its author, editors and admins. Others get 404."""
+    """The draft, if this user may see it: its author, editors and admins. Others get 404
+    (the same answer as a draft that does not exist, so ids cannot be probed)."""
     try:
         draft = selectors.draft_with_history(pk)
     except Draft.DoesNotExist:
@@ -39,21 +45,38 @@ def _visible_draft(request: HttpRequest, pk: int) -> Draft:
     return draft
 
 
+def _own_draft(request: HttpRequest, pk: int, action: str) -> Draft:
+    draft = _visible_draft(request, pk)
+    if draft.author_id != request.user.pk:
+        raise PermissionDenied(f"Only the draft's author can {action} it.")
+    return draft
+
+
 @require_GET
 @roles.author_required
 def draft_list(request: HttpRequest) -> HttpResponse:
     form = StatusFilterForm(request.GET or None)
     status = form.cleaned_data["status"] if form.is_valid() else ""
-    drafts = selectors.drafts_for_author(request.user, status)
-    return render(request, "drafts/list.html", {"drafts": drafts, "filter_form": form})
+    page = Paginator(selectors.drafts_for_author(request.user, status),
+                     PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"page": page, "filter_form": form, "status": status,
+               "status_label": Draft.Status(status).label if status else "",
+               "counts": selectors.author_status_counts(request.user)}
+    template = "drafts/list.html#results" if request.htmx else "drafts/list.html"
+    return render(request, template, context)
 
 
+@require_http_methods(["GET", "POST"])
 @roles.author_required
 def draft_new(request: HttpRequest) -> HttpResponse:
+    status = 200
     if request.method == "POST":
         form = DraftForm(request.POST)
         if form.is_valid():
-            draft, _ = services.submit_draft(author=request.user, **form.cleaned_data)
+            draft, created = services.submit_draft(author=request.user, **form.cleaned_data)
+            if created:
+                messages.success(request, "Your topic was submitted; the draft is being "
+                                          "written.")
             url = draft.get_absolute_url()
             if request.htmx:
                 return HttpResponseClientRedirect(url)
@@ -61,34 +84,49 @@ def draft_new(request: HttpRequest) -> HttpResponse:
         status = 422 if request.htmx else 200
     else:
         form = DraftForm(initial={"submission_key": uuid.uuid4()})
-        status = 200
     template = "drafts/new.html#form" if request.htmx else "drafts/new.html"
     return render(request, template, {"form": form}, status=status)
+
+
+def _detail_context(request: HttpRequest, draft: Draft) -> dict:
+    return {
+        "draft": draft,
+        "is_own": draft.author_id == request.user.pk,
+        "versions": versions_with_diffs(draft.versions.all()),
+        "show_usage": roles.is_editor(request.user),
+        "temporal_url": temporal.workflow_ui_url(draft.pk),
+    }
 
 
 @require_GET
 def draft_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if not request.user.is_authenticated:
-        return redirect(f"/login/?next={request.path}")
+        return redirect_to_login(request.get_full_path())
     draft = _visible_draft(request, pk)
-    context = {"draft": draft, "is_own": draft.author_id == request.user.pk,
-               "temporal_url": temporal.workflow_ui_url(draft.pk)}
-    if request.htmx:
-        html = render_to_string("drafts/detail.html#live", context, request=request)
-        if draft.is_final:
-            return HttpResponseStopPolling(html)
-        return HttpResponse(html)
-    return render(request, "drafts/detail.html", context)
+    context = _detail_context(request, draft)
+    if not request.htmx:
+        return render(request, "drafts/detail.html", context)
+    # Polling: the status region every time; the versions and history (out of band) only when
+    # they changed since the stamp the page last saw, so open <details> stay open.
+    changed = request.GET.get("seen") != draft.live_stamp
+    if not changed and request.GET.get("p") == str(draft.progress_chars):
+        return HttpResponse(status=204)  # nothing new: htmx keeps the page as it is
+    html = render_to_string("drafts/detail.html#live", context, request=request)
+    if changed:
+        context["oob"] = True
+        html += render_to_string("drafts/detail.html#content", context, request=request)
+    if draft.is_final:
+        return HttpResponseStopPolling(html)
+    return HttpResponse(html)
 
 
 @require_POST
 @roles.author_required
 def draft_retry(request: HttpRequest, pk: int) -> HttpResponse:
-    draft = _visible_draft(request, pk)
-    if draft.author_id != request.user.pk:
-        raise PermissionDenied("Only the draft's author can retry it.")
+    draft = _own_draft(request, pk, "retry")
     try:
         services.retry_draft(draft=draft, user=request.user)
+        messages.success(request, "The draft is being written again.")
     except temporal.EngineError as err:
         messages.error(request, str(err))
     return redirect("drafts:detail", pk=pk)
@@ -97,11 +135,14 @@ def draft_retry(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @roles.author_required
 def draft_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
-    draft = _visible_draft(request, pk)
-    if draft.author_id != request.user.pk:
-        raise PermissionDenied("Only the draft's author can withdraw it.")
+    draft = _own_draft(request, pk, "withdraw")
+    if draft.is_final:
+        messages.error(request, f"This draft is already {draft.get_status_display().lower()}; "
+                                "there is nothing to withdraw.")
+        return redirect("drafts:detail", pk=pk)
     try:
-        result = services.withdraw_draft(draft=draft, user=request.user)
+        result = services.withdraw_draft(draft=draft, user=request.user,
+                                         comment=request.POST.get("comment", "")[:4000])
         messages.success(request, result.message)
     except temporal.EngineError as err:
         messages.error(request, str(err))

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseStopPolling
 
 from drafts import roles, selectors
+from drafts.diff import diff_lines
 from drafts.models import Draft
 from review import services
-from review.forms import DecisionForm
+from review.forms import DecisionForm, QueueFilterForm
 from temporal_app import client as temporal
 
 PAGE_SIZE = 50
@@ -19,8 +24,17 @@ PAGE_SIZE = 50
 @require_GET
 @roles.editor_required
 def queue(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.review_queue(), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "review/queue.html", {"page": page})
+    form = QueueFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    drafts = selectors.review_queue(author_id=filters.get("author"), age=filters.get("age", ""),
+                                    reminder_due=filters.get("reminder_due", False))
+    page = Paginator(drafts, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"page": page, "filter_form": form, "filtered": any(filters.values()),
+               "query": query.urlencode(), "now": timezone.now()}
+    template = "review/queue.html#results" if request.htmx else "review/queue.html"
+    return render(request, template, context)
 
 
 def _draft(pk: int) -> Draft:
@@ -30,14 +44,26 @@ def _draft(pk: int) -> Draft:
         raise Http404("No such draft.") from None
 
 
-def _panel_context(request: HttpRequest, draft: Draft, form: DecisionForm | None = None,
-                   outcome: str = "", refusal: str = "") -> dict:
-    current = next((v for v in draft.versions.all() if v.number == draft.current_version), None)
+def _review_context(request: HttpRequest, draft: Draft, *, shown: int | None = None,
+                    form: DecisionForm | None = None, outcome: str = "",
+                    refusal: str = "") -> dict:
+    versions = {v.number: v for v in draft.versions.all()}
+    current = versions.get(draft.current_version)
+    number = shown if shown in versions else draft.current_version
+    version = versions.get(number)
+    previous = versions.get(number - 1) if version else None
+    diff = (diff_lines(previous.text, version.text, old_number=previous.number,
+                       new_number=version.number) if previous and version else None)
+    if form is None:
+        form = DecisionForm(initial={"version": draft.current_version,
+                                     "text": current.text if current else ""})
     return {
         "draft": draft,
+        "versions": sorted(versions.values(), key=lambda v: v.number),
+        "version": version,
         "current": current,
-        "form": form or DecisionForm(initial={"version": draft.current_version,
-                                              "text": current.text if current else ""}),
+        "diff": diff,
+        "form": form,
         "is_own": draft.author_id == request.user.pk,
         "outcome": outcome,
         "refusal": refusal,
@@ -45,11 +71,23 @@ def _panel_context(request: HttpRequest, draft: Draft, form: DecisionForm | None
     }
 
 
+def _shown_version(request: HttpRequest) -> int | None:
+    try:
+        return int(request.GET.get("version", ""))
+    except ValueError:
+        return None
+
+
 @require_GET
 @roles.editor_required
 def review_draft(request: HttpRequest, pk: int) -> HttpResponse:
     draft = _draft(pk)
-    return render(request, "review/review.html", _panel_context(request, draft))
+    context = _review_context(request, draft, shown=_shown_version(request))
+    if not request.htmx:
+        return render(request, "review/review.html", context)
+    # The version selector and the polling while the writer revises get the body only.
+    html = render_to_string("review/review.html#body", context, request=request)
+    return HttpResponse(html) if draft.is_working else HttpResponseStopPolling(html)
 
 
 @require_POST
@@ -60,25 +98,28 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
     outcome = refusal = ""
     status = 200
     if draft.author_id == request.user.pk:
-        refusal, status = "You wrote this draft's topic; another editor must review it.", 403
+        refusal, status = services.local_refusal(draft, request.user, draft.current_version), 403
     elif not form.is_valid():
         status = 422
+        if not form.has_error("comment") and not form.has_error("text"):
+            refusal = form.sentence()  # a forged or stale form: no field shows these errors
     else:
         try:
-            result = services.decide(draft_id=draft.pk, editor=request.user,
-                                     decision=form.cleaned_data["decision"],
-                                     version=form.cleaned_data["version"],
-                                     comment=form.cleaned_data["comment"],
-                                     text=form.cleaned_data["text"])
+            result = services.decide(draft_id=draft.pk, editor=request.user, draft=draft,
+                                     **form.cleaned_data)
             outcome = result.message
         except temporal.DecisionRefused as err:
             refusal, status = str(err), 409
         except temporal.EngineUnavailable as err:
             refusal, status = str(err), 503
         draft = _draft(pk)  # the workflow's activities have written the new state
-    context = _panel_context(request, draft, form if status == 422 else None, outcome, refusal)
+    if status == 200 and not request.htmx:
+        messages.success(request, outcome)
+        return redirect("review:draft", pk=pk)
+    # On any refusal the editor's words stay in the form, ready to send again.
+    context = _review_context(request, draft, form=form if status != 200 else None,
+                              outcome=outcome, refusal=refusal)
+    context["decision_tried"] = form.data.get("decision", "")
     if request.htmx:
         return render(request, "review/review.html#panel", context, status=status)
-    if status == 200:
-        return redirect("review:draft", pk=pk)
     return render(request, "review/review.html", context, status=status)

@@ -1,0 +1,100 @@
+"""Django admin for drafts, their versions and their events.
+
+A draft's workflow-driven fields (status, versions, deadline, decision, …) are written by the
+Temporal workflow; editing them here would make the database disagree with the workflow, so
+they are read-only. Events are the audit trail: read-only entirely.
+"""
+
+from django.contrib import admin
+
+from drafts.models import EVENT_LABELS, Draft, DraftEvent, DraftVersion
+from temporal_app.types import EventKind
+
+WORKFLOW_FIELDS = ("status", "current_version", "revisions", "deadline", "remind_at",
+                   "status_message", "progress_chars", "decided_by", "decided_at",
+                   "decision_comment", "submission_key", "created_at", "updated_at")
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class VersionInline(ReadOnlyInline):
+    model = DraftVersion
+    fields = ("number", "kind", "created_by", "backend", "model_name", "prompt_tokens",
+              "completion_tokens", "latency_ms", "cost_usd", "created_at")
+    readonly_fields = fields
+
+
+class EventInline(ReadOnlyInline):
+    model = DraftEvent
+    fields = ("seq", "kind", "actor", "version", "comment", "created_at")
+    readonly_fields = fields
+
+
+@admin.register(Draft)
+class DraftAdmin(admin.ModelAdmin):
+    list_display = ("pk", "topic", "author", "status", "current_version", "deadline",
+                    "created_at")
+    list_filter = ("status", "target_words", "created_at")
+    search_fields = ("topic", "brief", "author__username")
+    list_select_related = ("author",)
+    date_hierarchy = "created_at"
+    readonly_fields = WORKFLOW_FIELDS
+    raw_id_fields = ("author",)
+    inlines = [VersionInline, EventInline]
+    fieldsets = (
+        (None, {"fields": ("author", "topic", "brief", "audience", "tone", "target_words")}),
+        ("Review (written by the workflow)", {"fields": WORKFLOW_FIELDS}),
+    )
+
+
+@admin.register(DraftVersion)
+class DraftVersionAdmin(admin.ModelAdmin):
+    list_display = ("draft", "number", "kind", "backend", "model_name", "prompt_tokens",
+                    "completion_tokens", "latency_ms", "cost_usd", "created_at")
+    list_filter = ("kind", "backend", "model_name")
+    search_fields = ("draft__topic", "text")
+    list_select_related = ("draft",)
+    raw_id_fields = ("draft", "created_by")
+    readonly_fields = ("draft", "number", "kind", "created_by", "backend", "model_name",
+                       "prompt_version", "prompt_tokens", "completion_tokens", "latency_ms",
+                       "cost_usd", "created_at")
+
+
+class EventKindFilter(admin.SimpleListFilter):
+    """By kind, from EventKind (the field's own choices do not match the stored values)."""
+
+    title = "kind"
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        return [(kind.value, EVENT_LABELS.get(kind, kind.value)) for kind in EventKind]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(kind=self.value()) if self.value() else queryset
+
+
+@admin.register(DraftEvent)
+class DraftEventAdmin(admin.ModelAdmin):
+    list_display = ("draft", "seq", "kind", "actor", "version", "created_at")
+    list_filter = (EventKindFilter,)
+    search_fields = ("draft__topic", "comment", "actor__username")
+    list_select_related = ("draft", "actor")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
