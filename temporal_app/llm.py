@@ -259,10 +259,10 @@ def map_error(err: Exception, model: str, base_url: str = "") -> LLMError:
     if isinstance(err, LLMError):
         return err
     if isinstance(err, openai.APITimeoutError):
-        return LLMError("The LLM provider did not answer in time; Redline will try again.",
+        return LLMError("The LLM provider did not answer in time.",
                         retryable=True, kind="LLMTimeout")
     if isinstance(err, openai.APIConnectionError):
-        return LLMError(f"Could not reach the LLM provider at {where}; Redline will try again.",
+        return LLMError(f"Could not reach the LLM provider at {where}.",
                         retryable=True, kind="LLMConnection")
     if isinstance(err, openai.APIStatusError):
         status = err.status_code
@@ -289,23 +289,22 @@ def map_error(err: Exception, model: str, base_url: str = "") -> LLMError:
                 return LLMError("The LLM account has run out of quota or credit (HTTP 429). "
                                 "Top it up, then retry the draft.",
                                 retryable=False, kind="LLMQuota")
-            return LLMError("The LLM provider is rate-limiting requests; Redline will try "
-                            "again.", retryable=True, kind="LLMRateLimited", retry_after=after)
+            return LLMError("The LLM provider is rate-limiting requests (HTTP 429).",
+                            retryable=True, kind="LLMRateLimited", retry_after=after)
         if "content_policy" in code or "content_filter" in code:
             return LLMError("The LLM provider refused to write this draft under its content "
                             "policy. Change the topic or brief and submit it again.",
                             retryable=False, kind="LLMRefused")
         if status in (408, 409) or status >= 500:
-            return LLMError(f"The LLM provider had a temporary problem (HTTP {status}); "
-                            "Redline will try again.",
+            return LLMError(f"The LLM provider had a temporary problem (HTTP {status}).",
                             retryable=True, kind="LLMUnavailable", retry_after=after)
         extra = f": {detail}" if detail else "."
         return LLMError(f"The LLM provider rejected the request (HTTP {status}){extra}",
                         retryable=False, kind="LLMRejected")
     if isinstance(err, (openai.APIResponseValidationError, ValueError, KeyError, TypeError,
                         AttributeError, IndexError)):
-        return LLMError("The LLM provider sent an answer Redline could not read; Redline will "
-                        "try again.", retryable=True, kind="LLMMalformed")
+        return LLMError("The LLM provider sent an answer Redline could not read.",
+                        retryable=True, kind="LLMMalformed")
     return LLMError(f"Writing the draft failed: {err}", retryable=True, kind="LLMError")
 
 
@@ -396,7 +395,7 @@ class OpenAIBackend:
                            f"policy.{why} Change the topic or brief and submit it again.",
                            retryable=False, kind="LLMRefused")
         if not text:
-            raise LLMError("The LLM provider returned an empty draft; Redline will try again.",
+            raise LLMError("The LLM provider returned an empty draft.",
                            retryable=True, kind="LLMEmpty")
         model = model or self.model
         prompt_tokens = getattr(usage, "prompt_tokens", 0) or 0

@@ -251,7 +251,9 @@ def test_malformed_every_time_fails_after_the_attempts(openai_settings, fake, li
     fake.default = Reply(raw=b'data: {"choices": [{"delta": \n\n')
     draft = wait_for_status(submit(author), "failed", timeout=20)
     assert len(fake.requests) == openai_settings.LLM_MAX_ATTEMPTS == 3
-    assert "could not read" in draft.status_message
+    assert draft.status_message == ("The LLM provider sent an answer Redline could not read. "
+                                    "Redline gave up after 3 attempts; use Retry when the "
+                                    "provider works again.")
 
 
 @workflow_test
@@ -284,6 +286,18 @@ def test_stalled_stream_times_out_and_is_retried(openai_settings, fake, live_wor
     # the first attempt ended by Temporal's heartbeat timeout, not by an error of its own
     assert retried[0].last_failure.timeout_failure_info.timeout_type == \
         TimeoutType.TIMEOUT_TYPE_HEARTBEAT
+
+
+@workflow_test
+def test_stream_stalling_every_time_fails_with_a_clear_message(openai_settings, fake,
+                                                                live_worker, author):
+    openai_settings.LLM_HEARTBEAT_TIMEOUT = 1.0
+    openai_settings.LLM_MAX_ATTEMPTS = 2
+    fake.default = Reply(text=DRAFT, stall_after=1, stall=8.0)
+    draft = wait_for_status(submit(author), "failed", timeout=20)
+    assert len(fake.requests) == 2
+    assert draft.status_message.startswith("The LLM provider stopped sending text for over 1 s."
+                                           " Redline gave up after 2 attempts")
 
 
 @workflow_test

@@ -14,6 +14,7 @@ import time
 from dataclasses import asdict
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.db.models import F
 from django.db.models.functions import Greatest
 from temporalio import activity
@@ -61,10 +62,16 @@ class Progress:
 
     def _store(self) -> None:
         delta = self.chars - self.stored
-        if delta:
+        if not delta:
+            return
+        try:
             Draft.objects.filter(pk=self.draft_id, status__in=_WRITING).update(
                 progress_chars=Greatest(F("progress_chars") + delta, 0))
-            self.stored = self.chars
+        except DatabaseError as err:  # progress is cosmetic: never fail the draft over it
+            activity.logger.warning("could not store progress of draft %s: %s",
+                                    self.draft_id, err)
+            return
+        self.stored = self.chars
 
     def done(self) -> None:
         self._store()
@@ -132,8 +139,8 @@ def outline_draft(inp: OutlineInput) -> OutlineResult:
                                                    limit=inp.sections + 2)
     if len(sections) < 2:
         raise llm.to_application_error(llm.LLMError(
-            "The LLM provider's outline for this long piece had no usable sections; Redline "
-            "will try again.", retryable=True, kind="LLMMalformed"))
+            "The LLM provider's outline for this long piece had no usable sections.",
+            retryable=True, kind="LLMMalformed"))
     return OutlineResult(title=title, intro=intro, headings=[h for h, _ in sections],
                          notes=[n for _, n in sections],
                          usage=_result(completion, prompt.version, text=""))

@@ -23,7 +23,13 @@ from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    RetryState,
+    TimeoutType,
+)
+from temporalio.exceptions import TimeoutError as ActivityTimeout
 
 with workflow.unsafe.imports_passed_through():
     from temporal_app.types import (
@@ -248,7 +254,7 @@ class DraftReviewWorkflow:
         try:
             return task.result()
         except ActivityError as err:
-            message = _failure_message(err)
+            message = self._llm_failure_message(err)
             await self._record(EventKind.FAILED, ReviewState.FAILED, comment=message)
             return None
 
@@ -260,6 +266,35 @@ class DraftReviewWorkflow:
             maximum_interval=timedelta(seconds=policy.llm_retry_max_interval_seconds),
             maximum_attempts=policy.llm_max_attempts,
         )
+
+    def _llm_failure_message(self, err: ActivityError) -> str:
+        """What the author reads on a failed draft: the provider's refusal as is, or for a
+        temporary problem that outlasted the retries, that Redline gave up and why."""
+        policy = self._inp.policy
+        cause = err.cause
+        while cause is not None and not isinstance(cause, (ApplicationError, ActivityTimeout)) \
+                and cause.cause:
+            cause = cause.cause
+        if isinstance(cause, ApplicationError) and cause.non_retryable:
+            return cause.message
+        if err.retry_state == RetryState.MAXIMUM_ATTEMPTS_REACHED:
+            gave_up = f"Redline gave up after {policy.llm_max_attempts} attempts"
+        elif err.retry_state == RetryState.TIMEOUT:
+            gave_up = (f"Redline gave up after trying for "
+                       f"{_hours(policy.llm_schedule_to_close_seconds)}")
+        else:
+            return _failure_message(err)
+        if isinstance(cause, ActivityTimeout):
+            if cause.type == TimeoutType.HEARTBEAT:
+                why = (f"The LLM provider stopped sending text for over "
+                       f"{policy.llm_heartbeat_seconds:g} s.")
+            else:
+                why = "The LLM provider took too long to write the draft."
+        elif isinstance(cause, ApplicationError):
+            why = cause.message
+        else:
+            return _failure_message(err)
+        return f"{why} {gave_up}; use Retry when the provider works again."
 
     def _wants_sections(self) -> bool:
         threshold = self._inp.policy.llm_sections_threshold_words
