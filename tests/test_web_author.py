@@ -10,7 +10,14 @@ import pytest
 from django.urls import reverse
 
 from drafts.models import Draft
-from tests.test_web_common import HTMX, V1, V2, client_for, make_draft
+from tests.test_web_common import (
+    HTMX,
+    V1,
+    V2,
+    client_for,
+    fast_password_hasher,  # noqa: F401 (autouse)
+    make_draft,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from django.test import Client
 from django.utils import timezone
 
@@ -56,3 +57,10 @@ def snapshot(draft: Draft) -> tuple:
     return (draft.status, draft.current_version, draft.decided_by_id, draft.decision_comment,
             draft.deadline, list(draft.events.values_list("seq", "kind")),
             list(draft.versions.values_list("number", "text")))
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    """The user fixtures hash a password each; the default hasher makes that ~0.3 s a user.
+    (Imported by each web test module; autouse fixtures run before the user fixtures.)"""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
