@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseStopPolling
+from django_htmx.http import HttpResponseStopPolling, trigger_client_event
 
 from drafts import roles, selectors
 from drafts.diff import diff_lines
@@ -24,6 +24,8 @@ PAGE_SIZE = 50
 @require_GET
 @roles.editor_required
 def queue(request: HttpRequest) -> HttpResponse:
+    if request.htmx and request.htmx.target == "queue-count":
+        return render(request, "base.html#queue_count")  # the navigation's number, refreshed
     form = QueueFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     drafts = selectors.review_queue(author_id=filters.get("author"), age=filters.get("age", ""),
@@ -121,5 +123,8 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
                               outcome=outcome, refusal=refusal)
     context["decision_tried"] = form.data.get("decision", "")
     if request.htmx:
-        return render(request, "review/review.html#panel", context, status=status)
+        response = render(request, "review/review.html#panel", context, status=status)
+        if outcome:
+            trigger_client_event(response, "queue-changed")  # the nav's count refreshes
+        return response
     return render(request, "review/review.html", context, status=status)

@@ -147,7 +147,8 @@ def test_nav_shows_counts(author, editor):
     assert "My drafts <span class=\"count\" title=\"in progress\">2" in html
     assert "Review queue" not in html
     queue_html = client_for(editor).get(reverse("review:queue")).content.decode()
-    assert 'Review queue <span class="count">1<span class="sr-only"> awaiting review' in queue_html
+    assert 'class="count" hx-get="/review/" hx-trigger="queue-changed from:body"' in queue_html
+    assert '>1<span class="sr-only"> awaiting review' in queue_html
 
 
 # ----------------------------------------------------------------- the draft page

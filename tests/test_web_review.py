@@ -98,6 +98,17 @@ def test_queue_is_paginated_by_50(author, editor):
     assert 'href="?age=&amp;page=1">Previous</a>' in second
 
 
+@pytest.mark.django_db
+def test_nav_count_refreshes_by_htmx(author, editor):
+    make_draft(author)
+    make_draft(author)
+    response = client_for(editor).get(QUEUE, HTTP_HX_TARGET="queue-count", **HTMX)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.startswith('<span id="queue-count" class="count"') and ">2<" in html
+    assert "<table" not in html
+
+
 def _queue_queries(editor, author, n: int) -> int:
     now = timezone.now()
     Draft.objects.all().delete()

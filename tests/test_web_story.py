@@ -4,6 +4,8 @@ version with its diff, approve, the author sees the outcome; bad input writes no
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.urls import reverse
 
@@ -94,6 +96,7 @@ def test_full_story(live_worker, author, editor, editor2):
                                           "comment": "Ship it."}, **HTMX)
     assert response.status_code == 200
     assert "Approved by editor1." in response.content.decode()
+    assert "queue-changed" in json.loads(response["HX-Trigger"])  # the nav count refreshes
     assert Draft.objects.get(pk=draft.pk).status == "approved"
 
     # 6. The author sees the outcome, the comment, both versions and the history.
