@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from functools import wraps
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
@@ -21,6 +23,22 @@ from drafts.models import Draft
 from temporal_app import client as temporal
 
 PAGE_SIZE = 50
+
+
+def htmx_login(view):
+    """An htmx request from a signed-out user (an expired session) reloads the browser on the
+    login page, which returns to the page afterwards, instead of swapping the login form
+    into a fragment of the page."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs):
+        if request.htmx and not request.user.is_authenticated:
+            back = urlsplit(request.htmx.current_url or request.get_full_path())
+            path = back.path + (f"?{back.query}" if back.query else "")
+            return HttpResponseClientRedirect(redirect_to_login(path).url)
+        return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -52,6 +70,7 @@ def _own_draft(request: HttpRequest, pk: int, action: str) -> Draft:
     return draft
 
 
+@htmx_login
 @require_GET
 @roles.author_required
 def draft_list(request: HttpRequest) -> HttpResponse:
@@ -66,6 +85,7 @@ def draft_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
+@htmx_login
 @require_http_methods(["GET", "POST"])
 @roles.author_required
 def draft_new(request: HttpRequest) -> HttpResponse:
@@ -98,6 +118,7 @@ def _detail_context(request: HttpRequest, draft: Draft) -> dict:
     }
 
 
+@htmx_login
 @require_GET
 def draft_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if not request.user.is_authenticated:
@@ -120,6 +141,7 @@ def draft_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return HttpResponse(html)
 
 
+@htmx_login
 @require_POST
 @roles.author_required
 def draft_retry(request: HttpRequest, pk: int) -> HttpResponse:
@@ -132,6 +154,7 @@ def draft_retry(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("drafts:detail", pk=pk)
 
 
+@htmx_login
 @require_POST
 @roles.author_required
 def draft_withdraw(request: HttpRequest, pk: int) -> HttpResponse:

@@ -14,6 +14,7 @@ from django_htmx.http import HttpResponseStopPolling, trigger_client_event
 from drafts import roles, selectors
 from drafts.diff import diff_lines
 from drafts.models import Draft
+from drafts.views import htmx_login
 from review import services
 from review.forms import DecisionForm, QueueFilterForm
 from temporal_app import client as temporal
@@ -21,6 +22,7 @@ from temporal_app import client as temporal
 PAGE_SIZE = 50
 
 
+@htmx_login
 @require_GET
 @roles.editor_required
 def queue(request: HttpRequest) -> HttpResponse:
@@ -80,6 +82,7 @@ def _shown_version(request: HttpRequest) -> int | None:
         return None
 
 
+@htmx_login
 @require_GET
 @roles.editor_required
 def review_draft(request: HttpRequest, pk: int) -> HttpResponse:
@@ -92,6 +95,7 @@ def review_draft(request: HttpRequest, pk: int) -> HttpResponse:
     return HttpResponse(html) if draft.is_working else HttpResponseStopPolling(html)
 
 
+@htmx_login
 @require_POST
 @roles.editor_required
 def decide(request: HttpRequest, pk: int) -> HttpResponse:

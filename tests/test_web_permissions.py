@@ -85,7 +85,10 @@ def test_permission_matrix(users, editor, name, role, htmx):
         expected = 286  # the partial, and stop polling: the draft is final
     client = client_for(users[role])
     response = getattr(client, method)(url, **(HTMX if htmx else {}))
-    if expected == LOGIN:
+    if expected == LOGIN and htmx:  # an expired session: the browser goes to log in
+        assert response.status_code == 200
+        assert response["HX-Redirect"] == f"/login/?next={quote(url)}"
+    elif expected == LOGIN:
         assert response.status_code == 302
         assert response.url == f"/login/?next={quote(url)}"
     elif expected == "detail":
@@ -101,6 +104,14 @@ def test_permission_matrix(users, editor, name, role, htmx):
         assert "There is nothing here, or it is not yours to see." in response.content.decode()
     # nothing was written, whoever asked
     assert snapshot(draft) == before and Draft.objects.count() == count
+
+
+def test_expired_session_htmx_goes_back_to_the_page_after_login(author):
+    draft = make_draft(author)
+    response = Client().post(f"/review/{draft.pk}/decide/", {"decision": "approve"},
+                             HTTP_HX_CURRENT_URL=f"http://testserver/review/{draft.pk}/?version=1",
+                             **HTMX)
+    assert response["HX-Redirect"] == f"/login/?next=/review/{draft.pk}/%3Fversion%3D1"
 
 
 def test_refusals_say_why(author, editor):
