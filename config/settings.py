@@ -115,7 +115,8 @@ TEMPORAL_TASK_QUEUE = env_str("TEMPORAL_TASK_QUEUE", "redline-reviews")
 TEMPORAL_UI_URL = env_str(
     "TEMPORAL_UI_URL", f"http://127.0.0.1:{env_int('TEMPORAL_UI_PORT', 8233)}"
 ).rstrip("/")
-# How long the browser waits for the workflow to answer a decision before saying it was not recorded.
+# How long a decision waits for the workflow to answer before the user is told it was not
+# recorded.
 TEMPORAL_UPDATE_TIMEOUT = env_duration("TEMPORAL_UPDATE_TIMEOUT", "5s")
 TEMPORAL_ACTIVITY_THREADS = env_int("TEMPORAL_ACTIVITY_THREADS", 16)
 

@@ -204,7 +204,7 @@ class DraftReviewWorkflow:
                         timeout=wake_at - now,
                         timeout_summary="review deadline" if not remind_first else "reminder",
                     )
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
             if self._pending is None and not self._wake and remind_first \
                     and workflow.now() >= self._remind_at:
