@@ -7,8 +7,7 @@ they are read-only. Events are the audit trail: read-only entirely.
 
 from django.contrib import admin
 
-from drafts.models import EVENT_LABELS, Draft, DraftEvent, DraftVersion
-from temporal_app.types import EventKind
+from drafts.models import Draft, DraftEvent, DraftVersion
 
 WORKFLOW_FIELDS = ("status", "current_version", "revisions", "deadline", "remind_at",
                    "status_message", "progress_chars", "decided_by", "decided_at",
@@ -70,23 +69,10 @@ class DraftVersionAdmin(admin.ModelAdmin):
                        "cost_usd", "created_at")
 
 
-class EventKindFilter(admin.SimpleListFilter):
-    """By kind, from EventKind (the field's own choices do not match the stored values)."""
-
-    title = "kind"
-    parameter_name = "kind"
-
-    def lookups(self, request, model_admin):
-        return [(kind.value, EVENT_LABELS.get(kind, kind.value)) for kind in EventKind]
-
-    def queryset(self, request, queryset):
-        return queryset.filter(kind=self.value()) if self.value() else queryset
-
-
 @admin.register(DraftEvent)
 class DraftEventAdmin(admin.ModelAdmin):
     list_display = ("draft", "seq", "kind", "actor", "version", "created_at")
-    list_filter = (EventKindFilter,)
+    list_filter = ("kind",)
     search_fields = ("draft__topic", "comment", "actor__username")
     list_select_related = ("draft", "actor")
 

@@ -152,13 +152,29 @@ class DraftVersion(models.Model):
         return self.backend == "offline"
 
 
+EVENT_LABELS = {
+    EventKind.SUBMITTED: "Submitted",
+    EventKind.GENERATED: "Version written",
+    EventKind.REVISED: "Revised version written",
+    EventKind.EDITED: "Edited by an editor",
+    EventKind.APPROVED: "Approved",
+    EventKind.REJECTED: "Rejected",
+    EventKind.CHANGES_REQUESTED: "Changes requested",
+    EventKind.REMINDED: "Editors reminded",
+    EventKind.EXPIRED: "Expired: no decision before the deadline",
+    EventKind.WITHDRAWN: "Withdrawn",
+    EventKind.CANCELLED: "Cancelled by an admin",
+    EventKind.DEADLINE_EXTENDED: "Deadline extended",
+    EventKind.FAILED: "Failed",
+    EventKind.RETRIED: "Retried",
+}
+
+
 class DraftEvent(models.Model):
-    Kind = models.TextChoices("Kind", [(k.value, k.value.replace("_", " ").capitalize())
-                                       for k in EventKind])
 
     draft = models.ForeignKey(Draft, on_delete=models.CASCADE, related_name="events")
     seq = models.PositiveIntegerField()  # per draft; keys retried activities
-    kind = models.CharField(max_length=30, choices=Kind.choices)
+    kind = models.CharField(max_length=30, choices=[(k.value, EVENT_LABELS[k]) for k in EventKind])
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
                               null=True, blank=True, related_name="+")
     version = models.PositiveIntegerField(default=0)
@@ -176,24 +192,5 @@ class DraftEvent(models.Model):
 
     @property
     def label(self) -> str:
-        """The kind in words. (Kind's choices are built from (name, value) pairs, so
-        get_kind_display() returns the raw value; this does not depend on them.)"""
-        return EVENT_LABELS.get(self.kind, self.kind.replace("_", " ").capitalize())
-
-
-EVENT_LABELS = {
-    EventKind.SUBMITTED: "Submitted",
-    EventKind.GENERATED: "Version written",
-    EventKind.REVISED: "Revised version written",
-    EventKind.EDITED: "Edited by an editor",
-    EventKind.APPROVED: "Approved",
-    EventKind.REJECTED: "Rejected",
-    EventKind.CHANGES_REQUESTED: "Changes requested",
-    EventKind.REMINDED: "Editors reminded",
-    EventKind.EXPIRED: "Expired: no decision before the deadline",
-    EventKind.WITHDRAWN: "Withdrawn",
-    EventKind.CANCELLED: "Cancelled by an admin",
-    EventKind.DEADLINE_EXTENDED: "Deadline extended",
-    EventKind.FAILED: "Failed",
-    EventKind.RETRIED: "Retried",
-}
+        """The kind in words."""
+        return self.get_kind_display()

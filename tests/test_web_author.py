@@ -169,7 +169,7 @@ def test_detail_shows_versions_diffs_decisions_and_history(author, editor):
     assert "Ship it &lt;b&gt;now&lt;/b&gt;" in html and "<b>now</b>" not in html
     assert 'aria-labelledby="decisions-h"' in html and "by editor1" in html
     assert "Submitted by author1" in html and "Revised version written (version 2)" in html
-    assert "<h1>Tides</h1>" in html  # the Markdown rendered
+    assert "<h2>Tides</h2>" in html  # the Markdown rendered, headings one level down
     assert "hx-get" not in html.split('id="live"')[1].split(">")[0]  # final: no polling
     assert ">Withdraw<" not in html
     assert "Tokens" not in html  # LLM usage is for editors and admins

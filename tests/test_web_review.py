@@ -141,7 +141,7 @@ def test_review_page_renders_sanitised_markdown_diff_and_actions(author, editor)
     response = client_for(editor).get(review_url(draft))
     assert response.status_code == 200
     html = response.content.decode()
-    assert "<h1>Tides</h1>" in html and "<script>alert(1)</script>" not in html
+    assert "<h2>Tides</h2>" in html and "<script>alert(1)</script>" not in html
     assert "Changes from version 1 (+" in html and "<ins>" in html and "<del>" in html
     assert '<label for="version-select">Version</label>' in html
     for label in ("Approve", "Reject", "Request changes", "Edit &amp; approve"):

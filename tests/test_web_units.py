@@ -59,7 +59,7 @@ def test_diff_template_escapes_html_and_uses_ins_del():
 def test_markdown_is_sanitised():
     html = render_markdown("# Hi\n\n<script>x()</script>\n\n[a](javascript:alert(1)) "
                            "<img src=x onerror=y>\n\n**bold**")
-    assert "<h1>Hi</h1>" in html and "<strong>bold</strong>" in html
+    assert "<h2>Hi</h2>" in html and "<strong>bold</strong>" in html
     # Raw HTML comes out as text, never as tags; javascript: links are not made.
     assert "<script" not in html and "<img" not in html and 'href="javascript' not in html
     assert "&lt;script&gt;" in html

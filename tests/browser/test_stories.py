@@ -36,7 +36,7 @@ def test_author_submits_and_watches_progress(open_as, author, settings):
     screenshot(page, "progress")
     expect(page.locator("main")).to_contain_text("Awaiting review", timeout=SLOW)
     expect(page.locator("main")).to_contain_text("offline draft")
-    expect(page.get_by_role("heading", level=1, name="Why rivers meander").first).to_be_visible()
+    expect(page.get_by_role("heading", level=1, name="Why rivers meander")).to_be_visible()
 
 
 def test_empty_topic_is_refused_inline(open_as, author):
