@@ -63,7 +63,7 @@ def test_missing_workflow_is_restarted(live_worker, author):
     assert "1 mismatch found" in output
 
     code, output = reconcile("--fix")
-    assert code == 0, output
+    assert code == 1 and "found and repaired" in output, output
     assert "fixed: started a new workflow (versions from 1, events from 3)" in output
     draft = wait_for_status(draft, "awaiting_review")
     assert draft.current_version == 1 and draft.deadline is not None
@@ -89,7 +89,7 @@ def test_terminated_workflow_is_recorded_as_failed(live_worker, author):
     assert finding["workflow_status"] == "terminated" and finding["workflow_state"] == "failed"
 
     code, output = reconcile("--fix")
-    assert code == 0, output
+    assert code == 1 and "found and repaired" in output, output
     assert "fixed: recorded the outcome: failed" in output
     draft.refresh_from_db()
     assert draft.status == "failed" and draft.deadline is None
@@ -111,7 +111,7 @@ def test_state_difference_is_repaired_from_the_workflow(live_worker, author):
     assert "revising in the database, but its running workflow says awaiting_review" in output
 
     code, output = reconcile("--fix")
-    assert code == 0, output
+    assert code == 1 and "found and repaired" in output, output
     assert "set the state from revising to awaiting_review (from the workflow's status query)" \
         in output
     draft.refresh_from_db()

@@ -2,8 +2,8 @@
 with its Temporal workflow, report each disagreement, and with --fix repair it from the
 workflow's truth (temporal_app/reconcile.py says how).
 
-Exit codes: 0 everything agrees (or, with --fix, every mismatch was repaired);
-1 mismatches found (without --fix) or a repair failed; 2 Temporal could not be reached.
+Exit codes: 0 everything agrees; 1 mismatches were found (with --fix: even when all were
+repaired, so a scheduled run still alerts that drift happened); 2 Temporal could not be reached.
 """
 
 import json
@@ -68,3 +68,6 @@ class Command(BaseCommand):
                 "repair them)"
             raise CommandError(f"{len(failed)} mismatch{'es' if len(failed) != 1 else ''} "
                                f"{what}.", returncode=1)
+        if findings:
+            raise CommandError(f"{len(findings)} mismatch{'es' if len(findings) != 1 else ''} "
+                               "found and repaired.", returncode=1)
