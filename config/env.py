@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
 from pathlib import Path
@@ -79,4 +80,16 @@ def embedded_database_url(data_dir: Path) -> str:
 
     data_dir.mkdir(parents=True, exist_ok=True)
     server = pgserver.get_server(str(data_dir))
+    # A process that ended with os._exit (the worker, the CLI commands) never unregistered;
+    # forget dead ones now and again at exit (this atexit hook runs before pgserver's own), so
+    # the last live user still stops the server.
+    _forget_dead_users(server)
+    atexit.register(_forget_dead_users, server)
     return server.get_uri()
+
+
+def _forget_dead_users(server) -> None:
+    import psutil
+
+    users = server.global_process_id_list
+    users.put([pid for pid in users.get() if psutil.pid_exists(pid)])
