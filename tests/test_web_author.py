@@ -265,3 +265,14 @@ def test_home_sends_each_role_to_its_start(client, author, editor, admin_user,
     nobody = django_user_model.objects.create_user("nobody", password="pw-for-tests-1")
     response = client_for(nobody).get("/")
     assert response.status_code == 200 and "No role yet" in response.content.decode()
+
+
+def test_the_brief_shows_on_the_draft_and_review_pages(author, editor):
+    draft = make_draft(author, brief="Cover <neap> tides", audience="sailors", tone="plain",
+                       target_words=300)
+    for user, url in ((author, draft.get_absolute_url()),
+                      (editor, reverse("review:draft", args=[draft.pk]))):
+        html = client_for(user).get(url).content.decode()
+        assert "<dd>Short (about 300 words)</dd>" in html
+        assert "<dd>sailors</dd>" in html and "<dd>plain</dd>" in html
+        assert "Cover &lt;neap&gt; tides" in html  # escaped, never raw HTML
