@@ -144,6 +144,9 @@ def test_extend_deadline_and_cancel(live_worker, author, admin_user, editor):
     assert cancelled.state == "cancelled"
     draft.refresh_from_db()
     assert draft.status == "cancelled" and draft.decision_comment == "duplicate topic"
+    wait_for(lambda: [m for m in mail.outbox if "was cancelled" in m.subject
+                      and m.to == ["author1@example.com"] and "duplicate topic" in m.body],
+             what="the author's cancellation mail")
     with pytest.raises(temporal.DecisionRefused):
         review.decide(draft_id=draft.pk, editor=editor, decision="approve", version=1)
 
@@ -239,3 +242,17 @@ def test_activities_are_idempotent(author):
     assert record_event(record).created is False
     assert DraftVersion.objects.filter(draft=draft).count() == 1
     assert DraftEvent.objects.filter(draft=draft, seq=2).count() == 1
+
+
+def test_cancel_while_writing_tells_the_author(live_worker, settings, author, admin_user):
+    settings.OFFLINE_LLM_LATENCY = 30.0
+    draft, _ = services.submit_draft(author=author, topic="Cancelled mid-sentence")
+    wait_for(lambda: DraftEvent.objects.filter(draft=draft).exists(), what="submission")
+    result = temporal.send_update(draft.pk, "cancel",
+                                  StopInput(admin_user.pk, "admin1", "wrong brief"),
+                                  DecisionResult)
+    assert result.state == "cancelled"
+    assert wait_for_status(draft, "cancelled").current_version == 0
+    wait_for(lambda: [m for m in mail.outbox if "was cancelled" in m.subject
+                      and m.to == ["author1@example.com"]], what="the author's mail")
+    workflow_result(draft.pk)

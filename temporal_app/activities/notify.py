@@ -21,6 +21,7 @@ _SUBJECTS = {
     EventKind.REJECTED: "Your draft #{id} was rejected: {topic}",
     EventKind.CHANGES_REQUESTED: "Changes requested on your draft #{id}: {topic}",
     EventKind.EXPIRED: "Draft #{id} expired without a review: {topic}",
+    EventKind.CANCELLED: "The review of your draft #{id} was cancelled: {topic}",
 }
 
 
@@ -30,7 +31,8 @@ def recipients(draft: Draft, kind: EventKind) -> list[str]:
         users = users.filter(groups__name=EDITORS_GROUP).exclude(pk=draft.author_id)
     elif kind == EventKind.EXPIRED:
         users = users.filter(is_staff=True) | users.filter(pk=draft.author_id)
-    elif kind in (EventKind.APPROVED, EventKind.REJECTED, EventKind.CHANGES_REQUESTED):
+    elif kind in (EventKind.APPROVED, EventKind.REJECTED, EventKind.CHANGES_REQUESTED,
+                  EventKind.CANCELLED):
         users = users.filter(pk=draft.author_id)
     else:
         return []

@@ -250,6 +250,9 @@ class DraftReviewWorkflow:
             state, event = _OUTCOME[stop.kind]
             await self._record(event, state, actor_id=stop.actor_id, comment=stop.comment)
             self._settle(stop)
+            # Added after release: runs that stopped mid-writing before this replay without it.
+            if workflow.patched("notify-stop-while-writing"):
+                self._notify(event, stop.comment)
             return None
         try:
             return task.result()
