@@ -51,14 +51,13 @@ def review_input(draft: Draft, *, first_version: int, first_event_seq: int) -> R
     )
 
 
-def _start_after_commit(draft: Draft, first_version: int, first_event_seq: int) -> None:
+def _start_after_commit(draft: Draft, inp: ReviewInput) -> None:
     """Start the workflow once the draft row is committed; if Temporal cannot be reached the
     draft is marked failed with the reason, and the author can retry from its page."""
 
     def start() -> None:
         try:
-            temporal.start_review(review_input(draft, first_version=first_version,
-                                               first_event_seq=first_event_seq))
+            temporal.start_review(inp)
         except temporal.EngineError as err:
             log.warning("could not start the workflow of draft %s: %s", draft.pk, err)
             Draft.objects.filter(pk=draft.pk, status=ReviewState.GENERATING).update(
@@ -81,24 +80,46 @@ def submit_draft(*, author, topic: str, brief: str = "", audience: str = "", ton
                                      tone=tone, target_words=target_words,
                                      submission_key=submission_key)
         DraftEvent.objects.create(draft=draft, seq=1, kind=EventKind.SUBMITTED, actor=author)
-        _start_after_commit(draft, first_version=1, first_event_seq=2)
+        _start_after_commit(draft, review_input(draft, first_version=1, first_event_seq=2))
     return draft, True
 
 
+def last_numbers(draft: Draft) -> tuple[int, int]:
+    """(highest event seq, highest version number) the draft has: a new run continues them."""
+    last_seq = draft.events.aggregate(n=Max("seq"))["n"] or 0
+    last_version = draft.versions.aggregate(n=Max("number"))["n"] or 0
+    return last_seq, last_version
+
+
+def restart_review(draft: Draft, **event_fields) -> ReviewInput:
+    """Start a new run of a draft's workflow (same id) whose last run ended or vanished.
+
+    Call inside a transaction with the draft locked (select_for_update). Records a `retried`
+    event (`event_fields`: actor, version, comment), puts the draft back to generating, and
+    starts the run after commit with version and event numbering continuing; if Temporal
+    cannot be reached, the draft ends up failed with the reason.
+    """
+    last_seq, last_version = last_numbers(draft)
+    DraftEvent.objects.create(draft=draft, seq=last_seq + 1, kind=EventKind.RETRIED,
+                              **event_fields)
+    draft.status = ReviewState.GENERATING
+    draft.deadline = draft.remind_at = None
+    draft.status_message = ""
+    draft.progress_chars = 0
+    draft.save(update_fields=["status", "deadline", "remind_at", "status_message",
+                              "progress_chars", "updated_at"])
+    inp = review_input(draft, first_version=last_version + 1, first_event_seq=last_seq + 2)
+    _start_after_commit(draft, inp)
+    return inp
+
+
 def retry_draft(*, draft: Draft, user) -> Draft:
-    """Start a new run for a failed draft (same workflow id; numbering continues)."""
+    """The author's Retry on a failed draft: a new run, numbering continues."""
     with transaction.atomic():
         draft = Draft.objects.select_for_update().get(pk=draft.pk)
         if draft.status != ReviewState.FAILED:
             raise temporal.DecisionRefused("Only a failed draft can be retried.")
-        last = draft.events.aggregate(seq=Max("seq"))["seq"] or 0
-        last_version = draft.versions.aggregate(n=Max("number"))["n"] or 0
-        DraftEvent.objects.create(draft=draft, seq=last + 1, kind=EventKind.RETRIED, actor=user)
-        draft.status = ReviewState.GENERATING
-        draft.status_message = ""
-        draft.progress_chars = 0
-        draft.save(update_fields=["status", "status_message", "progress_chars", "updated_at"])
-        _start_after_commit(draft, first_version=last_version + 1, first_event_seq=last + 2)
+        restart_review(draft, actor=user)
     return draft
 
 

@@ -27,11 +27,11 @@ from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Max
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 from temporalio.service import RPCError, RPCStatusCode
 
 from drafts.models import Draft, DraftEvent
+from drafts.services import last_numbers, restart_review
 from temporal_app import client as temporal
 from temporal_app.types import (
     FINAL_STATES,
@@ -211,34 +211,18 @@ def repair(finding: Finding) -> str:
     return sync_running(finding.draft_id, finding.truth)
 
 
-def _next_numbers(draft: Draft) -> tuple[int, int]:
-    last_seq = draft.events.aggregate(n=Max("seq"))["n"] or 0
-    last_version = draft.versions.aggregate(n=Max("number"))["n"] or 0
-    return last_seq, last_version
-
-
 def restart_missing(draft_id: int) -> str:
-    from drafts.services import review_input
-
     with transaction.atomic():
         draft = Draft.objects.select_for_update().get(pk=draft_id)
-        last_seq, last_version = _next_numbers(draft)
-        DraftEvent.objects.create(
-            draft=draft, seq=last_seq + 1, kind=EventKind.RETRIED, version=draft.current_version,
+        inp = restart_review(
+            draft, version=draft.current_version,
             comment="Restarted by reconcile: Temporal had no workflow for this draft.")
-        draft.status = ReviewState.GENERATING
-        draft.deadline = draft.remind_at = None
-        draft.status_message = ""
-        draft.progress_chars = 0
-        draft.save(update_fields=["status", "deadline", "remind_at", "status_message",
-                                  "progress_chars", "updated_at"])
-    inp = review_input(draft, first_version=last_version + 1, first_event_seq=last_seq + 2)
-    try:
-        temporal.start_review(inp)
-    except temporal.EngineError as err:
-        Draft.objects.filter(pk=draft_id, status=ReviewState.GENERATING).update(
-            status=ReviewState.FAILED, status_message=str(err))
-        raise
+    # The start ran on commit; if Temporal refused it, the draft is failed with the reason and
+    # (unlike a failure inside the new run) no event follows the `retried` one.
+    failed = Draft.objects.filter(pk=draft_id, status=ReviewState.FAILED).exclude(
+        events__seq__gte=inp.first_event_seq).first()
+    if failed is not None:
+        raise temporal.EngineUnavailable(failed.status_message)
     return (f"started a new workflow (versions from {inp.first_version}, events from "
             f"{inp.first_event_seq}).")
 
@@ -248,7 +232,7 @@ def record_closed(draft_id: int, truth: Truth) -> str:
     result = truth.result
     with transaction.atomic():
         draft = Draft.objects.select_for_update().get(pk=draft_id)
-        last_seq, _ = _next_numbers(draft)
+        last_seq, _ = last_numbers(draft)
         if result is not None:
             why = f"its workflow completed as {outcome.value}"
         else:

@@ -148,3 +148,22 @@ def test_commands_exit_cleanly_with_their_codes(live_worker, temporal_server, ta
     found = manage("reconcile", "--settle", "0")
     assert found.returncode == 1, found.stderr
     assert "[missing]" in found.stdout and "1 mismatch found" in found.stderr
+
+
+def test_restart_with_temporal_unreachable_leaves_the_draft_failed(settings, author):
+    """The repair's start is refused: the draft says why, and the repair reports it."""
+    from temporal_app import devserver
+    from temporal_app.reconcile import restart_missing
+
+    draft = Draft.objects.create(author=author, topic="Nowhere to run", status="generating")
+    DraftEvent.objects.create(draft=draft, seq=1, kind="submitted", actor=author)
+    settings.TEMPORAL_ADDRESS = f"127.0.0.1:{devserver.free_port()}"  # nothing listens there
+    temporal.reset_client()
+    try:
+        with pytest.raises(temporal.EngineUnavailable, match="could not be reached"):
+            restart_missing(draft.pk)
+    finally:
+        temporal.reset_client()
+    draft.refresh_from_db()
+    assert draft.status == "failed" and "could not be reached" in draft.status_message
+    assert list(draft.events.values_list("kind", flat=True)) == ["submitted", "retried"]
