@@ -11,7 +11,6 @@ details and the confirmation load into the row; without JavaScript they are plai
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django import forms
 from django.conf import settings
@@ -21,8 +20,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
-from temporalio.client import WorkflowQueryFailedError, WorkflowQueryRejectedError
-from temporalio.service import RPCError, RPCStatusCode
 
 from drafts import roles
 from drafts.models import Draft
@@ -33,9 +30,7 @@ from temporal_app.types import (
     DecisionResult,
     ExtendDeadlineInput,
     RemindInput,
-    ReviewStatus,
     StopInput,
-    workflow_id_for,
 )
 
 MAX_EXTENSION_HOURS = 30 * 24  # the workflow's own limit (MAX_EXTENSION_SECONDS)
@@ -87,34 +82,6 @@ def _querystring(params: dict[str, str]) -> str:
 # ------------------------------------------------------------------ details (status query)
 
 
-def _query_status(pk: int) -> ReviewStatus:
-    """The workflow's `status` query, with sentences for each way it can fail."""
-
-    async def go() -> ReviewStatus:
-        client = await temporal.get_client()
-        handle = client.get_workflow_handle(workflow_id_for(pk))
-        return await handle.query("status", result_type=ReviewStatus,
-                                  rpc_timeout=timedelta(seconds=5))
-
-    try:
-        return temporal.run(go(), timeout=8)
-    except RPCError as err:
-        if err.status == RPCStatusCode.NOT_FOUND:
-            raise temporal.DecisionRefused(
-                f"Temporal has no workflow for draft #{pk}.") from err
-        if err.status == RPCStatusCode.DEADLINE_EXCEEDED:
-            raise temporal.EngineUnavailable(
-                "The workflow did not answer within 5 s: is a review worker running?") from err
-        raise temporal.EngineUnavailable(
-            f"Temporal (at {settings.TEMPORAL_ADDRESS}) could not be reached: {err}.") from err
-    except (WorkflowQueryFailedError, WorkflowQueryRejectedError) as err:
-        raise temporal.DecisionRefused(f"The workflow could not answer: {err}.") from err
-    except (TimeoutError, OSError, RuntimeError) as err:
-        raise temporal.EngineUnavailable(
-            "Temporal or the review worker did not answer in time; try again in a moment."
-        ) from err
-
-
 def _back(request: HttpRequest) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
@@ -131,7 +98,7 @@ def details(request: HttpRequest, pk: int) -> HttpResponse:
                "actions": ACTIONS}
     code = 200
     try:
-        context["status"] = _query_status(pk)
+        context["status"] = temporal.query_status(pk)
     except temporal.DecisionRefused as err:
         context["error"], code = str(err), 404
     except temporal.EngineUnavailable as err:

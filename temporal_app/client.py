@@ -25,6 +25,8 @@ from temporalio.client import (
     Client,
     WorkflowExecutionStatus,
     WorkflowHandle,
+    WorkflowQueryFailedError,
+    WorkflowQueryRejectedError,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
@@ -117,9 +119,12 @@ def run(coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
     return portal().run(coro, timeout)
 
 
-def workflow_ui_url(draft_id: int) -> str:
-    return (f"{settings.TEMPORAL_UI_URL}/namespaces/{settings.TEMPORAL_NAMESPACE}"
-            f"/workflows/{workflow_id_for(draft_id)}")
+def workflow_ui_url(draft_id: int | None = None, *, workflow_id: str = "",
+                    run_id: str = "") -> str:
+    """The workflow's page in the Temporal UI (one run's history when run_id is given)."""
+    base = (f"{settings.TEMPORAL_UI_URL}/namespaces/{settings.TEMPORAL_NAMESPACE}"
+            f"/workflows/{workflow_id or workflow_id_for(draft_id or 0)}")
+    return f"{base}/{run_id}/history" if run_id else base
 
 
 # ------------------------------------------------------------------ the app's calls
@@ -223,6 +228,8 @@ def send_signal(draft_id: int, name: str, arg: Any) -> None:
 
 
 def query_status(draft_id: int) -> ReviewStatus:
+    """The workflow's `status` query, with a sentence for each way it can fail."""
+
     async def go() -> ReviewStatus:
         handle = await _handle(draft_id)
         return await handle.query("status", result_type=ReviewStatus,
@@ -230,8 +237,19 @@ def query_status(draft_id: int) -> ReviewStatus:
 
     try:
         return run(go(), timeout=8)
-    except (RPCError, TimeoutError) as err:
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            raise DecisionRefused(f"Temporal has no workflow for draft #{draft_id}.") from err
+        if err.status == RPCStatusCode.DEADLINE_EXCEEDED:
+            raise EngineUnavailable(
+                "The workflow did not answer within 5 s: is a review worker running?") from err
         raise _unreachable(err) from err
+    except (WorkflowQueryFailedError, WorkflowQueryRejectedError) as err:
+        raise DecisionRefused(f"The workflow could not answer: {err}.") from err
+    except (TimeoutError, OSError, RuntimeError) as err:
+        raise EngineUnavailable(
+            "Temporal or the review worker did not answer in time; try again in a moment."
+        ) from err
 
 
 def execution_status(draft_id: int) -> WorkflowExecutionStatus | None:

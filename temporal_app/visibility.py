@@ -248,12 +248,6 @@ def format_duration(delta: timedelta | None) -> str:
     return f"{days} d {hours} h" if hours else f"{days} d"
 
 
-def _ui_url(workflow_id: str, run_id: str) -> str:
-    base = (f"{settings.TEMPORAL_UI_URL}/namespaces/{settings.TEMPORAL_NAMESPACE}"
-            f"/workflows/{workflow_id}")
-    return f"{base}/{run_id}/history" if run_id else base
-
-
 def _row(execution: WorkflowExecution) -> PendingRow:
     attrs = execution.typed_search_attributes
     draft_id = attrs.get(DRAFT_ID)
@@ -266,8 +260,8 @@ def _row(execution: WorkflowExecution) -> PendingRow:
         deadline=attrs.get(REVIEW_DEADLINE),
         started=execution.start_time,
         task_queue=execution.task_queue,
-        ui_url=_ui_url(execution.id, execution.run_id) if execution.id
-        else temporal.workflow_ui_url(draft_id or 0),
+        ui_url=temporal.workflow_ui_url(draft_id, workflow_id=execution.id,
+                                        run_id=execution.run_id),
     )
 
 

@@ -79,7 +79,8 @@ def test_page_lists_pending_workflows(live_worker, task_queue, client, admin_use
     for draft in (one, two):
         assert f'id="wf-{draft.pk}"' in text
         assert draft.get_absolute_url() in text
-        assert f"/workflows/draft-{draft.pk}/" in text  # the Temporal UI link
+        # the Temporal UI link, to this run's history
+        assert f"/workflows/draft-{draft.pk}/{rows[draft.pk].run_id}/history" in text
         assert f"{draft.deadline:%Y-%m-%d %H:%M}" in text
     assert 'data-count-state="awaiting_review"' in text
     assert "awaiting_review: <strong>2</strong>" in text
