@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from drafts.models import Draft
 from temporal_app import client as temporal
-from temporal_app.types import DecisionInput, DecisionKind, DecisionResult, ReviewState
+from temporal_app.types import (
+    DecisionInput,
+    DecisionKind,
+    DecisionResult,
+    ReviewState,
+    refuse_already_decided,
+    refuse_own_draft,
+    refuse_stale_version,
+)
 
 _FINAL_SENTENCES = {
     ReviewState.EXPIRED: "This draft expired; its review deadline has passed.",
@@ -20,16 +28,14 @@ def local_refusal(draft: Draft, editor, version: int) -> str:
     or closed review, a stale version. The workflow checks everything again (it is the
     authority); this answers at once, and without a worker, for the plain cases."""
     if draft.author_id == editor.pk:
-        return "You wrote this draft's topic; another editor must review it."
+        return refuse_own_draft()
     if draft.status in (ReviewState.APPROVED, ReviewState.REJECTED):
         who = draft.decided_by.get_username() if draft.decided_by else "another editor"
-        when = f" at {draft.decided_at:%H:%M} UTC" if draft.decided_at else ""
-        return f"This draft was already {draft.status} by {who}{when}."
+        return refuse_already_decided(draft.status, who, draft.decided_at)
     if draft.status in _FINAL_SENTENCES:
         return _FINAL_SENTENCES[ReviewState(draft.status)]
     if version < draft.current_version:
-        return (f"A newer version exists (version {draft.current_version}; you reviewed "
-                f"version {version}). Reload to review it.")
+        return refuse_stale_version(draft.current_version, version)
     return ""
 
 

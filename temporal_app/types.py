@@ -91,6 +91,25 @@ class DecisionKind(StrEnum):
     CANCEL = "cancel"
 
 
+# --- refusals the workflow and the web layer both say ------------------------------------------
+# The workflow is the authority; review.services answers the cases the database already proves
+# without asking it. Both word them here, so the editor reads the same sentence either way.
+
+
+def refuse_own_draft() -> str:
+    return "You wrote this draft's topic; another editor must review it."
+
+
+def refuse_already_decided(past_tense: str, actor: str, at: datetime | None) -> str:
+    when = f" at {at:%H:%M} UTC" if at else ""
+    return f"This draft was already {past_tense} by {actor}{when}."
+
+
+def refuse_stale_version(current: int, seen: int) -> str:
+    return (f"A newer version exists (version {current}; you reviewed version {seen}). "
+            "Reload to review it.")
+
+
 # --- workflow -------------------------------------------------------------------------------
 
 

@@ -69,6 +69,9 @@ with workflow.unsafe.imports_passed_through():
         StoreVersionInput,
         StoreVersionResult,
         VersionKind,
+        refuse_already_decided,
+        refuse_own_draft,
+        refuse_stale_version,
     )
 
 MAX_EXTENSIONS = 10
@@ -480,8 +483,8 @@ class DraftReviewWorkflow:
             if pending.kind == DecisionKind.REQUEST_CHANGES:
                 raise _refuse(f"{pending.actor} just requested changes (at {pending.at:%H:%M} "
                               "UTC); wait for the new version.", "AlreadyDecided")
-            raise _refuse(f"This draft was already {_PAST_TENSE[pending.kind]} by "
-                          f"{pending.actor} at {pending.at:%H:%M} UTC.", "AlreadyDecided")
+            raise _refuse(refuse_already_decided(_PAST_TENSE[pending.kind], pending.actor,
+                                                 pending.at), "AlreadyDecided")
         if self._state in FINAL_STATES:
             raise _refuse(f"This draft is {self._state.value}; it takes no more decisions.",
                           "Closed")
@@ -492,16 +495,14 @@ class DraftReviewWorkflow:
         if kind == DecisionKind.CANCEL:
             return
         if actor_id == self._inp.author_id:
-            raise _refuse("You wrote this draft's topic; another editor must review it.",
-                          "OwnDraft")
+            raise _refuse(refuse_own_draft(), "OwnDraft")
         if self._state != ReviewState.AWAITING_REVIEW:
             raise _refuse(f"This draft is {self._state.value.replace('_', ' ')}, not awaiting "
                           "review; wait for the new version.", "NotAwaiting")
         if self._deadline is not None and workflow.now() >= self._deadline:
             raise _refuse("This draft expired; its review deadline has passed.", "Expired")
         if version != self._version:
-            raise _refuse(f"A newer version exists (version {self._version}; you reviewed "
-                          f"version {version}). Reload to review it.", "StaleVersion")
+            raise _refuse(refuse_stale_version(self._version, version), "StaleVersion")
         if kind == DecisionKind.REJECT and not comment.strip():
             raise _refuse("A rejection needs a reason.", "Invalid")
         if kind == DecisionKind.REQUEST_CHANGES:
