@@ -23,7 +23,6 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import (
     Client,
-    WorkflowExecutionStatus,
     WorkflowHandle,
     WorkflowQueryFailedError,
     WorkflowQueryRejectedError,
@@ -250,19 +249,3 @@ def query_status(draft_id: int) -> ReviewStatus:
         raise EngineUnavailable(
             "Temporal or the review worker did not answer in time; try again in a moment."
         ) from err
-
-
-def execution_status(draft_id: int) -> WorkflowExecutionStatus | None:
-    """The workflow's status in Temporal, or None when no workflow has that id."""
-
-    async def go() -> WorkflowExecutionStatus | None:
-        try:
-            description = await (await _handle(draft_id)).describe(
-                rpc_timeout=timedelta(seconds=5))
-        except RPCError as err:
-            if err.status == RPCStatusCode.NOT_FOUND:
-                return None
-            raise
-        return description.status
-
-    return run(go(), timeout=8)

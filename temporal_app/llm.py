@@ -422,7 +422,3 @@ def get_backend(stall_timeout: float | None = None) -> OfflineBackend | OpenAIBa
     if use_openai():
         return OpenAIBackend(stall_timeout=stall_timeout)
     return OfflineBackend()
-
-
-def backend_label() -> str:
-    return "OpenAI-compatible" if use_openai() else "offline"

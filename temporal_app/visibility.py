@@ -21,7 +21,7 @@ import asyncio
 import base64
 import binascii
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
@@ -363,8 +363,3 @@ def pending_counts(flt: PendingFilter) -> tuple[dict[str, int], int]:
         return temporal.run(go(), timeout=RPC_TIMEOUT * 2)
     except (RPCError, TimeoutError, OSError, RuntimeError) as err:
         raise _unavailable(err) from err
-
-
-def for_drafts(flt: PendingFilter, draft_ids) -> PendingFilter:
-    return replace(flt, draft_ids=tuple(int(pk) for pk in draft_ids))
-
