@@ -64,7 +64,7 @@ def run_phase(label: str, db_file: Path, drafts: int) -> dict:
     from temporal_app.worker import build_worker
 
     port = devserver.free_port()
-    proc = subprocess_start(port, db_file, label)
+    proc = devserver.start(port, db_filename=db_file, wal=label == "wal")
     settings.TEMPORAL_ADDRESS = f"127.0.0.1:{port}"
     settings.TEMPORAL_TASK_QUEUE = f"bench-{label}"
     settings.TEMPORAL_UPDATE_TIMEOUT = 30.0
@@ -113,21 +113,6 @@ def run_phase(label: str, db_file: Path, drafts: int) -> dict:
         "signal_decision_ms_p50": round(statistics.median(signal_ms), 1),
         "signal_decision_ms_p95": round(percentile(signal_ms, 95), 1),
     }
-
-
-def subprocess_start(port: int, db_file: Path, label: str):
-    import subprocess
-
-    from temporal_app import devserver
-
-    cmd = devserver.command(port, None, db_file)
-    if label == "default-journal":
-        cmd = [c for c in cmd if c not in ("--sqlite-pragma", "journal_mode=wal",
-                                           "synchronous=normal")]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-                            start_new_session=True)
-    devserver.wait_for_port(port, proc=proc)
-    return proc
 
 
 def percentile(values: list[float], pct: int) -> float:

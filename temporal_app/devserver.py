@@ -25,7 +25,7 @@ def temporal_binary() -> str:
 
 
 def command(port: int, ui_port: int | None, db_filename: Path | None,
-            namespace: str = "default") -> list[str]:
+            namespace: str = "default", wal: bool = True) -> list[str]:
     cmd = [temporal_binary(), "server", "start-dev", "--ip", "127.0.0.1", "--port", str(port),
            "--namespace", namespace, "--log-level", "warn"]
     if ui_port:
@@ -33,9 +33,10 @@ def command(port: int, ui_port: int | None, db_filename: Path | None,
     else:
         cmd += ["--headless"]
     if db_filename is not None:
-        # WAL doubles throughput over SQLite's default journal (measured on these machines).
-        cmd += ["--db-filename", str(db_filename), "--sqlite-pragma", "journal_mode=wal",
-                "--sqlite-pragma", "synchronous=normal"]
+        cmd += ["--db-filename", str(db_filename)]
+        if wal:  # faster than SQLite's default journal: bench/results/latest.md
+            cmd += ["--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma",
+                    "synchronous=normal"]
     for name, kind in SEARCH_ATTRIBUTES.items():
         cmd += ["--search-attribute", f"{name}={kind}"]
     return cmd
@@ -61,9 +62,9 @@ def wait_for_port(port: int, timeout: float = 30.0, proc: subprocess.Popen | Non
 
 
 def start(port: int, ui_port: int | None = None, db_filename: Path | None = None,
-          log_path: Path | None = None) -> subprocess.Popen:
+          log_path: Path | None = None, wal: bool = True) -> subprocess.Popen:
     log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
-    proc = subprocess.Popen(command(port, ui_port, db_filename), stdout=log,
+    proc = subprocess.Popen(command(port, ui_port, db_filename, wal=wal), stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True)
     wait_for_port(port, proc=proc)
     return proc
