@@ -119,6 +119,9 @@ TEMPORAL_UI_URL = env_str(
 # recorded.
 TEMPORAL_UPDATE_TIMEOUT = env_duration("TEMPORAL_UPDATE_TIMEOUT", "5s")
 TEMPORAL_ACTIVITY_THREADS = env_int("TEMPORAL_ACTIVITY_THREADS", 16)
+# A review workflow task must finish within this; it bounds how long after a decision's
+# `expires_at` it can still be accepted (temporal_app/gateway.py).
+TEMPORAL_WORKFLOW_TASK_TIMEOUT = env_duration("TEMPORAL_WORKFLOW_TASK_TIMEOUT", "10s")
 
 # --- Review workflow --------------------------------------------------------------------------
 REVIEW_TIMEOUT = env_duration("REVIEW_TIMEOUT", "24h")
@@ -156,7 +159,7 @@ LLM_RETRY_AFTER_MAX = env_duration("LLM_RETRY_AFTER_MAX", "5m")
 LLM_PROGRESS_INTERVAL = env_duration("LLM_PROGRESS_INTERVAL", "1s")
 # Pieces of at least this many target words are outlined, then written section by section in
 # parallel (at most LLM_SECTION_CONCURRENCY calls at once). 0 turns sections off.
-LLM_SECTIONS_THRESHOLD_WORDS = env_int("LLM_SECTIONS_THRESHOLD_WORDS", 1500)
+LLM_SECTIONS_THRESHOLD_WORDS = env_int("LLM_SECTIONS_THRESHOLD_WORDS", 1000)
 LLM_SECTION_CONCURRENCY = env_int("LLM_SECTION_CONCURRENCY", 4)
 
 LOGGING = {
@@ -173,7 +176,13 @@ LLM_SCHEDULE_TO_CLOSE = env_duration("LLM_SCHEDULE_TO_CLOSE", "30m")
 LLM_HEARTBEAT_TIMEOUT = env_duration("LLM_HEARTBEAT_TIMEOUT", "30s")
 LLM_MAX_ATTEMPTS = env_int("LLM_MAX_ATTEMPTS", 6)
 DB_ACTIVITY_MAX_ATTEMPTS = env_int("DB_ACTIVITY_MAX_ATTEMPTS", 0)  # 0 = until it works
-NOTIFY_SCHEDULE_TO_CLOSE = env_duration("NOTIFY_SCHEDULE_TO_CLOSE", "1h")
+NOTIFY_SCHEDULE_TO_CLOSE = env_duration("NOTIFY_SCHEDULE_TO_CLOSE", "1h")  # v1 runs only
+
+# --- Mail outbox (temporal_app/activities/outbox.py, workflows/outbox.py) ----------------------
+OUTBOX_POLL_INTERVAL = env_duration("OUTBOX_POLL_INTERVAL", "1s")  # how soon new mail goes out
+OUTBOX_PASS_SECONDS = env_duration("OUTBOX_PASS_SECONDS", "5m")  # one sender activity's span
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8)  # then the mail is given up (admin)
+OUTBOX_DIGEST_THRESHOLD = env_int("OUTBOX_DIGEST_THRESHOLD", 5)  # more per pass → one digest
 
 # --- Admins' pending-workflows page (review/admin_views.py, temporal_app/visibility.py) -------
 # Rows per page of the list read from Temporal visibility (one page per request).

@@ -5,7 +5,8 @@ import uuid
 
 from django import forms
 
-from drafts.models import Draft
+from drafts.models import STATE_CHOICES
+from temporal_app import lifecycle
 
 _TAG = re.compile(r"<\s*/?\s*[a-zA-Z!][^>]*>")
 
@@ -17,26 +18,27 @@ def _no_html(value: str, label: str) -> str:
 
 
 class DraftForm(forms.Form):
-    topic = forms.CharField(max_length=200, strip=True,
+    topic = forms.CharField(max_length=lifecycle.TOPIC_MAX, strip=True,
                             help_text="What the piece is about (at most 200 characters).",
                             error_messages={"required": "Enter a topic.",
                                             "max_length": "Keep the topic to 200 characters "
                                                           "or fewer (it has %(show_value)d)."})
-    brief = forms.CharField(max_length=4000, required=False, strip=True,
+    brief = forms.CharField(max_length=lifecycle.BRIEF_MAX, required=False, strip=True,
                             widget=forms.Textarea(attrs={"rows": 4}),
                             help_text="Optional: angle, points to cover, sources to use.",
                             error_messages={"max_length": "Keep the brief to 4,000 characters "
                                                           "or fewer (it has %(show_value)d)."})
-    audience = forms.CharField(max_length=200, required=False, strip=True,
+    audience = forms.CharField(max_length=lifecycle.AUDIENCE_MAX, required=False, strip=True,
                                help_text="Optional: who will read it, e.g. “new customers”.",
                                error_messages={"max_length": "Keep the audience to 200 "
                                                              "characters or fewer."})
-    tone = forms.CharField(max_length=100, required=False, strip=True,
+    tone = forms.CharField(max_length=lifecycle.TONE_MAX, required=False, strip=True,
                            help_text="Optional: e.g. “friendly”, “formal”.",
                            error_messages={"max_length": "Keep the tone to 100 characters "
                                                          "or fewer."})
-    target_words = forms.TypedChoiceField(choices=Draft.Length.choices, coerce=int,
-                                          initial=Draft.Length.MEDIUM, label="Target length")
+    target_words = forms.TypedChoiceField(choices=lifecycle.LENGTHS, coerce=int,
+                                          initial=lifecycle.DEFAULT_LENGTH,
+                                          label="Target length")
     # The form's one-time token (double-submit safety). A request without one (a hand-made
     # POST) still works: it just gets a fresh token.
     submission_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
@@ -61,5 +63,5 @@ class DraftForm(forms.Form):
 
 
 class StatusFilterForm(forms.Form):
-    status = forms.ChoiceField(choices=[("", "All statuses")] + list(Draft.Status.choices),
+    status = forms.ChoiceField(choices=[("", "All statuses")] + STATE_CHOICES,
                                required=False)

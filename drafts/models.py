@@ -1,7 +1,9 @@
-"""Drafts, their versions and their history.
+"""Drafts, their versions, their history, and the mail the history queues.
 
-Workflow-driven fields (status, current_version, deadline, …) are written only by Temporal
-activities (temporal_app.activities); the web layer creates drafts and reads everything.
+A draft's workflow-driven fields (WORKFLOW_FIELDS) have one writer: drafts/projection.py. The
+vocabulary (states, event and version kinds, labels, limits) is the rulebook's
+(temporal_app.lifecycle); the choices here derive from it, and templates ask the properties
+below instead of comparing state names.
 """
 
 from __future__ import annotations
@@ -11,37 +13,45 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from temporal_app.types import FINAL_STATES, EventKind, ReviewState, VersionKind, workflow_id_for
+from temporal_app import lifecycle
+from temporal_app.lifecycle import (
+    CLOSING_DECISION_EVENTS,
+    DECISION_EVENTS,
+    FINAL_STATES,
+    WRITING_STATES,
+    EventKind,
+    ReviewState,
+    VersionKind,
+)
+from temporal_app.types import workflow_id_for
+
+STATE_CHOICES = [(s.value, s.label) for s in ReviewState]
+AWAITING = models.Q(status=ReviewState.AWAITING_REVIEW.value)  # the queue's partial indexes
+EVENT_CHOICES = [(k.value, k.label) for k in EventKind]
+VERSION_CHOICES = [(k.value, k.label) for k in VersionKind]
+# The fields only drafts/projection.py writes.
+WORKFLOW_FIELDS = ("status", "current_version", "revisions", "deadline", "remind_at",
+                   "status_message", "progress_chars", "decided_by", "decided_at",
+                   "decision_comment", "last_seq")
 
 
 class Draft(models.Model):
-    class Status(models.TextChoices):
-        GENERATING = ReviewState.GENERATING, "Generating"
-        AWAITING_REVIEW = ReviewState.AWAITING_REVIEW, "Awaiting review"
-        REVISING = ReviewState.REVISING, "Revising"
-        APPROVED = ReviewState.APPROVED, "Approved"
-        REJECTED = ReviewState.REJECTED, "Rejected"
-        EXPIRED = ReviewState.EXPIRED, "Expired"
-        WITHDRAWN = ReviewState.WITHDRAWN, "Withdrawn"
-        CANCELLED = ReviewState.CANCELLED, "Cancelled"
-        FAILED = ReviewState.FAILED, "Failed"
-
-    class Length(models.IntegerChoices):
-        SHORT = 300, "Short (about 300 words)"
-        MEDIUM = 600, "Medium (about 600 words)"
-        LONG = 1200, "Long (about 1,200 words)"
+    LENGTH_CHOICES = list(lifecycle.LENGTHS)
 
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                related_name="drafts")
-    topic = models.CharField(max_length=200)
-    brief = models.TextField(max_length=4000, blank=True)
-    audience = models.CharField(max_length=200, blank=True)
-    tone = models.CharField(max_length=100, blank=True)
-    target_words = models.PositiveIntegerField(choices=Length.choices, default=Length.MEDIUM)
+    topic = models.CharField(max_length=lifecycle.TOPIC_MAX)
+    brief = models.TextField(max_length=lifecycle.BRIEF_MAX, blank=True)
+    audience = models.CharField(max_length=lifecycle.AUDIENCE_MAX, blank=True)
+    tone = models.CharField(max_length=lifecycle.TONE_MAX, blank=True)
+    target_words = models.PositiveIntegerField(choices=LENGTH_CHOICES,
+                                               default=lifecycle.DEFAULT_LENGTH)
     # The form's one-time token: a double-submitted form creates one draft.
     submission_key = models.UUIDField(null=True, blank=True)
 
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.GENERATING)
+    # Workflow-driven (WORKFLOW_FIELDS): written by drafts/projection.py only.
+    status = models.CharField(max_length=20, choices=STATE_CHOICES,
+                              default=ReviewState.GENERATING.value)
     current_version = models.PositiveIntegerField(default=0)
     revisions = models.PositiveIntegerField(default=0)
     deadline = models.DateTimeField(null=True, blank=True)
@@ -52,6 +62,7 @@ class Draft(models.Model):
                                    null=True, blank=True, related_name="+")
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_comment = models.TextField(blank=True)
+    last_seq = models.PositiveIntegerField(default=0)  # the newest event applied to this row
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -65,6 +76,14 @@ class Draft(models.Model):
         indexes = [
             models.Index(fields=["status", "deadline"]),
             models.Index(fields=["author", "-created_at"]),
+            # The editors' queue (drafts.selectors.review_queue): only the drafts awaiting
+            # review, in the queue's order, and per filter, so a page and its capped count
+            # read a few index entries however long the queue or the history grows.
+            models.Index(fields=["deadline", "id"], name="draft_queue_order", condition=AWAITING),
+            models.Index(fields=["author", "deadline", "id"], name="draft_queue_author",
+                         condition=AWAITING),
+            models.Index(fields=["created_at"], name="draft_queue_age", condition=AWAITING),
+            models.Index(fields=["remind_at"], name="draft_queue_remind", condition=AWAITING),
         ]
 
     def __str__(self) -> str:
@@ -78,8 +97,12 @@ class Draft(models.Model):
         return workflow_id_for(self.pk)
 
     @property
+    def state(self) -> ReviewState:
+        return ReviewState(self.status)
+
+    @property
     def is_final(self) -> bool:
-        return self.status in FINAL_STATES
+        return self.state in FINAL_STATES
 
     @property
     def is_pending(self) -> bool:
@@ -88,12 +111,45 @@ class Draft(models.Model):
     @property
     def is_working(self) -> bool:
         """The writer (LLM) is producing a version right now."""
-        return self.status in (ReviewState.GENERATING, ReviewState.REVISING)
+        return self.state in WRITING_STATES
+
+    @property
+    def is_generating(self) -> bool:
+        return self.state == ReviewState.GENERATING
+
+    @property
+    def is_revising(self) -> bool:
+        return self.state == ReviewState.REVISING
+
+    @property
+    def awaiting_review(self) -> bool:
+        return self.state == ReviewState.AWAITING_REVIEW
+
+    @property
+    def is_failed(self) -> bool:
+        return self.state == ReviewState.FAILED
+
+    @property
+    def is_expired(self) -> bool:
+        return self.state == ReviewState.EXPIRED
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.state == ReviewState.WITHDRAWN
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.state == ReviewState.CANCELLED
+
+    @property
+    def is_decided_by_editor(self) -> bool:
+        """Approved or rejected."""
+        return self.state in (ReviewState.APPROVED, ReviewState.REJECTED)
 
     @property
     def reminder_due(self) -> bool:
         """Awaiting review and past the reminder time (REMIND_AFTER): shown highlighted."""
-        return (self.status == ReviewState.AWAITING_REVIEW and self.remind_at is not None
+        return (self.awaiting_review and self.remind_at is not None
                 and self.remind_at <= timezone.now())
 
     @property
@@ -111,21 +167,10 @@ class Draft(models.Model):
         return f"{self.current_version}.{len(self.events.all())}.{self.status}"
 
 
-DECISION_EVENTS = frozenset({
-    EventKind.APPROVED, EventKind.REJECTED, EventKind.CHANGES_REQUESTED, EventKind.EDITED,
-    EventKind.WITHDRAWN, EventKind.CANCELLED,
-})
-
-
 class DraftVersion(models.Model):
-    class Kind(models.TextChoices):
-        GENERATED = VersionKind.GENERATED, "Generated"
-        REVISED = VersionKind.REVISED, "Revised"
-        EDITED = VersionKind.EDITED, "Edited by an editor"
-
     draft = models.ForeignKey(Draft, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
-    kind = models.CharField(max_length=20, choices=Kind.choices)
+    kind = models.CharField(max_length=20, choices=VERSION_CHOICES)
     text = models.TextField()
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
                                    null=True, blank=True, related_name="+")
@@ -152,29 +197,11 @@ class DraftVersion(models.Model):
         return self.backend == "offline"
 
 
-EVENT_LABELS = {
-    EventKind.SUBMITTED: "Submitted",
-    EventKind.GENERATED: "Version written",
-    EventKind.REVISED: "Revised version written",
-    EventKind.EDITED: "Edited by an editor",
-    EventKind.APPROVED: "Approved",
-    EventKind.REJECTED: "Rejected",
-    EventKind.CHANGES_REQUESTED: "Changes requested",
-    EventKind.REMINDED: "Editors reminded",
-    EventKind.EXPIRED: "Expired: no decision before the deadline",
-    EventKind.WITHDRAWN: "Withdrawn",
-    EventKind.CANCELLED: "Cancelled by an admin",
-    EventKind.DEADLINE_EXTENDED: "Deadline extended",
-    EventKind.FAILED: "Failed",
-    EventKind.RETRIED: "Retried",
-}
-
-
 class DraftEvent(models.Model):
 
     draft = models.ForeignKey(Draft, on_delete=models.CASCADE, related_name="events")
     seq = models.PositiveIntegerField()  # per draft; keys retried activities
-    kind = models.CharField(max_length=30, choices=[(k.value, EVENT_LABELS[k]) for k in EventKind])
+    kind = models.CharField(max_length=30, choices=EVENT_CHOICES)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
                               null=True, blank=True, related_name="+")
     version = models.PositiveIntegerField(default=0)
@@ -194,3 +221,43 @@ class DraftEvent(models.Model):
     def label(self) -> str:
         """The kind in words."""
         return self.get_kind_display()
+
+    @property
+    def is_closing_decision(self) -> bool:
+        return self.kind in CLOSING_DECISION_EVENTS
+
+
+class OutboxMail(models.Model):
+    """A notification queued by the projection in the same transaction as its event, and sent
+    by the MailOutbox workflow (temporal_app/workflows/outbox.py): mail never holds a review
+    open, and a mail that keeps failing is visible here (Django admin) instead of retried
+    forever. Recipients are resolved when it is sent (lifecycle.NOTIFY names the audience)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed (gave up)"  # not-a-state: a mail's status
+        SKIPPED = "skipped", "Nobody to tell"
+
+    key = models.CharField(max_length=200, unique=True)  # "<draft>:<seq>" — a retry adds none
+    draft = models.ForeignKey(Draft, on_delete=models.CASCADE, related_name="mails")
+    kind = models.CharField(max_length=30, choices=EVENT_CHOICES)
+    version = models.PositiveIntegerField(default=0)
+    comment = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.TextField(blank=True)
+    recipients = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [
+            models.Index(fields=["next_attempt_at"], name="outbox_due",
+                         condition=models.Q(status="pending")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.kind} ({self.status})"

@@ -5,11 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from drafts.models import Draft
-from temporal_app.types import FINAL_STATES, ReviewState
+from drafts.paging import CappedCount, capped
+from temporal_app.lifecycle import FINAL_STATES, ReviewState
+
+# The navigation counts up to this many, then shows "99+".
+NAV_COUNT_CAP = 99
 
 # The review queue's "age" filter: key → (label, minimum age since submission).
 QUEUE_AGES: dict[str, tuple[str, timedelta]] = {
@@ -38,11 +42,16 @@ def draft_with_history(pk: int) -> Draft:
             .get(pk=pk))
 
 
+def awaiting_review() -> QuerySet[Draft]:
+    """The editors' queue before filters. Its indexes (Draft.Meta) are partial on this state."""
+    return Draft.objects.filter(status=ReviewState.AWAITING_REVIEW)
+
+
 def review_queue(*, author_id: int | None = None, age: str = "",
                  reminder_due: bool = False, now=None) -> QuerySet[Draft]:
     """Drafts awaiting review, nearest deadline first, with their authors joined."""
     now = now or timezone.now()
-    qs = Draft.objects.filter(status=ReviewState.AWAITING_REVIEW)
+    qs = awaiting_review()
     if author_id:
         qs = qs.filter(author_id=author_id)
     if age in QUEUE_AGES:
@@ -53,25 +62,26 @@ def review_queue(*, author_id: int | None = None, age: str = "",
 
 
 def queue_authors() -> QuerySet:
-    """The authors who have drafts awaiting review (for the queue's filter), one query."""
+    """The authors who have drafts awaiting review (for the queue's filter), one query: per
+    user, one probe of the queue's author index, however long the queue is."""
     return (get_user_model().objects
-            .filter(drafts__status=ReviewState.AWAITING_REVIEW).distinct()
+            .filter(Exists(awaiting_review().filter(author=OuterRef("pk"))))
             .order_by("username"))
 
 
-def queue_count() -> int:
-    return Draft.objects.filter(status=ReviewState.AWAITING_REVIEW).count()
-
-
 def nav_counts(user, *, editor: bool, author: bool) -> dict[str, int]:
-    """The navigation's numbers in one query: drafts awaiting review (editors) and the
-    author's drafts still in progress."""
-    aggregates = {}
+    """The navigation's numbers in one query, each capped at NAV_COUNT_CAP ("99+"): drafts
+    awaiting review (editors) and the author's drafts still in progress."""
+    counts = {}
     if editor:
-        aggregates["queue"] = Count("pk", filter=Q(status=ReviewState.AWAITING_REVIEW))
+        counts["queue"] = CappedCount(awaiting_review(), NAV_COUNT_CAP)
     if author:
-        aggregates["mine_pending"] = Count(
-            "pk", filter=Q(author=user) & ~Q(status__in=[s.value for s in FINAL_STATES]))
-    if not aggregates:
+        counts["mine_pending"] = CappedCount(
+            Draft.objects.filter(author=user).exclude(status__in=[s.value for s in FINAL_STATES]),
+            NAV_COUNT_CAP)
+    if not counts:
         return {}
-    return Draft.objects.aggregate(**aggregates)
+    # Scalar subqueries need a row to hang on: the user's own.
+    row = (get_user_model().objects.filter(pk=user.pk).annotate(**counts)
+           .values(*counts).first()) or dict.fromkeys(counts, 0)
+    return {name: capped(n, NAV_COUNT_CAP) for name, n in row.items()}

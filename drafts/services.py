@@ -1,24 +1,24 @@
-"""Writes from the authors' side. A draft's workflow-driven state is written by activities;
-these functions create drafts and send the author's requests to the workflow."""
+"""Writes from the authors' side: create a draft and start its review, Retry a failed one,
+withdraw. The draft's review state is written through drafts/projection.py only."""
 
 from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Max
+from django.db import IntegrityError, transaction
 
-from drafts.models import Draft, DraftEvent
-from temporal_app import client as temporal
+from drafts import projection
+from drafts.models import Draft
+from temporal_app import errors, gateway, lifecycle
+from temporal_app.lifecycle import DecisionKind, EventKind
 from temporal_app.types import (
     ActivityPolicy,
     DecisionResult,
     DraftBrief,
-    EventKind,
     ReviewInput,
-    ReviewState,
     StopInput,
 )
 
@@ -51,79 +51,97 @@ def review_input(draft: Draft, *, first_version: int, first_event_seq: int) -> R
     )
 
 
-def _start_after_commit(draft: Draft, inp: ReviewInput) -> None:
-    """Start the workflow once the draft row is committed; if Temporal cannot be reached the
-    draft is marked failed with the reason, and the author can retry from its page."""
+@dataclass
+class Start:
+    """A review start scheduled for commit; `error` says why it failed, once committed."""
+
+    inp: ReviewInput
+    error: str = ""
+
+
+def _start_after_commit(draft_id: int, inp: ReviewInput) -> Start:
+    """Start the workflow once the draft row is committed; if Temporal cannot be reached or
+    refuses, the draft fails with the reason (a `failed` event through the projection), and
+    the author can retry from its page."""
+    ticket = Start(inp)
 
     def start() -> None:
         try:
-            temporal.start_review(inp)
-        except temporal.EngineError as err:
-            log.warning("could not start the workflow of draft %s: %s", draft.pk, err)
-            Draft.objects.filter(pk=draft.pk, status=ReviewState.GENERATING).update(
-                status=ReviewState.FAILED, status_message=str(err))
+            gateway.start_review(inp)
+        except errors.RedlineError as err:
+            log.warning("could not start the workflow of draft %s: %s", draft_id, err)
+            ticket.error = str(err)
+            with transaction.atomic():
+                draft = Draft.objects.select_for_update().get(pk=draft_id)
+                if draft.last_seq < inp.first_event_seq:  # the run wrote nothing yet
+                    projection.record(draft, EventKind.FAILED, comment=str(err))
 
     transaction.on_commit(start)
+    return ticket
 
 
 def submit_draft(*, author, topic: str, brief: str = "", audience: str = "", tone: str = "",
-                 target_words: int = Draft.Length.MEDIUM,
+                 target_words: int = lifecycle.DEFAULT_LENGTH,
                  submission_key: uuid.UUID | None = None) -> tuple[Draft, bool]:
     """Create a draft and start its review. Returns (draft, created): the same submission key
-    twice (a double-submitted form) returns the first draft."""
-    with transaction.atomic():
-        if submission_key is not None:
-            existing = Draft.objects.filter(author=author, submission_key=submission_key).first()
-            if existing is not None:
-                return existing, False
-        draft = Draft.objects.create(author=author, topic=topic, brief=brief, audience=audience,
-                                     tone=tone, target_words=target_words,
-                                     submission_key=submission_key)
-        DraftEvent.objects.create(draft=draft, seq=1, kind=EventKind.SUBMITTED, actor=author)
-        _start_after_commit(draft, review_input(draft, first_version=1, first_event_seq=2))
+    twice (a double-submitted form, even two at the same instant) returns the first draft."""
+    if submission_key is not None:
+        existing = Draft.objects.filter(author=author, submission_key=submission_key).first()
+        if existing is not None:
+            return existing, False
+    try:
+        with transaction.atomic():
+            draft = Draft.objects.create(author=author, topic=topic, brief=brief,
+                                         audience=audience, tone=tone,
+                                         target_words=target_words,
+                                         submission_key=submission_key)
+            event = projection.record(draft, EventKind.SUBMITTED, actor_id=author.pk)
+            _start_after_commit(draft.pk, review_input(draft, first_version=1,
+                                                       first_event_seq=event.seq + 1))
+    except IntegrityError:
+        # The same key committed by a concurrent request a moment ago: that draft it is.
+        existing = Draft.objects.filter(author=author, submission_key=submission_key).first()
+        if submission_key is None or existing is None:
+            raise
+        return existing, False
     return draft, True
 
 
-def last_numbers(draft: Draft) -> tuple[int, int]:
-    """(highest event seq, highest version number) the draft has: a new run continues them."""
-    last_seq = draft.events.aggregate(n=Max("seq"))["n"] or 0
-    last_version = draft.versions.aggregate(n=Max("number"))["n"] or 0
-    return last_seq, last_version
-
-
-def restart_review(draft: Draft, **event_fields) -> ReviewInput:
+def restart_review(draft: Draft, *, actor_id: int | None = None, comment: str = ""
+                   ) -> Start:
     """Start a new run of a draft's workflow (same id) whose last run ended or vanished.
 
     Call inside a transaction with the draft locked (select_for_update). Records a `retried`
-    event (`event_fields`: actor, version, comment), puts the draft back to generating, and
-    starts the run after commit with version and event numbering continuing; if Temporal
-    cannot be reached, the draft ends up failed with the reason.
+    event, which puts the draft back to generating, and starts the run after commit with
+    version and event numbering continuing; if Temporal cannot be reached, the draft ends up
+    failed with the reason (and the returned Start says it, after commit).
     """
-    last_seq, last_version = last_numbers(draft)
-    DraftEvent.objects.create(draft=draft, seq=last_seq + 1, kind=EventKind.RETRIED,
-                              **event_fields)
-    draft.status = ReviewState.GENERATING
-    draft.deadline = draft.remind_at = None
-    draft.status_message = ""
-    draft.progress_chars = 0
-    draft.save(update_fields=["status", "deadline", "remind_at", "status_message",
-                              "progress_chars", "updated_at"])
-    inp = review_input(draft, first_version=last_version + 1, first_event_seq=last_seq + 2)
-    _start_after_commit(draft, inp)
-    return inp
+    last_version = draft.versions.order_by("-number").values_list("number", flat=True).first()
+    event = projection.record(draft, EventKind.RETRIED, actor_id=actor_id, comment=comment)
+    inp = review_input(draft, first_version=(last_version or 0) + 1,
+                       first_event_seq=event.seq + 1)
+    return _start_after_commit(draft.pk, inp)
 
 
 def retry_draft(*, draft: Draft, user) -> Draft:
     """The author's Retry on a failed draft: a new run, numbering continues."""
     with transaction.atomic():
         draft = Draft.objects.select_for_update().get(pk=draft.pk)
-        if draft.status != ReviewState.FAILED:
-            raise temporal.DecisionRefused("Only a failed draft can be retried.")
-        restart_review(draft, actor=user)
+        refusal = lifecycle.retry_refusal(draft.state)
+        if refusal is not None:
+            raise errors.RetryRefused(refusal.sentence, refusal.code)
+        restart_review(draft, actor_id=user.pk)
     return draft
 
 
 def withdraw_draft(*, draft: Draft, user, comment: str = "") -> DecisionResult:
-    return temporal.send_update(draft.pk, "withdraw",
-                                StopInput(actor_id=user.pk, actor=user.get_username(),
-                                          comment=comment), DecisionResult)
+    """The author's withdrawal, as the workflow's answer. Raises DecisionRefused (closed,
+    not the author, bad comment) or EngineUnavailable (nothing recorded)."""
+    refusal = lifecycle.withdraw_refusal(draft.state) or lifecycle.input_refusal(
+        lifecycle.Request(DecisionKind.WITHDRAW, user.pk, comment=comment))
+    if refusal is not None:
+        raise errors.DecisionRefused(refusal.sentence, refusal.code)
+    return gateway.decide(draft.pk, DecisionKind.WITHDRAW,
+                          StopInput(actor_id=user.pk, actor=user.get_username(),
+                                    comment=comment))
+

@@ -20,7 +20,8 @@ from drafts import roles, selectors, services
 from drafts.diff import versions_with_diffs
 from drafts.forms import DraftForm, StatusFilterForm
 from drafts.models import Draft
-from temporal_app import client as temporal
+from temporal_app import errors, gateway
+from temporal_app.lifecycle import ReviewState
 
 PAGE_SIZE = 50
 
@@ -79,7 +80,7 @@ def draft_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.drafts_for_author(request.user, status),
                      PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"page": page, "filter_form": form, "status": status,
-               "status_label": Draft.Status(status).label if status else "",
+               "status_label": ReviewState(status).label if status else "",
                "counts": selectors.author_status_counts(request.user)}
     template = "drafts/list.html#results" if request.htmx else "drafts/list.html"
     return render(request, template, context)
@@ -114,7 +115,7 @@ def _detail_context(request: HttpRequest, draft: Draft) -> dict:
         "is_own": draft.author_id == request.user.pk,
         "versions": versions_with_diffs(draft.versions.all()),
         "show_usage": roles.is_editor(request.user),
-        "temporal_url": temporal.workflow_ui_url(draft.pk),
+        "temporal_url": gateway.workflow_ui_url(draft.pk),
     }
 
 
@@ -149,7 +150,7 @@ def draft_retry(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.retry_draft(draft=draft, user=request.user)
         messages.success(request, "The draft is being written again.")
-    except temporal.EngineError as err:
+    except errors.RedlineError as err:
         messages.error(request, str(err))
     return redirect("drafts:detail", pk=pk)
 
@@ -159,14 +160,10 @@ def draft_retry(request: HttpRequest, pk: int) -> HttpResponse:
 @roles.author_required
 def draft_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     draft = _own_draft(request, pk, "withdraw")
-    if draft.is_final:
-        messages.error(request, f"This draft is already {draft.get_status_display().lower()}; "
-                                "there is nothing to withdraw.")
-        return redirect("drafts:detail", pk=pk)
     try:
         result = services.withdraw_draft(draft=draft, user=request.user,
-                                         comment=request.POST.get("comment", "")[:4000])
+                                         comment=request.POST.get("comment", ""))
         messages.success(request, result.message)
-    except temporal.EngineError as err:
+    except errors.RedlineError as err:
         messages.error(request, str(err))
     return redirect("drafts:detail", pk=pk)

@@ -3,7 +3,7 @@
 The list comes from Temporal visibility (temporal_app.visibility), one page per request with
 Temporal's page token in the URL. Details come from the workflow's `status` query, on demand.
 Actions (extend the deadline, cancel, resend the reminder) are workflow Updates sent through
-temporal_app.client.send_update; the workflow records each one as a DraftEvent with the admin
+temporal_app.gateway; the workflow records each one as a DraftEvent with the admin
 as actor. Every action has a confirmation step: GET shows it, POST performs it. With htmx the
 details and the confirmation load into the row; without JavaScript they are plain pages.
 """
@@ -23,17 +23,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from drafts import roles
 from drafts.models import Draft
-from temporal_app import client as temporal
-from temporal_app import visibility
-from temporal_app.types import (
-    DeadlineResult,
-    DecisionResult,
-    ExtendDeadlineInput,
-    RemindInput,
-    StopInput,
-)
+from temporal_app import errors, gateway, lifecycle, visibility
+from temporal_app.lifecycle import DecisionKind
+from temporal_app.types import ExtendDeadlineInput, RemindInput, StopInput
 
-MAX_EXTENSION_HOURS = 30 * 24  # the workflow's own limit (MAX_EXTENSION_SECONDS)
+MAX_EXTENSION_HOURS = lifecycle.MAX_EXTENSION_SECONDS / 3600
 
 # ------------------------------------------------------------------ the list
 
@@ -50,7 +44,7 @@ def pending(request: HttpRequest) -> HttpResponse:
                                        page_token=token)
     except visibility.FilterError as err:
         context["error"], status = str(err), 400
-    except temporal.EngineUnavailable as err:
+    except errors.EngineUnavailable as err:
         context["error"], status = str(err), 503
     else:
         drafts = Draft.objects.select_related("author").in_bulk(
@@ -94,14 +88,17 @@ def _back(request: HttpRequest) -> str:
 @roles.admin_required
 def details(request: HttpRequest, pk: int) -> HttpResponse:
     context = {"pk": pk, "draft": Draft.objects.filter(pk=pk).first(), "status": None,
-               "error": "", "ui_url": temporal.workflow_ui_url(pk), "back": _back(request),
-               "actions": ACTIONS}
+               "error": "", "ui_url": gateway.workflow_ui_url(pk), "back": _back(request),
+               "actions": ACTIONS,
+               # ReviewStatus.state is the query's plain string: compared here, not in HTML.
+               "is_awaiting": False}
     code = 200
     try:
-        context["status"] = temporal.query_status(pk)
-    except temporal.DecisionRefused as err:
+        status = context["status"] = gateway.query_status(pk)
+        context["is_awaiting"] = status.state == lifecycle.ReviewState.AWAITING_REVIEW
+    except errors.Refused as err:
         context["error"], code = str(err), 404
-    except temporal.EngineUnavailable as err:
+    except errors.EngineUnavailable as err:
         context["error"], code = str(err), 503
     template = "review/pending.html#details" if request.htmx else "review/pending_details.html"
     return render(request, template, context, status=code)
@@ -112,7 +109,8 @@ def details(request: HttpRequest, pk: int) -> HttpResponse:
 
 class ExtendForm(forms.Form):
     hours = forms.FloatField(
-        label="Extend the deadline by (hours)", min_value=1 / 60, max_value=MAX_EXTENSION_HOURS,
+        label="Extend the deadline by (hours)", min_value=lifecycle.MIN_EXTENSION_SECONDS / 3600,
+        max_value=MAX_EXTENSION_HOURS,
         initial=24, widget=forms.NumberInput(attrs={"step": "any"}),
         error_messages={"min_value": "Extend by at least a minute (0.02 hours).",
                         "max_value": f"Extend by at most {MAX_EXTENSION_HOURS} hours (30 days).",
@@ -122,7 +120,7 @@ class ExtendForm(forms.Form):
 
 class CancelForm(forms.Form):
     reason = forms.CharField(
-        label="Reason (the author sees it)", max_length=1000,
+        label="Reason (the author sees it)", max_length=lifecycle.COMMENT_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": "Give a reason for cancelling."})
 
@@ -155,15 +153,13 @@ ACTIONS = {
 def _perform(action: str, pk: int, user, data: dict) -> str:
     actor = {"actor_id": user.pk, "actor": user.get_username()}
     if action == "extend":
-        result = temporal.send_update(pk, "extend_deadline",
-                                      ExtendDeadlineInput(seconds=data["hours"] * 3600, **actor),
-                                      DeadlineResult)
+        result = gateway.extend_deadline(pk, ExtendDeadlineInput(seconds=data["hours"] * 3600,
+                                                                 **actor))
         return f"{result.message} New deadline: {result.deadline:%Y-%m-%d %H:%M} UTC."
     if action == "cancel":
-        return temporal.send_update(pk, "cancel", StopInput(comment=data["reason"], **actor),
-                                    DecisionResult).message
-    return temporal.send_update(pk, "resend_reminder", RemindInput(**actor),
-                                DecisionResult).message
+        return gateway.decide(pk, DecisionKind.CANCEL,
+                              StopInput(comment=data["reason"], **actor)).message
+    return gateway.resend_reminder(pk, RemindInput(**actor)).message
 
 
 @require_http_methods(["GET", "POST"])
@@ -175,16 +171,18 @@ def action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     form = spec.form(request.POST if request.method == "POST" else None)
     context = {"pk": pk, "draft": Draft.objects.filter(pk=pk).first(), "action": spec,
                "question": spec.question.format(pk=pk), "form": form, "error": "",
-               "back": _back(request), "ui_url": temporal.workflow_ui_url(pk)}
+               "back": _back(request), "ui_url": gateway.workflow_ui_url(pk)}
     code = 200
     if request.method == "POST":
         if form.is_valid():
             try:
                 message = _perform(action, pk, request.user, form.cleaned_data)
-            except temporal.DecisionRefused as err:
+            except errors.Refused as err:
                 context["error"], code = str(err), 409
-            except temporal.EngineUnavailable as err:
+            except errors.EngineUnavailable as err:
                 context["error"], code = str(err), 503
+            except errors.DecisionAccepted as err:
+                context["error"], code = str(err), 202
             else:
                 message = f"Draft #{pk}: {message}"
                 if request.htmx:

@@ -1,14 +1,52 @@
+from dataclasses import dataclass
+
 from django import forms
 
 from drafts import selectors
-from temporal_app.types import DecisionKind
+from temporal_app import lifecycle
+from temporal_app.lifecycle import DecisionKind
 
-EDITOR_DECISIONS = [
-    (DecisionKind.APPROVE.value, "Approve"),
-    (DecisionKind.REJECT.value, "Reject"),
-    (DecisionKind.REQUEST_CHANGES.value, "Request changes"),
-    (DecisionKind.APPROVE_WITH_EDITS.value, "Edit & approve"),
-]
+EDITOR_DECISIONS = [(kind.value, kind.label) for kind in lifecycle.EDITOR_DECISIONS]
+
+
+@dataclass(frozen=True)
+class DecisionChoice:
+    """One of the editor's decisions as the review page's panel shows it, so the template
+    names no decision: its kind (the form's value), the button, the comment's label."""
+
+    kind: DecisionKind
+    label: str
+    comment_label: str
+    button_class: str
+    edits_text: bool  # Edit & approve: the editor sends corrected text
+
+
+# Presentation only; whether a comment is required is the rulebook's (needs_comment).
+_COMMENT_NOUNS = {DecisionKind.REJECT: "Reason",
+                  DecisionKind.REQUEST_CHANGES: "Feedback for the writer"}
+_BUTTON_CLASSES = {DecisionKind.REJECT: "danger", DecisionKind.REQUEST_CHANGES: "secondary"}
+
+
+def needs_comment(kind: DecisionKind) -> bool:
+    """Does the rulebook refuse `kind` without a comment? (Asked, not restated.)"""
+    refusal = lifecycle.input_refusal(lifecycle.Request(kind, actor_id=0, version=1, text="-"))
+    return refusal is not None and refusal.field == "comment"
+
+
+def _choice(kind: DecisionKind) -> DecisionChoice:
+    noun = _COMMENT_NOUNS.get(kind, "Comment")
+    return DecisionChoice(
+        kind=kind, label=kind.label,
+        comment_label=f"{noun} ({'required' if needs_comment(kind) else 'optional'})",
+        button_class=_BUTTON_CLASSES.get(kind, ""),
+        edits_text=kind == DecisionKind.APPROVE_WITH_EDITS)
+
+
+# The panel's decisions, in the rulebook's order: the quick ones (a button and a comment) and
+# Edit & approve (the corrected text), which the panel shows apart.
+DECISION_CHOICES = tuple(_choice(kind) for kind in lifecycle.EDITOR_DECISIONS)
+QUICK_DECISIONS = tuple(c for c in DECISION_CHOICES if not c.edits_text)
+EDIT_DECISION = next(c for c in DECISION_CHOICES if c.edits_text)
 
 
 class DecisionForm(forms.Form):
@@ -18,24 +56,23 @@ class DecisionForm(forms.Form):
     version = forms.IntegerField(min_value=1, widget=forms.HiddenInput,
                                  error_messages={"required": "Reload the page: the form did "
                                                              "not say which version you read."})
-    comment = forms.CharField(max_length=4000, required=False, strip=True,
-                              widget=forms.Textarea(attrs={"rows": 3}),
-                              error_messages={"max_length": "Keep the comment to 4,000 "
-                                                            "characters or fewer."})
-    text = forms.CharField(max_length=100_000, required=False, strip=False,
-                           widget=forms.Textarea(attrs={"rows": 16}),
-                           error_messages={"max_length": "The edited text is too long (at "
-                                                         "most 100,000 characters)."})
+    # Limits and required fields are the rulebook's (clean): one sentence per problem.
+    comment = forms.CharField(required=False, strip=True,
+                              widget=forms.Textarea(attrs={"rows": 3}))
+    text = forms.CharField(required=False, strip=False,
+                           widget=forms.Textarea(attrs={"rows": 16}))
 
     def clean(self):
         data = super().clean()
         decision = data.get("decision")
-        if decision == DecisionKind.REJECT and not data.get("comment"):
-            self.add_error("comment", "A rejection needs a reason.")
-        if decision == DecisionKind.REQUEST_CHANGES and not data.get("comment"):
-            self.add_error("comment", "Requesting changes needs feedback for the writer.")
-        if decision == DecisionKind.APPROVE_WITH_EDITS and not (data.get("text") or "").strip():
-            self.add_error("text", "The edited text is empty.")
+        if decision is None or data.get("version") is None:
+            return data
+        refusal = lifecycle.input_refusal(lifecycle.Request(
+            DecisionKind(decision), actor_id=0, version=data["version"],
+            comment=data.get("comment") or "", text=data.get("text") or ""))
+        if refusal is not None:
+            self.add_error(refusal.field if refusal.field in self.fields else None,
+                           refusal.sentence)
         return data
 
     def sentence(self) -> str:

@@ -2,56 +2,61 @@
 
 from __future__ import annotations
 
-from drafts.models import Draft
-from temporal_app import client as temporal
-from temporal_app.types import (
-    DecisionInput,
-    DecisionKind,
-    DecisionResult,
-    ReviewState,
-    refuse_already_decided,
-    refuse_own_draft,
-    refuse_stale_version,
-)
+from django.utils import timezone
 
-_FINAL_SENTENCES = {
-    ReviewState.EXPIRED: "This draft expired; its review deadline has passed.",
-    ReviewState.WITHDRAWN: "The author withdrew this draft; it takes no more decisions.",
-    ReviewState.CANCELLED: "An admin cancelled this review; it takes no more decisions.",
-    ReviewState.FAILED: "Writing this draft failed; it takes no decisions until the author "
-                        "retries it.",
+from drafts.models import Draft
+from temporal_app import errors, gateway, lifecycle
+from temporal_app.lifecycle import Decided, DecisionKind, Request, Snapshot
+from temporal_app.types import DecisionInput, DecisionResult
+
+# The state a draft row in a closed state was decided with (for "already … by …").
+_DECIDED_BY_STATE = {
+    lifecycle.ReviewState.APPROVED: DecisionKind.APPROVE,
+    lifecycle.ReviewState.REJECTED: DecisionKind.REJECT,
 }
 
 
-def local_refusal(draft: Draft, editor, version: int) -> str:
-    """What the database already proves is refused ("" if nothing): an own draft, a decided
-    or closed review, a stale version. The workflow checks everything again (it is the
-    authority); this answers at once, and without a worker, for the plain cases."""
-    if draft.author_id == editor.pk:
-        return refuse_own_draft()
-    if draft.status in (ReviewState.APPROVED, ReviewState.REJECTED):
+def snapshot(draft: Draft, *, text: str = "") -> Snapshot:
+    """The rulebook's view of a draft row. The row lags the workflow by a moment, so it only
+    serves to refuse early: the workflow checks everything again and has the last word."""
+    decided = None
+    kind = _DECIDED_BY_STATE.get(draft.state)
+    if kind is not None:
         who = draft.decided_by.get_username() if draft.decided_by else "another editor"
-        return refuse_already_decided(draft.status, who, draft.decided_at)
-    if draft.status in _FINAL_SENTENCES:
-        return _FINAL_SENTENCES[ReviewState(draft.status)]
-    if version < draft.current_version:
-        return refuse_stale_version(draft.current_version, version)
-    return ""
+        decided = Decided(kind, who, draft.decided_at)
+    return Snapshot(state=draft.state, version=draft.current_version,
+                    author_id=draft.author_id, revisions=draft.revisions,
+                    deadline=draft.deadline, decided=decided, text=text)
 
 
-def decide(*, draft_id: int, editor, decision: str, version: int, comment: str = "",
-           text: str = "", draft: Draft | None = None) -> DecisionResult:
+def early_refusal(draft: Draft, editor, kind: DecisionKind, version: int, comment: str = "",
+                  text: str = "") -> lifecycle.Refusal | None:
+    """What the database already proves is refused (own draft, closed, stale, bad input),
+    answered at once and without a worker. Only refusals the row cannot have wrong: the
+    revision cap, the deadline and a pending decision are the workflow's to judge."""
+    snap = snapshot(draft)
+    request = Request(kind, editor.pk, version, comment, text)
+    refusal = lifecycle.refusal(snap, request, timezone.now())
+    if refusal is not None and refusal.code in EARLY_CODES:
+        return refusal
+    return None
+
+
+# Refusals the row proves: anything else (e.g. not awaiting review while the row lags a
+# revision that just finished) is left to the workflow.
+EARLY_CODES = frozenset({"Invalid", "OwnDraft", "AlreadyDecided", "Closed", "StaleVersion"})
+
+
+def decide(*, editor, decision: str, version: int, comment: str = "", text: str = "",
+           draft: Draft | None = None, draft_id: int | None = None) -> DecisionResult:
     """Send the decision and return the workflow's answer. Raises DecisionRefused (with the
-    sentence to show) or EngineUnavailable (nothing was recorded). With `draft`, the refusals
-    the database already proves are raised without asking the workflow."""
+    sentence to show), EngineUnavailable (nothing was recorded) or DecisionAccepted."""
     kind = DecisionKind(decision)
-    if draft is not None:
-        refusal = local_refusal(draft, editor, version)
-        if refusal:
-            raise temporal.DecisionRefused(refusal)
-    return temporal.send_update(
-        draft_id, kind.value,
-        DecisionInput(actor_id=editor.pk, actor=editor.get_username(), version=version,
-                      comment=comment, text=text),
-        DecisionResult,
-    )
+    if draft is None:
+        draft = Draft.objects.select_related("decided_by").get(pk=draft_id)
+    refusal = early_refusal(draft, editor, kind, version, comment, text)
+    if refusal is not None:
+        raise errors.DecisionRefused(refusal.sentence, refusal.code)
+    return gateway.decide(draft.pk, kind, DecisionInput(
+        actor_id=editor.pk, actor=editor.get_username(), version=version, comment=comment,
+        text=text))

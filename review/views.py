@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -11,15 +10,17 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling, trigger_client_event
 
-from drafts import roles, selectors
+from drafts import paging, roles, selectors
 from drafts.diff import diff_lines
 from drafts.models import Draft
 from drafts.views import htmx_login
 from review import services
-from review.forms import DecisionForm, QueueFilterForm
-from temporal_app import client as temporal
+from review.forms import EDIT_DECISION, QUICK_DECISIONS, DecisionForm, QueueFilterForm
+from temporal_app import errors, gateway, lifecycle
 
 PAGE_SIZE = 50
+# The queue says "1000+ drafts" past this: its page never counts the whole queue.
+QUEUE_COUNT_CAP = 1000
 
 
 @htmx_login
@@ -32,7 +33,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     filters = form.cleaned_data if form.is_valid() else {}
     drafts = selectors.review_queue(author_id=filters.get("author"), age=filters.get("age", ""),
                                     reminder_due=filters.get("reminder_due", False))
-    page = Paginator(drafts, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paging.page_of(drafts, request.GET.get("page"), size=PAGE_SIZE, cap=QUEUE_COUNT_CAP)
     query = request.GET.copy()
     query.pop("page", None)
     context = {"page": page, "filter_form": form, "filtered": any(filters.values()),
@@ -68,10 +69,12 @@ def _review_context(request: HttpRequest, draft: Draft, *, shown: int | None = N
         "current": current,
         "diff": diff,
         "form": form,
+        "quick_decisions": QUICK_DECISIONS,
+        "edit_decision": EDIT_DECISION,
         "is_own": draft.author_id == request.user.pk,
         "outcome": outcome,
         "refusal": refusal,
-        "temporal_url": temporal.workflow_ui_url(draft.pk),
+        "temporal_url": gateway.workflow_ui_url(draft.pk),
     }
 
 
@@ -104,7 +107,7 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
     outcome = refusal = ""
     status = 200
     if draft.author_id == request.user.pk:
-        refusal, status = services.local_refusal(draft, request.user, draft.current_version), 403
+        refusal, status = lifecycle.OWN_DRAFT, 403
     elif not form.is_valid():
         status = 422
         if not form.has_error("comment") and not form.has_error("text"):
@@ -114,16 +117,18 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
             result = services.decide(draft_id=draft.pk, editor=request.user, draft=draft,
                                      **form.cleaned_data)
             outcome = result.message
-        except temporal.DecisionRefused as err:
+        except errors.Refused as err:
             refusal, status = str(err), 409
-        except temporal.EngineUnavailable as err:
+        except errors.DecisionAccepted as err:
+            outcome, status = str(err), 202
+        except errors.EngineUnavailable as err:
             refusal, status = str(err), 503
         draft = _draft(pk)  # the workflow's activities have written the new state
-    if status == 200 and not request.htmx:
+    if status in (200, 202) and not request.htmx:
         messages.success(request, outcome)
         return redirect("review:draft", pk=pk)
     # On any refusal the editor's words stay in the form, ready to send again.
-    context = _review_context(request, draft, form=form if status != 200 else None,
+    context = _review_context(request, draft, form=None if status in (200, 202) else form,
                               outcome=outcome, refusal=refusal)
     context["decision_tried"] = form.data.get("decision", "")
     if request.htmx:

@@ -1,11 +1,10 @@
 """Reconcile the database with Temporal: find drafts whose stored state disagrees with their
 workflow, and (on request) repair them from the workflow's truth.
 
-EXCEPTION TO THE RULE: in normal operation only activities (temporal_app.activities.records)
-write a draft's workflow-driven state. The repair functions here are the one other writer,
-run by an admin through `manage.py reconcile --fix` when the two have drifted apart (a
-workflow terminated behind the app's back, a lost workflow, a hand-edited row). They take the
-workflow as the truth and never touch a running workflow's event sequence:
+Repairs write through drafts/projection.py like everything else, run by an admin through
+`manage.py reconcile --fix` when the two have drifted apart (a workflow terminated behind
+the app's back, a lost workflow, a hand-edited row). They take the workflow as the truth and
+never touch a running workflow's event sequence:
 
 - workflow missing: a `retried` DraftEvent, then a new run of the workflow whose version and
   event numbering continue from the database's maximum (as the author's Retry does);
@@ -20,54 +19,55 @@ workflow as the truth and never touch a running workflow's event sequence:
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.client import WorkflowExecutionStatus
 
-from drafts.models import Draft, DraftEvent
-from drafts.services import last_numbers, restart_review
-from temporal_app import client as temporal
-from temporal_app.types import (
+from drafts import projection
+from drafts.models import Draft
+from drafts.services import restart_review
+from temporal_app import errors, gateway
+from temporal_app.lifecycle import (
+    CLOSING_DECISION_EVENTS,
+    EVENT_FOR_FINAL_STATE,
     FINAL_STATES,
-    REVIEW_STATE,
-    EventKind,
-    ReviewResult,
     ReviewState,
-    ReviewStatus,
-    workflow_id_for,
 )
+from temporal_app.types import workflow_id_for
 
 MISSING = "missing"
 CLOSED = "closed"
 STATE_DIFFERS = "state_differs"
 
-_EVENT_FOR_STATE = {
-    ReviewState.APPROVED: EventKind.APPROVED,
-    ReviewState.REJECTED: EventKind.REJECTED,
-    ReviewState.EXPIRED: EventKind.EXPIRED,
-    ReviewState.WITHDRAWN: EventKind.WITHDRAWN,
-    ReviewState.CANCELLED: EventKind.CANCELLED,
-    ReviewState.FAILED: EventKind.FAILED,
-}
-_CONCURRENCY = 16
-_CHUNK = 200
-
 
 @dataclass(frozen=True)
 class Truth:
-    """What Temporal says about a draft's workflow (latest run)."""
+    """What Temporal says about a draft's workflow (latest run), as the gateway read it."""
 
-    exists: bool
-    status: WorkflowExecutionStatus | None = None
-    state: str = ""  # the ReviewState search attribute
-    result: ReviewResult | None = None  # completed runs
-    query: ReviewStatus | None = None  # running runs, when a worker answered
+    raw: gateway.ReviewTruth
+
+    @property
+    def exists(self) -> bool:
+        return self.raw.exists
+
+    @property
+    def status(self) -> WorkflowExecutionStatus | None:
+        return self.raw.status
+
+    @property
+    def state(self) -> str:
+        return self.raw.state
+
+    @property
+    def result(self):
+        return self.raw.result
+
+    @property
+    def query(self):
+        return self.raw.query
 
     @property
     def running(self) -> bool:
@@ -104,54 +104,13 @@ class Finding:
                 "detail": self.detail, "fixed": self.fixed, "fix_failed": self.fix_failed}
 
 
-# ------------------------------------------------------------------ reading Temporal
-
-
-async def _truth(client, pk: int, with_query: bool) -> Truth:
-    handle = client.get_workflow_handle(workflow_id_for(pk))
-    try:
-        desc = await handle.describe(rpc_timeout=timedelta(seconds=5))
-    except RPCError as err:
-        if err.status == RPCStatusCode.NOT_FOUND:
-            return Truth(exists=False)
-        raise
-    state = desc.typed_search_attributes.get(REVIEW_STATE) or ""
-    result = query = None
-    if desc.status == WorkflowExecutionStatus.COMPLETED:
-        try:
-            result = await handle.result(result_type=ReviewResult,
-                                         rpc_timeout=timedelta(seconds=5))
-        except (WorkflowFailureError, RPCError):
-            result = None
-    elif desc.status == WorkflowExecutionStatus.RUNNING and with_query:
-        try:
-            query = await handle.query("status", result_type=ReviewStatus,
-                                       rpc_timeout=timedelta(seconds=3))
-        except Exception:  # no worker, or it did not answer: the search attribute will do
-            query = None
-    return Truth(exists=True, status=desc.status, state=state, result=result, query=query)
-
-
 def read_truths(draft_ids: list[int], *, with_query: bool = False) -> dict[int, Truth]:
-    async def go(ids: list[int]) -> dict[int, Truth]:
-        client = await temporal.get_client()
-        gate = asyncio.Semaphore(_CONCURRENCY)
-
-        async def one(pk: int) -> tuple[int, Truth]:
-            async with gate:
-                return pk, await _truth(client, pk, with_query)
-
-        return dict(await asyncio.gather(*[one(pk) for pk in ids]))
-
-    truths: dict[int, Truth] = {}
-    for start in range(0, len(draft_ids), _CHUNK):
-        chunk = draft_ids[start:start + _CHUNK]
-        try:
-            truths.update(temporal.run(go(chunk), timeout=60))
-        except (RPCError, TimeoutError, OSError, RuntimeError) as err:
-            raise temporal.EngineUnavailable(
-                f"Temporal could not be reached, so nothing was compared: {err}.") from err
-    return truths
+    try:
+        raw = gateway.review_truths(draft_ids, with_query=with_query)
+    except errors.EngineUnavailable as err:
+        raise errors.EngineUnavailable(
+            f"Temporal could not be reached, so nothing was compared: {err}") from err
+    return {pk: Truth(t) for pk, t in raw.items()}
 
 
 # ------------------------------------------------------------------ comparing
@@ -214,15 +173,12 @@ def repair(finding: Finding) -> str:
 def restart_missing(draft_id: int) -> str:
     with transaction.atomic():
         draft = Draft.objects.select_for_update().get(pk=draft_id)
-        inp = restart_review(
-            draft, version=draft.current_version,
-            comment="Restarted by reconcile: Temporal had no workflow for this draft.")
-    # The start ran on commit; if Temporal refused it, the draft is failed with the reason and
-    # (unlike a failure inside the new run) no event follows the `retried` one.
-    failed = Draft.objects.filter(pk=draft_id, status=ReviewState.FAILED).exclude(
-        events__seq__gte=inp.first_event_seq).first()
-    if failed is not None:
-        raise temporal.EngineUnavailable(failed.status_message)
+        start = restart_review(
+            draft, comment="Restarted by reconcile: Temporal had no workflow for this draft.")
+    # The start ran on commit; if Temporal refused it, the draft failed with the reason.
+    if start.error:
+        raise errors.EngineUnavailable(start.error)
+    inp = start.inp
     return (f"started a new workflow (versions from {inp.first_version}, events from "
             f"{inp.first_event_seq}).")
 
@@ -230,53 +186,35 @@ def restart_missing(draft_id: int) -> str:
 def record_closed(draft_id: int, truth: Truth) -> str:
     outcome = truth.final_state
     result = truth.result
+    kind = EVENT_FOR_FINAL_STATE[outcome]
     with transaction.atomic():
         draft = Draft.objects.select_for_update().get(pk=draft_id)
-        last_seq, _ = last_numbers(draft)
         if result is not None:
             why = f"its workflow completed as {outcome.value}"
         else:
             why = f"its workflow was {truth.status_name} in Temporal"
         comment = f"Recorded by reconcile: {why} while the database said {draft.status}."
         decided_by = None
-        if result is not None and result.decided_by:
-            decided_by = get_user_model().objects.filter(
-                **{get_user_model().USERNAME_FIELD: result.decided_by}).first()
-        event = DraftEvent.objects.create(
-            draft=draft, seq=last_seq + 1, kind=_EVENT_FOR_STATE[outcome], actor=decided_by,
-            version=result.version if result else draft.current_version, comment=comment)
-        draft.status = outcome
-        draft.deadline = draft.remind_at = None
-        if result is not None and result.version:
-            draft.current_version = max(draft.current_version, result.version)
+        if result is not None and result.decided_by and kind in CLOSING_DECISION_EVENTS:
+            user_model = get_user_model()
+            decided_by = user_model.objects.filter(
+                **{user_model.USERNAME_FIELD: result.decided_by}).first()
+            comment = result.comment or comment
         if outcome == ReviewState.FAILED:
-            draft.status_message = (f"The review workflow was {truth.status_name} in Temporal; "
-                                    "retry to start it again.")
-        if outcome in (ReviewState.APPROVED, ReviewState.REJECTED, ReviewState.WITHDRAWN,
-                       ReviewState.CANCELLED):
-            draft.decided_by = decided_by
-            draft.decided_at = event.created_at
-            draft.decision_comment = result.comment if result else comment
-        draft.save()
-    return f"recorded the outcome: {outcome.value} (event #{last_seq + 1})."
+            comment += " Retry to start it again."
+        event = projection.record(draft, kind, state=outcome,
+                                  actor_id=decided_by.pk if decided_by else None,
+                                  comment=comment)
+    return f"recorded the outcome: {outcome.value} (event #{event.seq})."
 
 
 def sync_running(draft_id: int, truth: Truth) -> str:
-    status = truth.query
-    with transaction.atomic():
-        draft = Draft.objects.select_for_update().get(pk=draft_id)
-        before = draft.status
-        if status is not None:
-            draft.status = status.state
-            if status.version:
-                draft.current_version = status.version
-            draft.revisions = status.revisions
-            draft.deadline = status.deadline
-            draft.remind_at = status.remind_at
-        else:
-            draft.status = truth.state
-            if truth.state != ReviewState.AWAITING_REVIEW:
-                draft.deadline = draft.remind_at = None
-        draft.save()
-    source = "status query" if status is not None else "search attribute"
-    return f"set the state from {before} to {draft.status} (from the workflow's {source})."
+    before = Draft.objects.get(pk=draft_id).status
+    if truth.query is not None:
+        projection.apply_status(draft_id, truth.query)
+        source = "status query"
+    else:
+        projection.apply_state(draft_id, ReviewState(truth.state))
+        source = "search attribute"
+    after = Draft.objects.get(pk=draft_id).status
+    return f"set the state from {before} to {after} (from the workflow's {source})."

@@ -12,11 +12,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 
 from temporalio.common import SearchAttributeKey
 
-WORKFLOW_TYPE = "DraftReviewWorkflow"
+# The review workflow's type, and the type of runs started by releases before the local-writes
+# core (workflows/draft_review_v1.py), kept registered until no such run is open.
+WORKFLOW_TYPE = "DraftReview"
+WORKFLOW_TYPE_V1 = "DraftReviewWorkflow"
+WORKFLOW_TYPES = (WORKFLOW_TYPE, WORKFLOW_TYPE_V1)
+OUTBOX_WORKFLOW_TYPE = "MailOutbox"
 
 # Search attributes: ids and states only, never personal data.
 REVIEW_STATE = SearchAttributeKey.for_keyword("ReviewState")
@@ -35,79 +39,8 @@ def workflow_id_for(draft_id: int) -> str:
     return f"draft-{draft_id}"
 
 
-class ReviewState(StrEnum):
-    GENERATING = "generating"
-    AWAITING_REVIEW = "awaiting_review"
-    REVISING = "revising"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    EXPIRED = "expired"
-    WITHDRAWN = "withdrawn"
-    CANCELLED = "cancelled"
-    FAILED = "failed"
-
-
-FINAL_STATES = frozenset(
-    {
-        ReviewState.APPROVED,
-        ReviewState.REJECTED,
-        ReviewState.EXPIRED,
-        ReviewState.WITHDRAWN,
-        ReviewState.CANCELLED,
-        ReviewState.FAILED,
-    }
-)
-
-
-class EventKind(StrEnum):
-    SUBMITTED = "submitted"
-    GENERATED = "generated"
-    REVISED = "revised"
-    EDITED = "edited"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    CHANGES_REQUESTED = "changes_requested"
-    REMINDED = "reminded"
-    EXPIRED = "expired"
-    WITHDRAWN = "withdrawn"
-    CANCELLED = "cancelled"
-    DEADLINE_EXTENDED = "deadline_extended"
-    FAILED = "failed"
-    RETRIED = "retried"
-
-
-class VersionKind(StrEnum):
-    GENERATED = "generated"
-    REVISED = "revised"
-    EDITED = "edited"
-
-
-class DecisionKind(StrEnum):
-    APPROVE = "approve"
-    REJECT = "reject"
-    REQUEST_CHANGES = "request_changes"
-    APPROVE_WITH_EDITS = "approve_with_edits"
-    WITHDRAW = "withdraw"
-    CANCEL = "cancel"
-
-
-# --- refusals the workflow and the web layer both say ------------------------------------------
-# The workflow is the authority; review.services answers the cases the database already proves
-# without asking it. Both word them here, so the editor reads the same sentence either way.
-
-
-def refuse_own_draft() -> str:
-    return "You wrote this draft's topic; another editor must review it."
-
-
-def refuse_already_decided(past_tense: str, actor: str, at: datetime | None) -> str:
-    when = f" at {at:%H:%M} UTC" if at else ""
-    return f"This draft was already {past_tense} by {actor}{when}."
-
-
-def refuse_stale_version(current: int, seen: int) -> str:
-    return (f"A newer version exists (version {current}; you reviewed version {seen}). "
-            "Reload to review it.")
+def outbox_workflow_id(task_queue: str) -> str:
+    return f"mail-outbox-{task_queue}"
 
 
 # --- workflow -------------------------------------------------------------------------------
@@ -174,6 +107,10 @@ class DecisionInput:
     version: int
     comment: str = ""  # approve: optional; reject: the reason; request_changes: the feedback
     text: str = ""  # approve_with_edits: the edited Markdown
+    # When the sender stops waiting for the answer: the workflow refuses the decision after
+    # it, so a caller that gave up can truthfully say it was not recorded. None (signals from
+    # the CLI): no limit.
+    expires_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -190,6 +127,7 @@ class StopInput:
     actor_id: int
     actor: str
     comment: str = ""
+    expires_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -197,6 +135,7 @@ class ExtendDeadlineInput:
     actor_id: int
     actor: str
     seconds: float
+    expires_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -209,6 +148,7 @@ class DeadlineResult:
 class RemindInput:
     actor_id: int
     actor: str
+    expires_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -233,6 +173,7 @@ class ReviewStatus:
     reminded: bool
     extensions: int
     decisions: list[DecisionRecord]
+    seq: int = 0  # the last event the workflow recorded
 
 
 # --- activities ---------------------------------------------------------------------------------
@@ -258,6 +199,67 @@ class GenerateResult:
     completion_tokens: int = 0
     latency_ms: int = 0
     cost_usd: float = 0.0
+
+
+@dataclass(frozen=True)
+class VersionRecord:
+    """A new version, written with the event that announces it."""
+
+    number: int
+    kind: str  # a VersionKind
+    text: str
+    generation: GenerateResult | None = None
+    actor_id: int | None = None
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    """One review event and the draft's row after it: the workflow knows both, the projection
+    (drafts/projection.py) writes both. `revisions` None = count it from the row (v1 runs)."""
+
+    seq: int
+    kind: str  # an EventKind
+    state: str  # the ReviewState after the event
+    version: int = 0
+    actor_id: int | None = None
+    comment: str = ""
+    deadline: datetime | None = None
+    remind_at: datetime | None = None
+    revisions: int | None = None
+    notify: bool = True  # queue the mail the rulebook names for this event (lifecycle.NOTIFY)
+
+
+@dataclass(frozen=True)
+class ProjectInput:
+    """The one local activity that writes: a version (optional) and events, one transaction."""
+
+    draft_id: int
+    events: list[EventRecord]
+    version: VersionRecord | None = None
+
+
+@dataclass(frozen=True)
+class ProjectResult:
+    applied: int  # events newer than the row's last one (0 on a retry)
+
+
+@dataclass(frozen=True)
+class DrainInput:
+    """One pass of the mail outbox: send what is due, wait for more up to `wait_seconds`."""
+
+    wait_seconds: float = 300.0
+    poll_seconds: float = 1.0
+    batch: int = 200
+    digest_threshold: int = 5  # more mails than this to one person in a pass → one digest
+
+
+@dataclass(frozen=True)
+class DrainResult:
+    sent: int
+    failed: int
+
+
+# --- v1 runs only (workflows/draft_review_v1.py): kept until no run of that type is open --------
 
 
 @dataclass(frozen=True)
@@ -347,6 +349,9 @@ class SectionInput:
 GENERATE_DRAFT = "generate_draft"
 OUTLINE_DRAFT = "outline_draft"
 WRITE_SECTION = "write_section"
+PROJECT = "project"  # local activity
+DRAIN_OUTBOX = "drain_outbox"
+# v1 runs only
 STORE_VERSION = "store_version"
 RECORD_EVENT = "record_event"
 NOTIFY = "notify"

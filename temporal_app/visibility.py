@@ -17,7 +17,6 @@ state fall back to one count query per state (run concurrently) when GROUP BY is
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import re
@@ -26,17 +25,16 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from temporalio.client import WorkflowExecution
-from temporalio.service import RPCError, RPCStatusCode
 
 from config.env import parse_duration
-from temporal_app import client as temporal
+from temporal_app import errors, gateway
+from temporal_app.lifecycle import ReviewState
 from temporal_app.types import (
     DRAFT_ID,
     REVIEW_DEADLINE,
     REVIEW_STATE,
     REVISION,
-    WORKFLOW_TYPE,
-    ReviewState,
+    WORKFLOW_TYPES,
 )
 
 STATES = tuple(s.value for s in ReviewState)
@@ -137,7 +135,9 @@ def _quote(value: str) -> str:
 def build_query(flt: PendingFilter, *, now: datetime | None = None,
                 include_state: bool = True) -> str:
     now = now or datetime.now(UTC)
-    clauses = [f"WorkflowType = {_quote(WORKFLOW_TYPE)}", "ExecutionStatus = 'Running'"]
+    # Reviews started before the local-writes release run as the v1 type until they drain.
+    types = ", ".join(_quote(t) for t in WORKFLOW_TYPES)
+    clauses = [f"WorkflowType IN ({types})", "ExecutionStatus = 'Running'"]
     if flt.queue:
         clauses.append(f"TaskQueue = {_quote(flt.queue)}")
     if flt.state and include_state:
@@ -186,6 +186,11 @@ class PendingRow:
     started: datetime | None
     task_queue: str
     ui_url: str
+
+    @property
+    def awaiting_review(self) -> bool:
+        """Waiting for an editor: the only state with a deadline to extend or a reminder."""
+        return self.state == ReviewState.AWAITING_REVIEW
 
     @property
     def age(self) -> timedelta | None:
@@ -260,7 +265,7 @@ def _row(execution: WorkflowExecution) -> PendingRow:
         deadline=attrs.get(REVIEW_DEADLINE),
         started=execution.start_time,
         task_queue=execution.task_queue,
-        ui_url=temporal.workflow_ui_url(draft_id, workflow_id=execution.id,
+        ui_url=gateway.workflow_ui_url(draft_id, workflow_id=execution.id,
                                         run_id=execution.run_id),
     )
 
@@ -268,32 +273,25 @@ def _row(execution: WorkflowExecution) -> PendingRow:
 _group_by_supported: bool | None = None  # learnt on first use
 
 
-async def _counts(client, flt: PendingFilter, now: datetime) -> dict[str, int]:
+def _counts(flt: PendingFilter, now: datetime) -> dict[str, int]:
     global _group_by_supported
     base = build_query(flt, now=now, include_state=False)
-    timeout = timedelta(seconds=RPC_TIMEOUT)
     if _group_by_supported is not False:
         try:
-            result = await client.count_workflows(f"{base} GROUP BY {REVIEW_STATE.name}",
-                                                  rpc_timeout=timeout)
-        except RPCError as err:
-            if err.status != RPCStatusCode.INVALID_ARGUMENT:
-                raise
+            counts = gateway.grouped_count(f"{base} GROUP BY {REVIEW_STATE.name}",
+                                           rpc_timeout=RPC_TIMEOUT)
+        except gateway.QueryRefused:
             _group_by_supported = False
         else:
             _group_by_supported = True
-            counts = {str(g.group_values[0]) if g.group_values else "": g.count
-                      for g in result.groups}
             return {s: counts[s] for s in STATES if counts.get(s)}
-    results = await asyncio.gather(*[
-        client.count_workflows(f"{base} AND {REVIEW_STATE.name} = {_quote(s)}",
-                               rpc_timeout=timeout)
-        for s in STATES])
-    return {s: r.count for s, r in zip(STATES, results, strict=True) if r.count}
+    results = gateway.counts([f"{base} AND {REVIEW_STATE.name} = {_quote(s)}" for s in STATES],
+                             rpc_timeout=RPC_TIMEOUT)
+    return {s: n for s, n in zip(STATES, results, strict=True) if n}
 
 
-def _unavailable(err: BaseException) -> temporal.EngineUnavailable:
-    return temporal.EngineUnavailable(
+def _unavailable(err: BaseException) -> errors.EngineUnavailable:
+    return errors.EngineUnavailable(
         f"Temporal (at {settings.TEMPORAL_ADDRESS}) could not be reached, so the list of "
         f"pending workflows is not available right now ({err}). Try again in a moment.")
 
@@ -307,33 +305,23 @@ def pending_page(flt: PendingFilter, *, page_size: int | None = None,
     page_size = page_size or settings.PENDING_PAGE_SIZE
     now = datetime.now(UTC)
     query = build_query(flt, now=now)
-
-    async def go() -> PendingPage:
-        client = await temporal.get_client()
-        iterator = client.list_workflows(query, page_size=page_size, next_page_token=page_token,
-                                         rpc_timeout=timedelta(seconds=RPC_TIMEOUT))
-        listing = iterator.fetch_next_page()
-        if with_counts:
-            total_result, counts, _ = await asyncio.gather(
-                client.count_workflows(query, rpc_timeout=timedelta(seconds=RPC_TIMEOUT)),
-                _counts(client, flt, now), listing)
-            total = total_result.count
-        else:
-            await listing
-            counts, total = {}, -1
-        rows = [_row(e) for e in iterator.current_page or []]
-        return PendingPage(rows=rows, next_token=iterator.next_page_token, counts=counts,
-                           total=total, query=query)
-
     try:
-        return temporal.run(go(), timeout=RPC_TIMEOUT * 2)
-    except RPCError as err:
-        if err.status == RPCStatusCode.INVALID_ARGUMENT and page_token:
+        listing = gateway.list_page(query, page_size=page_size, page_token=page_token,
+                                    rpc_timeout=RPC_TIMEOUT)
+        if with_counts:
+            total = gateway.counts([query], rpc_timeout=RPC_TIMEOUT)[0]
+            counts = _counts(flt, now)
+        else:
+            counts, total = {}, -1
+    except gateway.QueryRefused as err:
+        if page_token:
             raise PageTokenError("This page link no longer matches the list (the filters or "
                                  "the list changed); start again from the first page.") from err
         raise _unavailable(err) from err
-    except (TimeoutError, OSError, RuntimeError) as err:
+    except errors.EngineUnavailable as err:
         raise _unavailable(err) from err
+    return PendingPage(rows=[_row(e) for e in listing.executions],
+                       next_token=listing.next_token, counts=counts, total=total, query=query)
 
 
 def iter_pending(flt: PendingFilter, *, page_size: int = 200):
@@ -349,17 +337,9 @@ def iter_pending(flt: PendingFilter, *, page_size: int = 200):
 
 def pending_counts(flt: PendingFilter) -> tuple[dict[str, int], int]:
     """(counts per state, total) for `flt`."""
-
-    async def go():
-        client = await temporal.get_client()
-        now = datetime.now(UTC)
-        total, counts = await asyncio.gather(
-            client.count_workflows(build_query(flt, now=now),
-                                   rpc_timeout=timedelta(seconds=RPC_TIMEOUT)),
-            _counts(client, flt, now))
-        return counts, total.count
-
+    now = datetime.now(UTC)
     try:
-        return temporal.run(go(), timeout=RPC_TIMEOUT * 2)
-    except (RPCError, TimeoutError, OSError, RuntimeError) as err:
+        total = gateway.counts([build_query(flt, now=now)], rpc_timeout=RPC_TIMEOUT)[0]
+        return _counts(flt, now), total
+    except (gateway.QueryRefused, errors.EngineUnavailable) as err:
         raise _unavailable(err) from err

@@ -1,4 +1,5 @@
-"""The Temporal worker: the review workflow plus the activities, on the settings' task queue.
+"""The Temporal worker: the review workflows (DraftReview, and v1 runs until they drain), the
+mail outbox workflow, and the activities, on the settings' task queue.
 
 ORM activities are sync `def`s on a thread pool; an activity interceptor closes stale database
 connections before and after each one, as Django does around a request.
@@ -26,7 +27,10 @@ from temporalio.worker import (
     Worker,
 )
 
+from temporal_app.types import DrainInput
 from temporal_app.workflows.draft_review import DraftReviewWorkflow
+from temporal_app.workflows.draft_review_v1 import DraftReviewWorkflowV1
+from temporal_app.workflows.outbox import MailOutboxWorkflow
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +69,7 @@ def build_worker(client: Client, task_queue: str | None = None,
     return Worker(
         client,
         task_queue=task_queue or settings.TEMPORAL_TASK_QUEUE,
-        workflows=[DraftReviewWorkflow],
+        workflows=[DraftReviewWorkflow, DraftReviewWorkflowV1, MailOutboxWorkflow],
         activities=all_activities(),
         activity_executor=executor or ThreadPoolExecutor(
             max_workers=settings.TEMPORAL_ACTIVITY_THREADS, thread_name_prefix="activity"),
@@ -75,11 +79,18 @@ def build_worker(client: Client, task_queue: str | None = None,
     )
 
 
+def outbox_input() -> DrainInput:
+    return DrainInput(wait_seconds=settings.OUTBOX_PASS_SECONDS,
+                      poll_seconds=settings.OUTBOX_POLL_INTERVAL,
+                      digest_threshold=settings.OUTBOX_DIGEST_THRESHOLD)
+
+
 async def run_worker() -> None:
-    from temporal_app.client import get_client
+    from temporal_app.gateway import ensure_outbox, get_client
 
     client = await get_client()
     worker = build_worker(client)
+    await ensure_outbox(client, settings.TEMPORAL_TASK_QUEUE, outbox_input())
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -2,7 +2,7 @@
 (DATABASE_URL or the embedded pgserver), and a live worker per test on its own task queue.
 
 Tests are synchronous: Temporal calls go through the app's own portal loop
-(temporal_app.client.run), the same path the web views use.
+(temporal_app.gateway.run), the same path the web views use.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from django.contrib.auth.models import Group, User
 from django.db import connections
 
 from drafts.roles import AUTHORS, EDITORS
-from temporal_app import client as temporal
-from temporal_app import devserver
+from temporal_app import devserver, gateway
+from temporal_app import gateway as temporal
 from temporal_app.types import workflow_id_for
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -54,6 +54,8 @@ def _test_settings(settings):
     settings.OPENAI_API_KEY = ""
     settings.OPENAI_BASE_URL = ""
     settings.TEMPORAL_UPDATE_TIMEOUT = 10.0
+    settings.OUTBOX_POLL_INTERVAL = 0.1
+    settings.OUTBOX_PASS_SECONDS = 30.0
 
 
 @pytest.fixture
@@ -65,18 +67,26 @@ def task_queue(settings, temporal_server) -> str:
 
 @pytest.fixture
 def live_worker(task_queue):
-    """A worker on this test's task queue, running on the portal loop."""
-    from temporal_app.worker import build_worker
+    """A worker on this test's task queue, running on the portal loop, with its mail outbox
+    workflow (terminated afterwards, so no test leaves one running)."""
+    from temporal_app.worker import build_worker, outbox_input
 
     async def start():
-        worker = build_worker(await temporal.get_client(), task_queue=task_queue)
+        client = await temporal.get_client()
+        worker = build_worker(client, task_queue=task_queue)
         task = asyncio.ensure_future(worker.run())
+        await gateway.ensure_outbox(client, task_queue, outbox_input())
         await asyncio.sleep(0)
         return worker, task
 
     worker, task = temporal.run(start(), timeout=30)
     yield worker
-    temporal.run(worker.shutdown(), timeout=30)
+
+    async def stop():
+        await worker.shutdown()
+        await gateway.stop_outbox(await temporal.get_client(), task_queue)
+
+    temporal.run(stop(), timeout=30)
     # Worker threads closed their connections after each activity; close any stragglers.
     connections.close_all()
 

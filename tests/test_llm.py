@@ -13,7 +13,7 @@ from temporalio.api.enums.v1 import TimeoutType
 from drafts import services
 from drafts.models import Draft, DraftVersion
 from review import services as review
-from temporal_app import client as temporal
+from temporal_app import gateway as temporal
 from temporal_app import llm, prompts
 from temporal_app.types import DraftBrief, workflow_id_for
 from tests.conftest import wait_for, wait_for_status, workflow_result
@@ -196,9 +196,10 @@ def history(draft_id: int):
 @workflow_test
 def test_streamed_draft_shows_progress_and_stores_usage(openai_settings, fake, live_worker,
                                                         author):
-    assert openai_settings.LLM_SECTIONS_THRESHOLD_WORDS == 1500  # the default
+    # The default: "Long" (1,200 words) is written in sections, "Medium" in one call.
+    assert openai_settings.LLM_SECTIONS_THRESHOLD_WORDS == 1000
     fake.push(Reply(text=DRAFT, usage=(100, 200), chunk_size=8, chunk_delay=0.03))  # ~1.5 s
-    draft = submit(author, target_words=1200)
+    draft = submit(author, target_words=600)
     seen = wait_for(lambda: Draft.objects.filter(pk=draft.pk, status="generating",
                                                  progress_chars__gt=0).first(),
                     timeout=15, what="progress while generating")
@@ -213,10 +214,12 @@ def test_streamed_draft_shows_progress_and_stores_usage(openai_settings, fake, l
     assert version.latency_ms >= 0
     assert len(fake.requests) == 1 and "Tides and the moon" in fake.requests[0].user
     assert draft.progress_chars == 0  # reset once the version is stored
-    # 1,200 words is below the sections threshold: one call, and no patch marker, so the
-    # single-call history is exactly what it was before sections existed
-    assert not [e for e in history(draft.pk).events
-                if e.HasField("marker_recorded_event_attributes")]
+    # 600 words is below the sections threshold: one regular activity, the LLM call (the
+    # database writes are local activities, markers in the history)
+    scheduled = [e.activity_task_scheduled_event_attributes.activity_type.name
+                 for e in history(draft.pk).events
+                 if e.HasField("activity_task_scheduled_event_attributes")]
+    assert scheduled == ["generate_draft"]
 
 
 @workflow_test

@@ -19,8 +19,8 @@ from django.urls import reverse
 from drafts import services
 from drafts.models import Draft, DraftEvent
 from review import services as review
-from temporal_app import client as temporal
 from temporal_app import devserver, visibility
+from temporal_app import gateway as temporal
 from tests.conftest import wait_for, wait_for_status
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -137,7 +137,8 @@ def test_query_builder_never_interpolates_user_text(settings):
     query = visibility.build_query(visibility.PendingFilter(
         state="awaiting_review", older_than=timedelta(hours=12),
         deadline_within=timedelta(hours=2), draft_ids=(3, 4)))
-    assert query.startswith("WorkflowType = 'DraftReviewWorkflow' AND ExecutionStatus = "
+    assert query.startswith("WorkflowType IN ('DraftReview', 'DraftReviewWorkflow') AND "
+                            "ExecutionStatus = "
                             "'Running' AND TaskQueue = 'redline-reviews' AND ReviewState = "
                             "'awaiting_review' AND StartTime < '")
     assert "ReviewDeadline <= '" in query and query.endswith("DraftId IN (3, 4)")

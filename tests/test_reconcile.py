@@ -18,7 +18,8 @@ from django.db import connection
 
 from drafts import services
 from drafts.models import Draft, DraftEvent
-from temporal_app import client as temporal
+from temporal_app import errors
+from temporal_app import gateway as temporal
 from tests.conftest import wait_for_status
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -160,10 +161,34 @@ def test_restart_with_temporal_unreachable_leaves_the_draft_failed(settings, aut
     settings.TEMPORAL_ADDRESS = f"127.0.0.1:{devserver.free_port()}"  # nothing listens there
     temporal.reset_client()
     try:
-        with pytest.raises(temporal.EngineUnavailable, match="could not be reached"):
+        with pytest.raises(errors.EngineUnavailable, match="could not be reached"):
             restart_missing(draft.pk)
     finally:
         temporal.reset_client()
     draft.refresh_from_db()
     assert draft.status == "failed" and "could not be reached" in draft.status_message
-    assert list(draft.events.values_list("kind", flat=True)) == ["submitted", "retried"]
+    assert list(draft.events.values_list("kind", flat=True)) == ["submitted", "retried",
+                                                                 "failed"]
+
+
+def test_completed_workflow_outcome_is_recorded(live_worker, author, editor):
+    """The workflow approved the draft but the row says awaiting review (a hand-edited row):
+    --fix records the approval with the decider and comment from the workflow's result."""
+    from review import services as review
+
+    draft = submit(author)
+    review.decide(draft_id=draft.pk, editor=editor, decision="approve", version=1,
+                  comment="ship it")
+    from tests.conftest import workflow_result
+
+    workflow_result(draft.pk)
+    Draft.objects.filter(pk=draft.pk).update(status="awaiting_review", decided_by=None,
+                                             decision_comment="")  # the planted drift
+    code, output = reconcile("--fix")
+    assert code == 1  # found (and repaired): a scheduled run still alerts
+    assert "fixed: recorded the outcome: approved" in output, output
+    draft.refresh_from_db()
+    assert draft.status == "approved" and draft.decided_by == editor
+    assert draft.decision_comment == "ship it"
+    assert kinds(draft)[-1] == "approved"
+    assert reconcile()[0] == 0

@@ -13,12 +13,11 @@ from django.core import mail
 from drafts import services
 from drafts.models import Draft, DraftEvent, DraftVersion
 from review import services as review
-from temporal_app import client as temporal
-from temporal_app import devserver
+from temporal_app import devserver, errors, gateway
+from temporal_app import gateway as temporal
 from temporal_app.activities.records import record_event, store_version
+from temporal_app.lifecycle import DecisionKind
 from temporal_app.types import (
-    DeadlineResult,
-    DecisionResult,
     ExtendDeadlineInput,
     RecordInput,
     StopInput,
@@ -66,11 +65,12 @@ def test_stale_version_is_refused(live_worker, author, editor, editor2):
     draft = submit(author)
     review.decide(draft_id=draft.pk, editor=editor, decision="request_changes", version=1,
                   comment="Shorter, please")
-    with pytest.raises(temporal.DecisionRefused, match="wait for the new version|not awaiting"):
+    with pytest.raises(errors.Refused,
+                       match="wait for the new version|not awaiting|A newer version exists"):
         review.decide(draft_id=draft.pk, editor=editor2, decision="approve", version=1)
     wait_for(lambda: Draft.objects.filter(pk=draft.pk, current_version=2,
                                           status="awaiting_review").exists(), what="v2")
-    with pytest.raises(temporal.DecisionRefused, match="A newer version exists"):
+    with pytest.raises(errors.Refused, match="A newer version exists"):
         review.decide(draft_id=draft.pk, editor=editor2, decision="approve", version=1)
     assert Draft.objects.get(pk=draft.pk).status == "awaiting_review"
 
@@ -82,7 +82,7 @@ def test_revisions_are_bounded(live_worker, settings, author, editor):
                   comment="More examples")
     wait_for(lambda: Draft.objects.filter(pk=draft.pk, current_version=2,
                                           status="awaiting_review").exists(), what="v2")
-    with pytest.raises(temporal.DecisionRefused, match="the most allowed; approve or reject"):
+    with pytest.raises(errors.Refused, match="the most allowed; approve or reject"):
         review.decide(draft_id=draft.pk, editor=editor, decision="request_changes", version=2,
                       comment="Even more")
     assert review.decide(draft_id=draft.pk, editor=editor, decision="reject", version=2,
@@ -108,7 +108,7 @@ def test_edit_then_approve(live_worker, author, editor):
 def test_unchanged_edit_is_refused(live_worker, author, editor):
     draft = submit(author)
     text = draft.versions.get().text
-    with pytest.raises(temporal.DecisionRefused, match="unchanged"):
+    with pytest.raises(errors.Refused, match="unchanged"):
         review.decide(draft_id=draft.pk, editor=editor, decision="approve_with_edits",
                       version=1, text=text)
 
@@ -116,7 +116,7 @@ def test_unchanged_edit_is_refused(live_worker, author, editor):
 def test_author_cannot_decide_own_draft(live_worker, editor):
     writer = make_user("writer-editor", "Authors", "Editors")
     draft = submit(writer)
-    with pytest.raises(temporal.DecisionRefused, match="another editor must review it"):
+    with pytest.raises(errors.Refused, match="another editor must review it"):
         review.decide(draft_id=draft.pk, editor=writer, decision="approve", version=1)
     assert review.decide(draft_id=draft.pk, editor=editor, decision="approve",
                          version=1).state == "approved"
@@ -125,29 +125,25 @@ def test_author_cannot_decide_own_draft(live_worker, editor):
 def test_extend_deadline_and_cancel(live_worker, author, admin_user, editor):
     draft = submit(author)
     before = draft.deadline
-    result = temporal.send_update(draft.pk, "extend_deadline",
-                                  ExtendDeadlineInput(admin_user.pk, "admin1", 7200),
-                                  DeadlineResult)
+    result = gateway.extend_deadline(draft.pk, ExtendDeadlineInput(admin_user.pk, "admin1", 7200))
     assert result.deadline - before == timedelta(hours=2)
     draft = wait_for(lambda: Draft.objects.filter(pk=draft.pk, deadline=result.deadline).first(),
                      what="the new deadline in the DB")
     event = DraftEvent.objects.get(draft=draft, kind="deadline_extended")
     assert event.actor == admin_user and event.comment == "by 2 h"
 
-    with pytest.raises(temporal.DecisionRefused, match="between a minute and 30 days"):
-        temporal.send_update(draft.pk, "extend_deadline",
-                             ExtendDeadlineInput(admin_user.pk, "admin1", -5), DeadlineResult)
+    with pytest.raises(errors.Refused, match="between a minute and 30 days"):
+        gateway.extend_deadline(draft.pk, ExtendDeadlineInput(admin_user.pk, "admin1", -5))
 
-    cancelled = temporal.send_update(draft.pk, "cancel",
-                                     StopInput(admin_user.pk, "admin1", "duplicate topic"),
-                                     DecisionResult)
+    cancelled = gateway.decide(draft.pk, DecisionKind.CANCEL,
+                               StopInput(admin_user.pk, "admin1", "duplicate topic"))
     assert cancelled.state == "cancelled"
     draft.refresh_from_db()
     assert draft.status == "cancelled" and draft.decision_comment == "duplicate topic"
     wait_for(lambda: [m for m in mail.outbox if "was cancelled" in m.subject
                       and m.to == ["author1@example.com"] and "duplicate topic" in m.body],
              what="the author's cancellation mail")
-    with pytest.raises(temporal.DecisionRefused):
+    with pytest.raises(errors.Refused):
         review.decide(draft_id=draft.pk, editor=editor, decision="approve", version=1)
 
 
@@ -155,12 +151,11 @@ def test_extended_deadline_delays_expiry(live_worker, settings, author, admin_us
     settings.REVIEW_TIMEOUT = 2.0
     settings.REMIND_AFTER = 1.5
     draft = submit(author)
-    temporal.send_update(draft.pk, "extend_deadline",
-                         ExtendDeadlineInput(admin_user.pk, "admin1", 60), DeadlineResult)
+    gateway.extend_deadline(draft.pk, ExtendDeadlineInput(admin_user.pk, "admin1", 60))
     # Past the original deadline it still awaits review, and the reminder moved too.
     wait_for(lambda: DraftEvent.objects.filter(draft=draft, kind="deadline_extended").exists(),
              what="extension event")
-    status = temporal.query_status(draft.pk)
+    status = gateway.query_status(draft.pk)
     assert status.state == "awaiting_review" and status.extensions == 1
     assert not status.reminded
 
@@ -203,21 +198,59 @@ def test_signal_from_the_real_cli(live_worker, temporal_server, author, editor):
     assert draft.decided_by == editor and draft.decision_comment == "from the CLI"
 
 
+def test_update_from_the_real_cli_answers_definitely(live_worker, temporal_server, author,
+                                                     editor):
+    """`temporal workflow update execute` gives CLI callers the same definite answer as the
+    web: the result on success, the rulebook's sentence and a non-zero exit on refusal."""
+    draft = submit(author)
+
+    def update(payload: dict) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [devserver.temporal_binary(), "workflow", "update", "execute", "--address",
+             temporal_server, "--workflow-id", draft.workflow_id, "--name", "approve",
+             "--input", json.dumps(payload)], capture_output=True, text=True, timeout=30)
+
+    own = update({"actor_id": author.pk, "actor": "author1", "version": 1})
+    assert own.returncode != 0
+    assert "another editor must review it" in own.stdout + own.stderr
+    done = update({"actor_id": editor.pk, "actor": "editor1", "version": 1, "comment": "cli"})
+    assert done.returncode == 0, done.stderr
+    assert "Approved by editor1." in done.stdout
+    assert Draft.objects.get(pk=draft.pk).status == "approved"
+
+
+def test_malformed_signal_is_dropped(live_worker, author, editor):
+    """A CLI signal whose payload is not a decision writes nothing; the review goes on."""
+    draft = submit(author)
+    gateway.signal_decision(draft.pk, DecisionKind.APPROVE, {"nonsense": True})
+    gateway.signal_decision(draft.pk, DecisionKind.REJECT,
+                            {"actor_id": editor.pk, "actor": "editor1", "version": 1,
+                             "comment": "NUL \x00 inside"})
+    assert review.decide(draft_id=draft.pk, editor=editor, decision="approve",
+                         version=1).state == "approved"
+    assert [d.actor for d in workflow_result_decisions(draft)] == ["editor1"]
+
+
+def workflow_result_decisions(draft):
+    return gateway.query_status(draft.pk).decisions
+
+
 def test_refused_signal_changes_nothing(live_worker, author, editor):
     draft = submit(author)
-    temporal.send_signal(draft.pk, "reject", {"actor_id": author.pk, "actor": "author1",
-                                              "version": 1, "comment": "self"})
+    gateway.signal_decision(draft.pk, DecisionKind.REJECT,
+                            {"actor_id": author.pk, "actor": "author1", "version": 1,
+                             "comment": "self"})
     # Signals and updates are applied in history order: had the author's signal been
     # accepted, this update would be refused as a second decision.
     assert review.decide(draft_id=draft.pk, editor=editor, decision="approve",
                          version=1).state == "approved"
-    assert [d.actor for d in temporal.query_status(draft.pk).decisions] == ["editor1"]
+    assert [d.actor for d in gateway.query_status(draft.pk).decisions] == ["editor1"]
 
 
 def test_second_workflow_for_a_draft_is_refused(live_worker, author):
     draft = submit(author)
-    with pytest.raises(temporal.DecisionRefused, match="already has a review running"):
-        temporal.start_review(services.review_input(draft, first_version=1, first_event_seq=2))
+    with pytest.raises(errors.Refused, match="already has a review running"):
+        gateway.start_review(services.review_input(draft, first_version=1, first_event_seq=2))
 
 
 def test_failing_mail_server_does_not_block_the_review(live_worker, settings, author, editor):
@@ -248,11 +281,11 @@ def test_cancel_while_writing_tells_the_author(live_worker, settings, author, ad
     settings.OFFLINE_LLM_LATENCY = 30.0
     draft, _ = services.submit_draft(author=author, topic="Cancelled mid-sentence")
     wait_for(lambda: DraftEvent.objects.filter(draft=draft).exists(), what="submission")
-    result = temporal.send_update(draft.pk, "cancel",
-                                  StopInput(admin_user.pk, "admin1", "wrong brief"),
-                                  DecisionResult)
+    result = gateway.decide(draft.pk, DecisionKind.CANCEL,
+                            StopInput(admin_user.pk, "admin1", "wrong brief"))
     assert result.state == "cancelled"
     assert wait_for_status(draft, "cancelled").current_version == 0
     wait_for(lambda: [m for m in mail.outbox if "was cancelled" in m.subject
                       and m.to == ["author1@example.com"]], what="the author's mail")
     workflow_result(draft.pk)
+    save_history(draft.pk, "cancel_while_writing")

@@ -8,7 +8,9 @@ from django.core import mail
 from drafts import services
 from drafts.models import Draft
 from review import services as review
-from temporal_app import client as temporal
+from temporal_app import errors, gateway
+from temporal_app import gateway as temporal
+from temporal_app.lifecycle import DecisionKind
 from temporal_app.types import DecisionInput, DecisionResult, StopInput
 from tests.conftest import save_history, wait_for, wait_for_status, workflow_result
 
@@ -64,7 +66,7 @@ def test_reject_path(live_worker, author, editor):
 
 def test_reject_needs_a_reason(live_worker, author, editor):
     draft = submit(author)
-    with pytest.raises(temporal.DecisionRefused, match="needs a reason"):
+    with pytest.raises(errors.Refused, match="needs a reason"):
         review.decide(draft_id=draft.pk, editor=editor, decision="reject", version=1)
     assert Draft.objects.get(pk=draft.pk).status == "awaiting_review"
     assert events(draft) == ["submitted", "generated"]
@@ -78,11 +80,13 @@ def test_timeout_expires_after_a_reminder(live_worker, settings, author, editor,
     assert draft.deadline is None
     assert events(draft) == ["submitted", "generated", "reminded", "expired"]
     assert workflow_result(draft.pk).state == "expired"
-    subjects = [m.subject for m in mail.outbox]
-    assert any(s.startswith("Reminder:") for s in subjects)
-    expired_to = {a for m in mail.outbox if "expired" in m.subject for a in m.to}
+    # Mail goes out through the outbox, a moment after the events that queued it.
+    wait_for(lambda: any(m.subject.startswith("Reminder:") for m in mail.outbox),
+             what="the reminder mail")
+    expired_to = wait_for(lambda: {a for m in mail.outbox if "expired" in m.subject
+                                   for a in m.to}, what="the expiry mails")
     assert expired_to == {"author1@example.com", "admin1@example.com"}
-    with pytest.raises(temporal.DecisionRefused, match="already ended"):
+    with pytest.raises(errors.Refused, match="expired"):
         review.decide(draft_id=draft.pk, editor=editor, decision="approve", version=1)
     save_history(draft.pk, "expire")
 
@@ -90,7 +94,7 @@ def test_timeout_expires_after_a_reminder(live_worker, settings, author, editor,
 def test_second_decision_is_refused(live_worker, author, editor, editor2):
     draft = submit(author)
     review.decide(draft_id=draft.pk, editor=editor, decision="approve", version=1)
-    with pytest.raises(temporal.DecisionRefused) as err:
+    with pytest.raises(errors.Refused) as err:
         review.decide(draft_id=draft.pk, editor=editor2, decision="reject", version=1,
                       comment="no")
     # Either the workflow is still open and its validator refuses, or it has closed.
@@ -127,14 +131,15 @@ def test_concurrent_decisions_one_wins(live_worker, author, editor, editor2):
 
 def test_signal_decision_has_the_same_meaning(live_worker, author, editor):
     draft = submit(author)
-    temporal.send_signal(draft.pk, "approve", DecisionInput(editor.pk, "editor1", 1, "via signal"))
+    gateway.signal_decision(draft.pk, DecisionKind.APPROVE,
+                            DecisionInput(editor.pk, "editor1", 1, "via signal"))
     draft = wait_for_status(draft, "approved")
     assert draft.decision_comment == "via signal"
 
 
 def test_query_reports_the_state(live_worker, author):
     draft = submit(author)
-    status = temporal.query_status(draft.pk)
+    status = gateway.query_status(draft.pk)
     assert status.state == "awaiting_review"
     assert status.version == 1 and status.revisions == 0
     assert status.deadline is not None
@@ -142,11 +147,34 @@ def test_query_reports_the_state(live_worker, author):
 
 def test_withdraw_by_the_author(live_worker, author, editor):
     draft = submit(author)
-    with pytest.raises(temporal.DecisionRefused, match="Only the draft's author"):
-        temporal.send_update(draft.pk, "withdraw", StopInput(editor.pk, "editor1"),
-                             DecisionResult)
+    with pytest.raises(errors.Refused, match="Only the draft's author"):
+        gateway.decide(draft.pk, DecisionKind.WITHDRAW, StopInput(editor.pk, "editor1"))
     result = services.withdraw_draft(draft=draft, user=author)
     assert result.state == "withdrawn"
     assert Draft.objects.get(pk=draft.pk).status == "withdrawn"
     workflow_result(draft.pk)
     save_history(draft.pk, "withdraw")
+
+
+def test_a_decision_is_accepted_recorded_and_answered_in_one_workflow_task(
+        live_worker, author, editor):
+    """The Update's answer comes from the same workflow task that wrote it: accepted, the
+    local write's marker, completed, and the run's completion follow one WorkflowTaskCompleted
+    with no activity round trip; the only regular activity of a review is the LLM call."""
+    draft = submit(author)
+    review.decide(draft_id=draft.pk, editor=editor, decision="approve", version=1)
+    workflow_result(draft.pk)
+
+    async def go():
+        handle = (await temporal.get_client()).get_workflow_handle(draft.workflow_id)
+        return await handle.fetch_history()
+
+    events = [e for e in temporal.run(go(), timeout=30).events]
+    names = [e.WhichOneof("attributes").removesuffix("_event_attributes") for e in events]
+    accepted = names.index("workflow_execution_update_accepted")
+    task_done = max(i for i in range(accepted) if names[i] == "workflow_task_completed")
+    assert names[task_done + 1:] == [
+        "workflow_execution_update_accepted", "timer_canceled", "marker_recorded",
+        "upsert_workflow_search_attributes", "workflow_execution_update_completed",
+        "workflow_execution_completed"], names[task_done:]
+    assert names.count("activity_task_scheduled") == 1

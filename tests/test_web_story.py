@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from drafts.models import Draft, DraftEvent
 from review import services as review_services
-from temporal_app import client as temporal
+from temporal_app import errors
 from tests.conftest import wait_for, wait_for_status
 from tests.test_web_common import (
     HTMX,
@@ -114,7 +114,7 @@ def test_full_story(live_worker, author, editor, editor2):
     assert refused.status_code == 409
     assert "This draft was already approved by editor1 at " in refused.content.decode()
     # ... and the workflow itself (asked without the local check) refuses too.
-    with pytest.raises(temporal.DecisionRefused, match="already approved|already ended"):
+    with pytest.raises(errors.Refused, match="already approved|already ended"):
         review_services.decide(draft_id=draft.pk, editor=editor2, decision="reject",
                                version=2, comment="No.")
     assert snapshot(draft) == before

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
+from django.template import Context, Template
 from django.template.loader import render_to_string
 
 from drafts.diff import diff_lines, versions_with_diffs
 from drafts.forms import DraftForm
 from drafts.markdown import render_markdown
-from review.forms import DecisionForm
+from drafts.paging import Page, capped
+from review.forms import DECISION_CHOICES, EDIT_DECISION, QUICK_DECISIONS, DecisionForm
+from temporal_app import lifecycle
+from temporal_app.lifecycle import DecisionKind, ReviewState
+from temporal_app.visibility import PendingPage, PendingRow
 from tests.test_web_common import V1, V2
 
 
@@ -106,3 +113,53 @@ def test_decision_form_needs_the_right_fields(data, field, message):
 
 def test_decision_form_approve_needs_no_comment():
     assert DecisionForm({"version": "1", "decision": "approve"}).is_valid()
+
+
+def test_decision_panel_takes_its_choices_from_the_rulebook():
+    assert [c.kind for c in DECISION_CHOICES] == list(lifecycle.EDITOR_DECISIONS)
+    assert {c.kind: c.comment_label for c in DECISION_CHOICES} == {
+        DecisionKind.APPROVE: "Comment (optional)",
+        DecisionKind.REJECT: "Reason (required)",  # required: the rulebook refuses it bare
+        DecisionKind.REQUEST_CHANGES: "Feedback for the writer (required)",
+        DecisionKind.APPROVE_WITH_EDITS: "Comment (optional)",
+    }
+    assert EDIT_DECISION.kind == DecisionKind.APPROVE_WITH_EDITS
+    assert EDIT_DECISION not in QUICK_DECISIONS and len(QUICK_DECISIONS) == 3
+
+
+def test_capped_counts_read_as_at_least():
+    assert str(capped(7, 99)) == "7"
+    over = capped(100, 99)
+    assert over == 99 and str(over) == "99+"
+    html = Template("{{ n }} draft{{ n|pluralize }}").render(Context({"n": capped(1001, 1000)}))
+    assert html == "1000+ drafts"
+    page = Page(object_list=[], number=2, size=50, count=over, has_next=True)
+    assert page.num_pages is None and page.has_previous and page.has_other_pages()
+    assert (page.previous_page_number(), page.next_page_number()) == (1, 3)
+    assert Page(object_list=[], number=1, size=50, count=120, has_next=True).num_pages == 3
+    assert not Page(object_list=[], number=1, size=50, count=0, has_next=False).has_other_pages()
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Paris"])
+def test_fast_date_filters_print_what_the_date_filter_prints(settings, zone):
+    settings.TIME_ZONE = zone
+    moment = datetime(2026, 3, 29, 1, 30, 5, 123456, tzinfo=UTC)
+    fast = Template("{% load redline %}{{ d|iso }} {{ d|minute }}|{{ none|iso }}")
+    slow = Template("{{ d|date:'c' }} {{ d|date:'Y-m-d H:i' }}|")
+    context = {"d": moment, "none": None}
+    assert fast.render(Context(context)) == slow.render(Context(context))
+
+
+def test_pending_rows_offer_deadline_actions_only_while_awaiting_review():
+    def row(pk, state):
+        return PendingRow(draft_id=pk, workflow_id=f"draft-{pk}", run_id="r", state=state.value,
+                          revision=0, deadline=None, started=None, task_queue="q", ui_url="#")
+
+    rows = [row(1, ReviewState.AWAITING_REVIEW), row(2, ReviewState.REVISING)]
+    assert [r.awaiting_review for r in rows] == [True, False]
+    page = PendingPage(rows=rows, next_token=None, counts={}, total=2, query="")
+    html = render_to_string("review/pending.html#results", {
+        "page": page, "rows": [(r, None) for r in rows], "here": "/review/pending/"})
+    first, second = html.split('id="wf-2"')
+    assert "/review/pending/1/extend/" in first and "/review/pending/1/remind/" in first
+    assert "/extend/" not in second and "/review/pending/2/cancel/" in second

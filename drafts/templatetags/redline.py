@@ -1,4 +1,5 @@
 from django import template
+from django.utils import timezone
 
 from drafts.markdown import render_markdown
 
@@ -18,3 +19,19 @@ def get_item(mapping, key):
         return mapping.get(key)
     except AttributeError:
         return None
+
+
+# Cheaper equivalents of |date:"c" and |date:"Y-m-d H:i" (several times faster: no format
+# parser), for pages that print a date on every one of many rows (the review queue).
+
+
+@register.filter
+def iso(value) -> str:
+    """{{ dt|iso }}: the same text as {{ dt|date:"c" }} (for <time datetime>)."""
+    return timezone.localtime(value).isoformat() if value else ""
+
+
+@register.filter
+def minute(value) -> str:
+    """{{ dt|minute }}: the same text as {{ dt|date:"Y-m-d H:i" }}."""
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""

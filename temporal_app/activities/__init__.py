@@ -1,4 +1,5 @@
-"""Activities: the only code that calls the LLM or writes workflow-driven state.
+"""Activities: the only code that calls the LLM, writes a draft's review state (through
+drafts/projection.py) or sends mail.
 
 Import this package only after django.setup() (the worker does): it imports Django models.
 """
@@ -6,7 +7,8 @@ Import this package only after django.setup() (the worker does): it imports Djan
 
 def all_activities() -> list:
     from temporal_app.activities.drafting import generate_draft, outline_draft, write_section
-    from temporal_app.activities.notify import notify
-    from temporal_app.activities.records import record_event, store_version
+    from temporal_app.activities.outbox import drain_outbox
+    from temporal_app.activities.records import notify, project, record_event, store_version
 
-    return [generate_draft, outline_draft, write_section, store_version, record_event, notify]
+    return [generate_draft, outline_draft, write_section, project, drain_outbox,
+            store_version, record_event, notify]

@@ -15,11 +15,9 @@ from dataclasses import asdict
 
 from django.conf import settings
 from django.db import DatabaseError
-from django.db.models import F
-from django.db.models.functions import Greatest
 from temporalio import activity
 
-from drafts.models import Draft
+from drafts import projection
 from temporal_app import llm, prompts
 from temporal_app.types import (
     GENERATE_DRAFT,
@@ -29,11 +27,8 @@ from temporal_app.types import (
     GenerateResult,
     OutlineInput,
     OutlineResult,
-    ReviewState,
     SectionInput,
 )
-
-_WRITING = (ReviewState.GENERATING, ReviewState.REVISING)
 
 
 class Progress:
@@ -47,8 +42,9 @@ class Progress:
         timeout = info.heartbeat_timeout.total_seconds() if info.heartbeat_timeout else 0
         self.heartbeat_every = min(2.0, timeout / 3) if timeout else 2.0
         self.store_every = settings.LLM_PROGRESS_INTERVAL
+        # The first heartbeat goes out once the call has run for `heartbeat_every`: a quick
+        # call costs Temporal no heartbeat round trip at all.
         self.last_heartbeat = self.last_store = time.monotonic()
-        activity.heartbeat({"chars": 0})
 
     def __call__(self, chars: int) -> None:
         self.chars = chars
@@ -65,16 +61,19 @@ class Progress:
         if not delta:
             return
         try:
-            Draft.objects.filter(pk=self.draft_id, status__in=_WRITING).update(
-                progress_chars=Greatest(F("progress_chars") + delta, 0))
+            projection.add_progress(self.draft_id, delta)
         except DatabaseError as err:  # progress is cosmetic: never fail the draft over it
             activity.logger.warning("could not store progress of draft %s: %s",
                                     self.draft_id, err)
             return
         self.stored = self.chars
 
-    def done(self) -> None:
-        self._store()
+    def done(self, chars: int, *, store: bool) -> None:
+        """The call finished with `chars` characters; `store` them when other calls of the same
+        version are still streaming (sections), else the new version replaces the count."""
+        self.chars = chars
+        if store:
+            self._store()
 
     def undo(self) -> None:
         """A failed attempt: its characters do not count (the retry streams them again)."""
@@ -88,7 +87,9 @@ def _stall_timeout() -> float | None:
     return timeout.total_seconds() * 2 if timeout else None
 
 
-def _run(draft_id: int, prompt: llm.Prompt, meta: dict) -> llm.Completion:
+def _run(draft_id: int, prompt: llm.Prompt, meta: dict, *, part: bool = False
+         ) -> llm.Completion:
+    """One LLM call with progress; `part`: one of several calls writing a version."""
     progress = Progress(draft_id)
     try:
         completion = llm.get_backend(_stall_timeout()).complete(prompt, meta, progress)
@@ -100,8 +101,7 @@ def _run(draft_id: int, prompt: llm.Prompt, meta: dict) -> llm.Completion:
     except BaseException:
         progress.undo()
         raise
-    progress(len(completion.text))
-    progress.done()
+    progress.done(len(completion.text), store=part)
     return completion
 
 
@@ -134,7 +134,7 @@ def outline_draft(inp: OutlineInput) -> OutlineResult:
     prompt = prompts.outline_prompt(inp.brief, inp.sections, inp.previous_text, inp.feedback)
     meta = {**asdict(inp.brief), "kind": "outline", "sections": inp.sections,
             "feedback": inp.feedback}
-    completion = _run(inp.draft_id, prompt, meta)
+    completion = _run(inp.draft_id, prompt, meta, part=True)
     title, intro, sections = prompts.parse_outline(completion.text, inp.brief.topic,
                                                    limit=inp.sections + 2)
     if len(sections) < 2:
@@ -156,7 +156,7 @@ def write_section(inp: SectionInput) -> GenerateResult:
                                     feedback=inp.feedback, previous_section=previous)
     meta = {**asdict(inp.brief), "kind": "section", "heading": heading, "words": inp.words,
             "feedback": inp.feedback}
-    completion = _run(inp.draft_id, prompt, meta)
+    completion = _run(inp.draft_id, prompt, meta, part=True)
     return _result(completion, prompt.version, text=_as_section(completion.text, heading))
 
 

@@ -1,90 +1,87 @@
-"""Activities that write a draft's versions, events and state. Idempotent: keyed on
-(draft, version number) and (draft, event seq), so a retried activity writes nothing twice."""
+"""The activities that write a draft's review state, all through drafts/projection.py.
+
+`project` is the review workflow's one write, run as a local activity: a version (optional)
+and events, one transaction, idempotent on (draft, seq). `store_version`, `record_event` and
+`notify` are the v1 runs' regular activities (workflows/draft_review_v1.py), kept until those
+runs drain; they write through the same projection (and the mail outbox).
+"""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
-from django.db import transaction
+from django.db import DataError, IntegrityError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from drafts.models import Draft, DraftEvent, DraftVersion
+from drafts import projection
+from drafts.models import Draft, OutboxMail
+from temporal_app.lifecycle import NOTIFY as NOTIFY_TABLE
+from temporal_app.lifecycle import EventKind
 from temporal_app.types import (
+    NOTIFY,
+    PROJECT,
     RECORD_EVENT,
     STORE_VERSION,
-    EventKind,
+    EventRecord,
+    NotifyInput,
+    NotifyResult,
+    ProjectInput,
+    ProjectResult,
     RecordInput,
     RecordResult,
-    ReviewState,
     StoreVersionInput,
     StoreVersionResult,
+    VersionRecord,
 )
 
-_DECISIONS = {EventKind.APPROVED, EventKind.REJECTED, EventKind.WITHDRAWN, EventKind.CANCELLED}
 
-
-def _locked_draft(draft_id: int) -> Draft:
+def _apply(draft_id: int, events: list[EventRecord], version: VersionRecord | None) -> int:
+    """Errors no retry can fix fail at once (the workflow's options name these types);
+    anything else (the database is down) is retried."""
     try:
-        return Draft.objects.select_for_update().get(pk=draft_id)
-    except Draft.DoesNotExist:
-        raise ApplicationError(f"draft {draft_id} does not exist", type="DraftMissing",
-                               non_retryable=True) from None
+        return projection.apply(draft_id, events, version)
+    except projection.DraftMissing as err:
+        raise ApplicationError(str(err), type="DraftMissing", non_retryable=True) from err
+    except (DataError, IntegrityError) as err:
+        raise ApplicationError(f"the database refused the write: {err}", type="BadData",
+                               non_retryable=True) from err
+
+
+@activity.defn(name=PROJECT)
+def project(inp: ProjectInput) -> ProjectResult:
+    return ProjectResult(applied=_apply(inp.draft_id, inp.events, inp.version))
+
+
+# ------------------------------------------------------------------ v1 runs only
 
 
 @activity.defn(name=STORE_VERSION)
 def store_version(inp: StoreVersionInput) -> StoreVersionResult:
-    gen = inp.generation
-    with transaction.atomic():
-        draft = _locked_draft(inp.draft_id)
-        _, created = DraftVersion.objects.get_or_create(
-            draft=draft,
-            number=inp.number,
-            defaults={
-                "kind": inp.kind,
-                "text": inp.text,
-                "created_by_id": inp.actor_id,
-                "backend": gen.backend if gen else "",
-                "model_name": gen.model if gen else "",
-                "prompt_version": gen.prompt_version if gen else "",
-                "prompt_tokens": gen.prompt_tokens if gen else 0,
-                "completion_tokens": gen.completion_tokens if gen else 0,
-                "latency_ms": gen.latency_ms if gen else 0,
-                "cost_usd": Decimal(str(round(gen.cost_usd, 6))) if gen else Decimal(0),
-            },
-        )
+    version = VersionRecord(number=inp.number, kind=inp.kind, text=inp.text,
+                            generation=inp.generation, actor_id=inp.actor_id)
+    created = not Draft.objects.filter(pk=inp.draft_id, versions__number=inp.number).exists()
+    _apply(inp.draft_id, [], version)
     return StoreVersionResult(created=created)
 
 
 @activity.defn(name=RECORD_EVENT)
 def record_event(inp: RecordInput) -> RecordResult:
-    kind = EventKind(inp.kind)
-    with transaction.atomic():
-        draft = _locked_draft(inp.draft_id)
-        event, created = DraftEvent.objects.get_or_create(
-            draft=draft,
-            seq=inp.seq,
-            defaults={"kind": kind, "actor_id": inp.actor_id, "version": inp.version,
-                      "comment": inp.comment},
-        )
-        if not created:  # a retry: the first attempt committed the state with the event
-            return RecordResult(created=False)
-        draft.status = inp.state
-        if inp.version:
-            draft.current_version = inp.version
-        awaiting = inp.state == ReviewState.AWAITING_REVIEW
-        draft.deadline = inp.deadline if awaiting else None
-        draft.remind_at = inp.remind_at if awaiting else None
-        if kind in (EventKind.GENERATED, EventKind.REVISED):
-            draft.status_message = ""
-            draft.progress_chars = 0
-        elif kind == EventKind.CHANGES_REQUESTED:
-            draft.revisions += 1
-        elif kind == EventKind.FAILED:
-            draft.status_message = inp.comment
-        if kind in _DECISIONS:
-            draft.decided_by_id = inp.actor_id
-            draft.decided_at = event.created_at
-            draft.decision_comment = inp.comment
-        draft.save()
-    return RecordResult(created=True)
+    # v1 runs mail through their own `notify` activity: this write queues none.
+    event = EventRecord(seq=inp.seq, kind=inp.kind, state=inp.state, version=inp.version,
+                        actor_id=inp.actor_id, comment=inp.comment, deadline=inp.deadline,
+                        remind_at=inp.remind_at, notify=False)
+    return RecordResult(created=_apply(inp.draft_id, [event], None) > 0)
+
+
+@activity.defn(name=NOTIFY)
+def notify(inp: NotifyInput) -> NotifyResult:
+    """Queues the mail in the outbox (sent by the MailOutbox workflow), keyed on this activity
+    so a retry queues nothing twice."""
+    if EventKind(inp.kind) not in NOTIFY_TABLE or \
+            not Draft.objects.filter(pk=inp.draft_id).exists():
+        return NotifyResult(sent=0)
+    info = activity.info()
+    _, created = OutboxMail.objects.get_or_create(
+        key=f"v1:{info.workflow_run_id}:{info.activity_id}",
+        defaults={"draft_id": inp.draft_id, "kind": inp.kind, "version": inp.version,
+                  "comment": inp.comment})
+    return NotifyResult(sent=int(created))

@@ -11,8 +11,7 @@ import traceback
 
 from django.core.management.base import BaseCommand, CommandError
 
-from temporal_app import client as temporal
-from temporal_app import visibility
+from temporal_app import errors, visibility
 
 
 def exit_cleanly(command: BaseCommand, argv: list[str]) -> None:
@@ -73,7 +72,7 @@ class Command(BaseCommand):
                     break
         except visibility.FilterError as err:
             raise CommandError(str(err), returncode=2) from err
-        except temporal.EngineUnavailable as err:
+        except errors.EngineUnavailable as err:
             raise CommandError(str(err), returncode=2) from err
 
         if options["json"]:

@@ -10,8 +10,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from temporal_app import client as temporal
-from temporal_app import reconcile
+from temporal_app import errors, reconcile
 from temporal_app.management.commands.pending_workflows import exit_cleanly
 
 
@@ -36,14 +35,14 @@ class Command(BaseCommand):
         try:
             checked, findings = reconcile.find_mismatches(draft_ids=options["drafts"],
                                                           settle=options["settle"])
-        except temporal.EngineUnavailable as err:
+        except errors.EngineUnavailable as err:
             raise CommandError(str(err), returncode=2) from err
 
         if options["fix"]:
             for finding in findings:
                 try:
                     finding.fixed = reconcile.repair(finding)
-                except temporal.EngineError as err:
+                except errors.RedlineError as err:
                     finding.fix_failed = str(err)
 
         failed = [f for f in findings if not f.fixed]

@@ -1,0 +1,179 @@
+"""The projection: the one writer of a draft's workflow-driven state (models.WORKFLOW_FIELDS).
+
+`apply()` writes review events (and the version they bring) and the draft row after them in
+one transaction, with the draft row locked:
+
+- an event row is keyed on (draft, seq): a retried write inserts nothing twice;
+- the draft row moves only for events newer than `draft.last_seq`, so a retried, late or
+  reordered write never moves a draft backwards;
+- the mail the rulebook names for an event (lifecycle.NOTIFY) is queued in the same
+  transaction (OutboxMail), so it goes out exactly when the event is recorded.
+
+Callers: the workflow's local activity (temporal_app/activities/records.py), the v1 runs'
+activities, the author's submit and Retry, a failed start, and reconcile --fix. Nothing else
+writes those fields (`tests/test_projection.py` checks the code for other writers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F
+from django.db.models.functions import Greatest
+
+from drafts.models import Draft, DraftEvent, DraftVersion, OutboxMail
+from temporal_app import lifecycle
+from temporal_app.lifecycle import (
+    CLOSING_DECISION_EVENTS,
+    NEW_VERSION_EVENTS,
+    WRITING_STATES,
+    EventKind,
+    ReviewState,
+)
+from temporal_app.types import EventRecord, ReviewStatus, VersionRecord
+
+
+class DraftMissing(LookupError):
+    """The draft row is gone (deleted while its workflow ran): no retry can help."""
+
+
+def apply(draft_id: int, events: Sequence[EventRecord], version: VersionRecord | None = None
+          ) -> int:
+    """Write `version` and `events`; returns how many events moved the row (0 on a retry)."""
+    with transaction.atomic():
+        draft = _locked(draft_id)
+        if version is not None:
+            _store_version(draft, version)
+        applied = 0
+        for record in events:
+            event, created = DraftEvent.objects.get_or_create(
+                draft=draft, seq=record.seq,
+                defaults={"kind": record.kind, "actor_id": record.actor_id,
+                          "version": record.version, "comment": record.comment})
+            if created and record.notify and EventKind(record.kind) in lifecycle.NOTIFY:
+                OutboxMail.objects.get_or_create(
+                    key=f"{draft.pk}:{record.seq}",
+                    defaults={"draft": draft, "kind": record.kind, "version": record.version,
+                              "comment": record.comment})
+            if record.seq > draft.last_seq:
+                _fold(draft, record, event)
+                applied += 1
+        if applied:
+            draft.save()
+    return applied
+
+
+def next_seq(draft: Draft) -> int:
+    """The sequence number a new run or a repair continues from (call with the row locked)."""
+    last = DraftEvent.objects.filter(draft=draft).order_by("-seq").values_list(
+        "seq", flat=True).first() or 0
+    return max(last, draft.last_seq) + 1
+
+
+def record(draft: Draft, kind: EventKind, *, state: ReviewState | None = None,
+           actor_id: int | None = None, comment: str = "", notify: bool = False) -> EventRecord:
+    """An event written from outside a workflow (submit, Retry, failed start, reconcile):
+    the next sequence number, the state after it from the rulebook unless given. Call inside
+    a transaction with the draft locked."""
+    event = EventRecord(
+        seq=next_seq(draft), kind=kind.value,
+        state=(state or lifecycle.STATE_AFTER[kind] or draft.state).value,
+        version=draft.current_version, actor_id=actor_id, comment=comment,
+        revisions=draft.revisions, notify=notify)
+    apply(draft.pk, [event])
+    draft.refresh_from_db()
+    return event
+
+
+def apply_status(draft_id: int, status: ReviewStatus) -> bool:
+    """reconcile --fix on a running workflow: set the row from the workflow's `status` query,
+    unless the row already holds a newer event than the query saw. No event is added: the
+    running workflow numbers its events."""
+    with transaction.atomic():
+        draft = _locked(draft_id)
+        if status.seq and status.seq < draft.last_seq:
+            return False
+        awaiting = status.state == ReviewState.AWAITING_REVIEW
+        draft.status = status.state
+        if status.version:
+            draft.current_version = status.version
+        draft.revisions = status.revisions
+        draft.deadline = status.deadline if awaiting else None
+        draft.remind_at = status.remind_at if awaiting else None
+        draft.last_seq = max(draft.last_seq, status.seq)
+        draft.save()
+    return True
+
+
+def apply_state(draft_id: int, state: ReviewState) -> bool:
+    """reconcile --fix on a running workflow that no worker answers: its search attribute is
+    all there is, so only the state (and no deadline outside awaiting review) is set."""
+    with transaction.atomic():
+        draft = _locked(draft_id)
+        draft.status = state.value
+        if state != ReviewState.AWAITING_REVIEW:
+            draft.deadline = draft.remind_at = None
+        draft.save()
+    return True
+
+
+def add_progress(draft_id: int, delta: int) -> None:
+    """Characters streamed by the LLM (cosmetic): only while the draft is being written."""
+    if delta:
+        Draft.objects.filter(pk=draft_id, status__in=[s.value for s in WRITING_STATES]).update(
+            progress_chars=Greatest(F("progress_chars") + delta, 0))
+
+
+# ------------------------------------------------------------------ internals
+
+
+def _locked(draft_id: int) -> Draft:
+    try:
+        return Draft.objects.select_for_update().get(pk=draft_id)
+    except Draft.DoesNotExist:
+        raise DraftMissing(f"draft {draft_id} does not exist") from None
+
+
+def _store_version(draft: Draft, version: VersionRecord) -> None:
+    gen = version.generation
+    DraftVersion.objects.get_or_create(
+        draft=draft, number=version.number,
+        defaults={
+            "kind": version.kind,
+            "text": version.text,
+            "created_by_id": version.actor_id,
+            "backend": gen.backend if gen else "",
+            "model_name": gen.model if gen else "",
+            "prompt_version": gen.prompt_version if gen else "",
+            "prompt_tokens": gen.prompt_tokens if gen else 0,
+            "completion_tokens": gen.completion_tokens if gen else 0,
+            "latency_ms": gen.latency_ms if gen else 0,
+            "cost_usd": Decimal(str(round(gen.cost_usd, 6))) if gen else Decimal(0),
+        })
+
+
+def _fold(draft: Draft, record: EventRecord, event: DraftEvent) -> None:
+    """The draft row after `record`."""
+    kind = EventKind(record.kind)
+    draft.last_seq = record.seq
+    draft.status = record.state
+    if record.version:
+        draft.current_version = record.version
+    awaiting = record.state == ReviewState.AWAITING_REVIEW
+    draft.deadline = record.deadline if awaiting else None
+    draft.remind_at = record.remind_at if awaiting else None
+    if record.revisions is not None:
+        draft.revisions = record.revisions
+    elif kind == EventKind.CHANGES_REQUESTED:  # v1 runs do not say
+        draft.revisions += 1
+    if kind in NEW_VERSION_EVENTS or kind == EventKind.RETRIED:
+        draft.status_message = ""
+        draft.progress_chars = 0
+    elif kind == EventKind.FAILED:
+        draft.status_message = record.comment
+    if kind in CLOSING_DECISION_EVENTS:
+        draft.decided_by_id = record.actor_id
+        draft.decided_at = event.created_at
+        draft.decision_comment = record.comment

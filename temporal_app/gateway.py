@@ -1,0 +1,465 @@
+"""The gateway: every call the app makes to Temporal, and the one place engine errors become
+sentences (temporal_app.errors).
+
+One client per process, on one event loop: Django views are synchronous, so a background
+"portal" thread runs one asyncio loop, the client lives there, and sync code submits
+coroutines to it with a timeout (the worker process, which has its own loop, uses
+`get_client()` directly). Connection settings come from `temporalio.envconfig` (the standard
+TEMPORAL_* variables, TEMPORAL_PROFILE and the TOML config file); settings.TEMPORAL_ADDRESS and
+TEMPORAL_NAMESPACE override the address and namespace.
+
+Handlers are named by typed references (`DraftReviewWorkflow.approve`), not strings; signals,
+which the review workflow takes dynamically for CLI callers, are named by the rulebook's
+DecisionKind.
+
+Decisions are Updates that carry `expires_at`: the workflow's validator refuses them after it
+(lifecycle.refusal_if_late). An accepted update is durable by the end of the workflow task
+that accepted it, and a workflow task that started before `expires_at` ends within the
+workflow task timeout; so a caller that waited until `expires_at + task timeout` and heard
+nothing can say "NOT recorded, and it will not be applied later" and be right.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import threading
+import time
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from django.conf import settings
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.client import (
+    Client,
+    WorkflowExecution,
+    WorkflowExecutionStatus,
+    WorkflowFailureError,
+    WorkflowQueryFailedError,
+    WorkflowQueryRejectedError,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+    WorkflowUpdateStage,
+)
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.envconfig import ClientConfig
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from temporal_app import errors
+from temporal_app.lifecycle import REVIEW_ENDED, DecisionKind, ReviewState
+from temporal_app.types import (
+    DRAFT_ID,
+    REVIEW_STATE,
+    REVISION,
+    DeadlineResult,
+    DecisionInput,
+    DecisionResult,
+    DrainInput,
+    ExtendDeadlineInput,
+    RemindInput,
+    ReviewInput,
+    ReviewResult,
+    ReviewStatus,
+    StopInput,
+    outbox_workflow_id,
+    workflow_id_for,
+)
+from temporal_app.workflows.draft_review import DECISION_UPDATES, DraftReviewWorkflow
+from temporal_app.workflows.outbox import MailOutboxWorkflow
+
+T = TypeVar("T")
+
+# ------------------------------------------------------------------ one loop, one client
+
+
+class _Portal:
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="temporal-portal",
+                                       daemon=True)
+        self.thread.start()
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+        future = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        try:
+            return future.result(timeout)
+        except TimeoutError:
+            future.cancel()
+            raise
+
+
+_portal: _Portal | None = None
+_portal_lock = threading.Lock()
+_client: Client | None = None
+_client_loop: asyncio.AbstractEventLoop | None = None
+
+
+def portal() -> _Portal:
+    global _portal
+    with _portal_lock:
+        if _portal is None:
+            _portal = _Portal()
+        return _portal
+
+
+def connect_config() -> dict[str, Any]:
+    """Client.connect's arguments: envconfig (TLS, API key, profile, config file), with the
+    app's address and namespace settings on top."""
+    config: dict[str, Any] = dict(ClientConfig.load_client_connect_config())
+    config["target_host"] = settings.TEMPORAL_ADDRESS
+    config["namespace"] = settings.TEMPORAL_NAMESPACE
+    return config
+
+
+async def get_client() -> Client:
+    """The process's client, connected on first use (on the calling loop)."""
+    global _client, _client_loop
+    loop = asyncio.get_running_loop()
+    if _client is None or _client_loop is not loop:
+        _client = await Client.connect(**connect_config())
+        _client_loop = loop
+    return _client
+
+
+def reset_client() -> None:
+    """Forget the client (tests switching servers; commands closing down)."""
+    global _client, _client_loop
+    _client, _client_loop = None, None
+    _polling_seen.clear()
+
+
+def run(coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+    return portal().run(coro, timeout)
+
+
+def workflow_ui_url(draft_id: int | None = None, *, workflow_id: str = "",
+                    run_id: str = "") -> str:
+    """The workflow's page in the Temporal UI (one run's history when run_id is given)."""
+    base = (f"{settings.TEMPORAL_UI_URL}/namespaces/{settings.TEMPORAL_NAMESPACE}"
+            f"/workflows/{workflow_id or workflow_id_for(draft_id or 0)}")
+    return f"{base}/{run_id}/history" if run_id else base
+
+
+# ------------------------------------------------------------------ engine errors → sentences
+
+
+def _unreachable(err: BaseException) -> errors.EngineUnavailable:
+    return errors.EngineUnavailable(
+        f"The review engine (Temporal at {settings.TEMPORAL_ADDRESS}) could not be reached "
+        f"({err or type(err).__name__}). Nothing was recorded; try again in a moment.")
+
+
+def _translate(err: BaseException, *, draft_id: int | None = None,
+               doing: str = "") -> errors.RedlineError:
+    """The one place an engine error becomes a sentence. `doing`: what was asked ("decide",
+    "start", "query", "signal", "list")."""
+    if isinstance(err, errors.RedlineError):
+        return err
+    if isinstance(err, WorkflowUpdateFailedError):
+        cause = err.cause
+        if isinstance(cause, ApplicationError):
+            return errors.DecisionRefused(cause.message, cause.type or None)
+        return errors.DecisionRefused(f"The review workflow refused: {cause or err}.")
+    if isinstance(err, WorkflowAlreadyStartedError):
+        return errors.ReviewAlreadyRunning("This draft already has a review running.")
+    if isinstance(err, (WorkflowQueryFailedError, WorkflowQueryRejectedError)):
+        return errors.Refused(f"The workflow could not answer: {err}.")
+    if isinstance(err, RPCError):
+        if err.status == RPCStatusCode.NOT_FOUND:
+            if doing in ("decide", "signal"):
+                return errors.ReviewNotFound(REVIEW_ENDED)
+            return errors.ReviewNotFound(f"Temporal has no workflow for draft #{draft_id}.")
+        if err.status == RPCStatusCode.DEADLINE_EXCEEDED and doing == "query":
+            return errors.EngineUnavailable(
+                "Temporal is up, but no review worker answered the workflow's status within "
+                "5 s: is a worker running?")
+        return _unreachable(err)
+    # A first connect that fails raises RuntimeError; OSError and TimeoutError: the network.
+    if isinstance(err, (RuntimeError, OSError, TimeoutError,
+                        WorkflowUpdateRPCTimeoutOrCancelledError)):
+        return _unreachable(err)
+    raise err
+
+
+def _call(coro: Coroutine[Any, Any, T], timeout: float, *, draft_id: int | None = None,
+          doing: str = "") -> T:
+    try:
+        return run(coro, timeout=timeout)
+    except Exception as err:  # noqa: BLE001 - translated or re-raised by _translate
+        raise _translate(err, draft_id=draft_id, doing=doing) from err
+
+
+# ------------------------------------------------------------------ is a worker polling?
+
+_polling_seen: dict[str, tuple[float, bool]] = {}
+POLLING_CACHE_SECONDS = 10.0
+
+
+async def _worker_polling(client: Client, task_queue: str) -> bool:
+    """Does any worker poll the review task queue? Asked at most once per
+    POLLING_CACHE_SECONDS per process (not per decision). A "yes" may be stale (Temporal lists
+    a stopped worker for minutes), which is why decisions also carry `expires_at`; a "no"
+    lets the caller answer at once that nothing was recorded."""
+    now = time.monotonic()
+    seen = _polling_seen.get(task_queue)
+    if seen is not None and now - seen[0] < POLLING_CACHE_SECONDS:
+        return seen[1]
+    response = await client.workflow_service.describe_task_queue(
+        DescribeTaskQueueRequest(namespace=client.namespace, task_queue=TaskQueue(name=task_queue),
+                                 task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW),
+        timeout=timedelta(seconds=3))
+    polling = bool(response.pollers)
+    _polling_seen[task_queue] = (now, polling)
+    return polling
+
+
+# ------------------------------------------------------------------ reviews
+
+
+def start_review(inp: ReviewInput) -> None:
+    """Start the draft's workflow. One running workflow per draft: a second start while one
+    runs is refused; a new run after a closed one (a retried failure) is allowed."""
+
+    async def go() -> None:
+        client = await get_client()
+        await client.start_workflow(
+            DraftReviewWorkflow.run, inp,
+            id=workflow_id_for(inp.draft_id),
+            task_queue=settings.TEMPORAL_TASK_QUEUE,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            search_attributes=TypedSearchAttributes([
+                SearchAttributePair(DRAFT_ID, inp.draft_id),
+                SearchAttributePair(REVIEW_STATE, ReviewState.GENERATING.value),
+                SearchAttributePair(REVISION, 0),
+            ]),
+            task_timeout=timedelta(seconds=settings.TEMPORAL_WORKFLOW_TASK_TIMEOUT),
+            static_summary=f"Review of draft {inp.draft_id}",
+            rpc_timeout=timedelta(seconds=10),
+        )
+
+    _call(go(), timeout=15, draft_id=inp.draft_id, doing="start")
+
+
+def _expiring(payload: T, expires_at: datetime) -> T:
+    return dataclasses.replace(payload, expires_at=expires_at)  # type: ignore[type-var]
+
+
+def _update(draft_id: int, update: Any, payload: Any, result_type: type[T],
+            what: str) -> T:
+    """Run an Update and return its answer; see the module docstring for why every failure
+    sentence here is true."""
+    timeout = settings.TEMPORAL_UPDATE_TIMEOUT
+    wait = timeout + settings.TEMPORAL_WORKFLOW_TASK_TIMEOUT + 1.0
+    expires_at = datetime.now(UTC) + timedelta(seconds=timeout)
+    payload = _expiring(payload, expires_at)
+
+    async def go() -> T:
+        client = await get_client()
+        if not await _worker_polling(client, settings.TEMPORAL_TASK_QUEUE):
+            raise errors.EngineUnavailable(
+                f"No review worker is running, so your {what} was NOT recorded. Ask an admin "
+                "to start the worker, then try again.")
+        handle = client.get_workflow_handle(workflow_id_for(draft_id))
+        started = time.monotonic()
+        try:
+            accepted = await asyncio.wait_for(handle.start_update(
+                update, payload, wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+                result_type=result_type, rpc_timeout=timedelta(seconds=wait)), wait)
+        except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+            _polling_seen.pop(settings.TEMPORAL_TASK_QUEUE, None)
+            raise errors.EngineUnavailable(
+                f"The review engine did not answer within {wait:g} s, so your {what} was NOT "
+                "recorded, and it will not be applied later. Try again in a moment.") from None
+        try:
+            return await asyncio.wait_for(accepted.result(),
+                                          max(1.0, wait - (time.monotonic() - started)))
+        except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+            raise errors.DecisionAccepted(
+                f"The review workflow accepted your {what}; it is still being recorded and "
+                "will show on the draft shortly.") from None
+
+    return _call(go(), timeout=wait + 5, draft_id=draft_id, doing="decide")
+
+
+def decide(draft_id: int, kind: DecisionKind, payload: DecisionInput | StopInput
+           ) -> DecisionResult:
+    """A decision (editor's, the author's withdraw or an admin's cancel) as an Update."""
+    return _update(draft_id, DECISION_UPDATES[kind], payload, DecisionResult, "decision")
+
+
+def extend_deadline(draft_id: int, payload: ExtendDeadlineInput) -> DeadlineResult:
+    return _update(draft_id, DraftReviewWorkflow.extend_deadline, payload, DeadlineResult,
+                   "extension")
+
+
+def resend_reminder(draft_id: int, payload: RemindInput) -> DecisionResult:
+    return _update(draft_id, DraftReviewWorkflow.resend_reminder, payload, DecisionResult,
+                   "reminder")
+
+
+def signal_decision(draft_id: int, kind: DecisionKind, payload: DecisionInput | StopInput
+                    ) -> None:
+    """The same decision as a Signal (fire-and-forget; the workflow logs a refusal)."""
+
+    async def go() -> None:
+        handle = (await get_client()).get_workflow_handle(workflow_id_for(draft_id))
+        await handle.signal(kind.value, payload, rpc_timeout=timedelta(seconds=5))
+
+    _call(go(), timeout=10, draft_id=draft_id, doing="signal")
+
+
+def query_status(draft_id: int) -> ReviewStatus:
+    async def go() -> ReviewStatus:
+        handle = (await get_client()).get_workflow_handle(workflow_id_for(draft_id))
+        return await handle.query(DraftReviewWorkflow.status, rpc_timeout=timedelta(seconds=5))
+
+    return _call(go(), timeout=8, draft_id=draft_id, doing="query")
+
+
+# ------------------------------------------------------------------ reading many (reconcile)
+
+
+@dataclass(frozen=True)
+class ReviewTruth:
+    """What Temporal says about a draft's workflow (its latest run)."""
+
+    exists: bool
+    status: WorkflowExecutionStatus | None = None
+    state: str = ""  # the ReviewState search attribute
+    result: ReviewResult | None = None  # completed runs
+    query: ReviewStatus | None = None  # running runs, when a worker answered
+
+
+async def _truth(client: Client, draft_id: int, with_query: bool) -> ReviewTruth:
+    handle = client.get_workflow_handle(workflow_id_for(draft_id), result_type=ReviewResult)
+    try:
+        desc = await handle.describe(rpc_timeout=timedelta(seconds=5))
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            return ReviewTruth(exists=False)
+        raise
+    state = desc.typed_search_attributes.get(REVIEW_STATE) or ""
+    result = query = None
+    if desc.status == WorkflowExecutionStatus.COMPLETED:
+        try:
+            result = await handle.result(rpc_timeout=timedelta(seconds=5))
+        except (WorkflowFailureError, RPCError):
+            result = None
+    elif desc.status == WorkflowExecutionStatus.RUNNING and with_query:
+        try:
+            query = await handle.query(DraftReviewWorkflow.status,
+                                       rpc_timeout=timedelta(seconds=3))
+        except (RPCError, WorkflowQueryFailedError, WorkflowQueryRejectedError):
+            query = None  # no worker answered: the search attribute will do
+    return ReviewTruth(exists=True, status=desc.status, state=state, result=result, query=query)
+
+
+def review_truths(draft_ids: list[int], *, with_query: bool = False, concurrency: int = 16
+                  ) -> dict[int, ReviewTruth]:
+    async def go(ids: list[int]) -> dict[int, ReviewTruth]:
+        client = await get_client()
+        gate = asyncio.Semaphore(concurrency)
+
+        async def one(pk: int) -> tuple[int, ReviewTruth]:
+            async with gate:
+                return pk, await _truth(client, pk, with_query)
+
+        return dict(await asyncio.gather(*[one(pk) for pk in ids]))
+
+    truths: dict[int, ReviewTruth] = {}
+    for start in range(0, len(draft_ids), 200):
+        truths.update(_call(go(draft_ids[start:start + 200]), timeout=60, doing="list"))
+    return truths
+
+
+# ------------------------------------------------------------------ visibility (admins)
+
+
+@dataclass(frozen=True)
+class ListPage:
+    executions: list[WorkflowExecution]
+    next_token: bytes | None
+
+
+class QueryRefused(errors.Refused):
+    """Temporal refused a visibility query or page token (INVALID_ARGUMENT)."""
+
+
+def _visibility(coro: Coroutine[Any, Any, T], timeout: float) -> T:
+    try:
+        return run(coro, timeout=timeout)
+    except RPCError as err:
+        if err.status == RPCStatusCode.INVALID_ARGUMENT:
+            raise QueryRefused(str(err)) from err
+        raise _translate(err, doing="list") from err
+    except Exception as err:  # noqa: BLE001
+        raise _translate(err, doing="list") from err
+
+
+def list_page(query: str, *, page_size: int, page_token: bytes | None, rpc_timeout: float
+              ) -> ListPage:
+    async def go() -> ListPage:
+        iterator = (await get_client()).list_workflows(
+            query, page_size=page_size, next_page_token=page_token,
+            rpc_timeout=timedelta(seconds=rpc_timeout))
+        await iterator.fetch_next_page()
+        return ListPage(list(iterator.current_page or []), iterator.next_page_token)
+
+    return _visibility(go(), timeout=rpc_timeout * 2)
+
+
+def counts(queries: list[str], *, rpc_timeout: float) -> list[int]:
+    """How many workflows match each query (concurrently)."""
+
+    async def go() -> list[int]:
+        client = await get_client()
+        results = await asyncio.gather(*[
+            client.count_workflows(q, rpc_timeout=timedelta(seconds=rpc_timeout))
+            for q in queries])
+        return [r.count for r in results]
+
+    return _visibility(go(), timeout=rpc_timeout * 2)
+
+
+def grouped_count(query: str, *, rpc_timeout: float) -> dict[str, int]:
+    """COUNT … GROUP BY in one call; QueryRefused where the store cannot group (SQLite)."""
+
+    async def go() -> dict[str, int]:
+        result = await (await get_client()).count_workflows(
+            query, rpc_timeout=timedelta(seconds=rpc_timeout))
+        return {str(g.group_values[0]) if g.group_values else "": g.count
+                for g in result.groups}
+
+    return _visibility(go(), timeout=rpc_timeout * 2)
+
+
+# ------------------------------------------------------------------ the mail outbox
+
+
+async def ensure_outbox(client: Client, task_queue: str, inp: DrainInput) -> None:
+    """Start the MailOutbox workflow of this task queue unless it runs (worker start-up)."""
+    await client.start_workflow(
+        MailOutboxWorkflow.run, inp, id=outbox_workflow_id(task_queue), task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        static_summary="Sends the mail queued by reviews")
+
+
+async def stop_outbox(client: Client, task_queue: str) -> None:
+    try:
+        await client.get_workflow_handle(outbox_workflow_id(task_queue)).terminate(
+            "worker stopped for good")
+    except RPCError as err:
+        if err.status != RPCStatusCode.NOT_FOUND:
+            raise

@@ -1,0 +1,456 @@
+"""The rulebook: every rule of a draft's review, in one Django-free module.
+
+States, event kinds, decision kinds, version kinds; what each decision leads to; which events
+close a review, name a decider, bring a new version or send mail to whom; every refusal
+sentence; the input limits. The workflow (validators and handlers), the web forms, the
+services' shortcut refusals, the projection and reconcile all ask this module, so a rule is
+written once and the editor reads the same sentence whichever layer refused.
+
+`refusal(snapshot, request, now)` is the one answer to "may this decision be taken on this
+snapshot, and if not, why": a pure function of plain values, tested in milliseconds
+(tests/test_lifecycle.py). The workflow builds the snapshot from its own fields; the web
+builds it from the draft row (which lags the workflow, so the web only uses it to refuse
+early; the workflow has the last word).
+
+Imports only the standard library: the workflow sandbox imports it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+# ------------------------------------------------------------------ vocabulary
+
+
+class ReviewState(StrEnum):
+    GENERATING = "generating"
+    AWAITING_REVIEW = "awaiting_review"
+    REVISING = "revising"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+    @property
+    def label(self) -> str:
+        return STATE_LABELS[self]
+
+    @property
+    def is_final(self) -> bool:
+        return self in FINAL_STATES
+
+
+class EventKind(StrEnum):
+    SUBMITTED = "submitted"
+    GENERATED = "generated"
+    REVISED = "revised"
+    EDITED = "edited"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    CHANGES_REQUESTED = "changes_requested"
+    REMINDED = "reminded"
+    EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"
+    CANCELLED = "cancelled"
+    DEADLINE_EXTENDED = "deadline_extended"
+    FAILED = "failed"
+    RETRIED = "retried"
+
+    @property
+    def label(self) -> str:
+        return EVENT_LABELS[self]
+
+
+class VersionKind(StrEnum):
+    GENERATED = "generated"
+    REVISED = "revised"
+    EDITED = "edited"
+
+    @property
+    def label(self) -> str:
+        return VERSION_LABELS[self]
+
+
+class DecisionKind(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+    REQUEST_CHANGES = "request_changes"
+    APPROVE_WITH_EDITS = "approve_with_edits"
+    WITHDRAW = "withdraw"  # the author
+    CANCEL = "cancel"  # an admin
+
+    @property
+    def label(self) -> str:
+        return DECISION_LABELS[self]
+
+
+STATE_LABELS = {
+    ReviewState.GENERATING: "Generating",
+    ReviewState.AWAITING_REVIEW: "Awaiting review",
+    ReviewState.REVISING: "Revising",
+    ReviewState.APPROVED: "Approved",
+    ReviewState.REJECTED: "Rejected",
+    ReviewState.EXPIRED: "Expired",
+    ReviewState.WITHDRAWN: "Withdrawn",
+    ReviewState.CANCELLED: "Cancelled",
+    ReviewState.FAILED: "Failed",
+}
+EVENT_LABELS = {
+    EventKind.SUBMITTED: "Submitted",
+    EventKind.GENERATED: "Version written",
+    EventKind.REVISED: "Revised version written",
+    EventKind.EDITED: "Edited by an editor",
+    EventKind.APPROVED: "Approved",
+    EventKind.REJECTED: "Rejected",
+    EventKind.CHANGES_REQUESTED: "Changes requested",
+    EventKind.REMINDED: "Editors reminded",
+    EventKind.EXPIRED: "Expired: no decision before the deadline",
+    EventKind.WITHDRAWN: "Withdrawn",
+    EventKind.CANCELLED: "Cancelled by an admin",
+    EventKind.DEADLINE_EXTENDED: "Deadline extended",
+    EventKind.FAILED: "Failed",
+    EventKind.RETRIED: "Retried",
+}
+VERSION_LABELS = {
+    VersionKind.GENERATED: "Generated",
+    VersionKind.REVISED: "Revised",
+    VersionKind.EDITED: "Edited by an editor",
+}
+DECISION_LABELS = {
+    DecisionKind.APPROVE: "Approve",
+    DecisionKind.REJECT: "Reject",
+    DecisionKind.REQUEST_CHANGES: "Request changes",
+    DecisionKind.APPROVE_WITH_EDITS: "Edit & approve",
+    DecisionKind.WITHDRAW: "Withdraw",
+    DecisionKind.CANCEL: "Cancel",
+}
+PAST_TENSE = {
+    DecisionKind.APPROVE: "approved",
+    DecisionKind.APPROVE_WITH_EDITS: "approved with edits",
+    DecisionKind.REJECT: "rejected",
+    DecisionKind.REQUEST_CHANGES: "sent back for changes",
+    DecisionKind.WITHDRAW: "withdrawn",
+    DecisionKind.CANCEL: "cancelled",
+}
+
+# ------------------------------------------------------------------ transitions and tables
+
+FINAL_STATES = frozenset({ReviewState.APPROVED, ReviewState.REJECTED, ReviewState.EXPIRED,
+                          ReviewState.WITHDRAWN, ReviewState.CANCELLED, ReviewState.FAILED})
+WRITING_STATES = frozenset({ReviewState.GENERATING, ReviewState.REVISING})
+PENDING_STATES = frozenset(ReviewState) - FINAL_STATES
+
+# The four decisions an editor takes on the current version, in the order the page shows them.
+EDITOR_DECISIONS = (DecisionKind.APPROVE, DecisionKind.REJECT, DecisionKind.REQUEST_CHANGES,
+                    DecisionKind.APPROVE_WITH_EDITS)
+# Decisions that stop a review whatever it is doing (even while the LLM writes).
+STOP_DECISIONS = frozenset({DecisionKind.WITHDRAW, DecisionKind.CANCEL})
+
+# What a decision leads to: the event recorded and the state after it.
+OUTCOME: dict[DecisionKind, tuple[EventKind, ReviewState]] = {
+    DecisionKind.APPROVE: (EventKind.APPROVED, ReviewState.APPROVED),
+    DecisionKind.APPROVE_WITH_EDITS: (EventKind.APPROVED, ReviewState.APPROVED),
+    DecisionKind.REJECT: (EventKind.REJECTED, ReviewState.REJECTED),
+    DecisionKind.REQUEST_CHANGES: (EventKind.CHANGES_REQUESTED, ReviewState.REVISING),
+    DecisionKind.WITHDRAW: (EventKind.WITHDRAWN, ReviewState.WITHDRAWN),
+    DecisionKind.CANCEL: (EventKind.CANCELLED, ReviewState.CANCELLED),
+}
+# Every event and the state a draft is in after it (None: the state does not change).
+STATE_AFTER: dict[EventKind, ReviewState | None] = {
+    EventKind.SUBMITTED: ReviewState.GENERATING,
+    EventKind.GENERATED: ReviewState.AWAITING_REVIEW,
+    EventKind.REVISED: ReviewState.AWAITING_REVIEW,
+    EventKind.EDITED: None,  # always followed by `approved` in the same write
+    EventKind.APPROVED: ReviewState.APPROVED,
+    EventKind.REJECTED: ReviewState.REJECTED,
+    EventKind.CHANGES_REQUESTED: ReviewState.REVISING,
+    EventKind.REMINDED: None,
+    EventKind.EXPIRED: ReviewState.EXPIRED,
+    EventKind.WITHDRAWN: ReviewState.WITHDRAWN,
+    EventKind.CANCELLED: ReviewState.CANCELLED,
+    EventKind.DEADLINE_EXTENDED: None,
+    EventKind.FAILED: ReviewState.FAILED,
+    EventKind.RETRIED: ReviewState.GENERATING,
+}
+# The event that records a review closing in each final state (reconcile uses it).
+EVENT_FOR_FINAL_STATE = {state: event for event, state in STATE_AFTER.items()
+                         if state in FINAL_STATES}
+# Events a person decided: shown under "Decisions"; the ones that close a review also name
+# the decider on the draft.
+DECISION_EVENTS = frozenset({EventKind.APPROVED, EventKind.REJECTED, EventKind.CHANGES_REQUESTED,
+                             EventKind.EDITED, EventKind.WITHDRAWN, EventKind.CANCELLED})
+CLOSING_DECISION_EVENTS = frozenset({EventKind.APPROVED, EventKind.REJECTED,
+                                     EventKind.WITHDRAWN, EventKind.CANCELLED})
+NEW_VERSION_EVENTS = frozenset({EventKind.GENERATED, EventKind.REVISED})
+VERSION_KIND_FOR_EVENT = {EventKind.GENERATED: VersionKind.GENERATED,
+                          EventKind.REVISED: VersionKind.REVISED,
+                          EventKind.EDITED: VersionKind.EDITED}
+
+
+class Audience(StrEnum):
+    EDITORS = "editors"  # every active editor but the draft's author
+    AUTHOR = "author"
+    AUTHOR_AND_ADMINS = "author_and_admins"
+
+
+# Who is mailed about which event, and the subject line ({id}, {topic}).
+NOTIFY: dict[EventKind, tuple[Audience, str]] = {
+    EventKind.GENERATED: (Audience.EDITORS, "Draft #{id} awaits your review: {topic}"),
+    EventKind.REVISED: (Audience.EDITORS, "Revised draft #{id} awaits your review: {topic}"),
+    EventKind.REMINDED: (Audience.EDITORS,
+                         "Reminder: draft #{id} is waiting for review: {topic}"),
+    EventKind.APPROVED: (Audience.AUTHOR, "Your draft #{id} was approved: {topic}"),
+    EventKind.REJECTED: (Audience.AUTHOR, "Your draft #{id} was rejected: {topic}"),
+    EventKind.CHANGES_REQUESTED: (Audience.AUTHOR,
+                                  "Changes requested on your draft #{id}: {topic}"),
+    EventKind.EXPIRED: (Audience.AUTHOR_AND_ADMINS,
+                        "Draft #{id} expired without a review: {topic}"),
+    EventKind.CANCELLED: (Audience.AUTHOR,
+                          "The review of your draft #{id} was cancelled: {topic}"),
+}
+
+# ------------------------------------------------------------------ limits
+
+TOPIC_MAX = 200
+BRIEF_MAX = 4000
+AUDIENCE_MAX = 200
+TONE_MAX = 100
+COMMENT_MAX = 4000
+TEXT_MAX = 100_000
+MAX_EXTENSIONS = 10
+MIN_EXTENSION_SECONDS = 60.0
+MAX_EXTENSION_SECONDS = 30 * 24 * 3600.0
+# Target lengths the author can pick (words, label).
+LENGTHS = ((300, "Short (about 300 words)"), (600, "Medium (about 600 words)"),
+           (1200, "Long (about 1,200 words)"))
+DEFAULT_LENGTH = 600
+
+
+def text_problem(value: str, what: str, limit: int) -> str:
+    """A sentence saying what is wrong with a piece of user text, or "" if nothing.
+    PostgreSQL cannot store U+0000, so a NUL byte is refused at every boundary."""
+    if "\x00" in value:
+        return f"{what} contains a NUL character (U+0000), which cannot be stored; remove it."
+    if len(value) > limit:
+        return (f"{what} is too long: at most {limit:,} characters (it has {len(value):,}).")
+    return ""
+
+
+# ------------------------------------------------------------------ the decision rule
+
+
+@dataclass(frozen=True)
+class Decided:
+    """A decision in flight or the one that closed the review."""
+
+    kind: DecisionKind
+    actor: str
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the rule needs to know about a review. `text` is the current version's text when
+    known ("" = unknown: the unchanged-edit rule is then left to the workflow)."""
+
+    state: ReviewState
+    version: int
+    author_id: int
+    revisions: int = 0
+    max_revisions: int = 3
+    deadline: datetime | None = None
+    decided: Decided | None = None
+    text: str = ""
+    extensions: int = 0
+    reminder_pending: bool = False
+
+
+@dataclass(frozen=True)
+class Request:
+    """A decision someone asks for. `version` is the version they read (None for withdraw and
+    cancel, which apply to whatever is current); `expires_at` is when the caller stops waiting
+    for the answer: after it the decision is refused, so "not recorded" stays true."""
+
+    kind: DecisionKind
+    actor_id: int
+    version: int | None = None
+    comment: str = ""
+    text: str = ""
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Refusal:
+    code: str  # stable, for programs: AlreadyDecided, StaleVersion, …
+    sentence: str  # for people, shown as is
+    field: str = ""  # the input at fault, for forms: "comment", "text", "version"
+
+    def __str__(self) -> str:
+        return self.sentence
+
+
+def refuse_already_decided(decided: Decided) -> Refusal:
+    if decided.kind == DecisionKind.REQUEST_CHANGES:
+        when = f" (at {decided.at:%H:%M} UTC)" if decided.at else ""
+        return Refusal("AlreadyDecided", f"{decided.actor} just requested changes{when}; "
+                                         "wait for the new version.")
+    when = f" at {decided.at:%H:%M} UTC" if decided.at else ""
+    return Refusal("AlreadyDecided",
+                   f"This draft was already {PAST_TENSE[decided.kind]} by {decided.actor}{when}.")
+
+
+CLOSED_SENTENCES = {
+    ReviewState.EXPIRED: "This draft expired; its review deadline has passed.",
+    ReviewState.WITHDRAWN: "The author withdrew this draft; it takes no more decisions.",
+    ReviewState.CANCELLED: "An admin cancelled this review; it takes no more decisions.",
+    ReviewState.FAILED: "Writing this draft failed; it takes no decisions until the author "
+                        "retries it.",
+    ReviewState.APPROVED: "This draft was already approved; it takes no more decisions.",
+    ReviewState.REJECTED: "This draft was already rejected; it takes no more decisions.",
+}
+OWN_DRAFT = "You wrote this draft's topic; another editor must review it."
+NOT_AUTHOR = "Only the draft's author can withdraw it."
+LATE = ("This decision arrived after its sender had stopped waiting for an answer, so it was "
+        "not recorded; decide again.")
+REVIEW_ENDED = "This draft's review has already ended."
+
+
+def _invalid(sentence: str, field: str = "") -> Refusal:
+    return Refusal("Invalid", sentence, field)
+
+
+def input_refusal(request: Request) -> Refusal | None:
+    """The checks on the request alone (no snapshot): text limits and required fields."""
+    problem = text_problem(request.comment, "The comment", COMMENT_MAX)
+    if problem:
+        return _invalid(problem, "comment")
+    problem = text_problem(request.text, "The edited text", TEXT_MAX)
+    if problem:
+        return _invalid(problem, "text")
+    kind = request.kind
+    if kind == DecisionKind.REJECT and not request.comment.strip():
+        return _invalid("A rejection needs a reason.", "comment")
+    if kind == DecisionKind.REQUEST_CHANGES and not request.comment.strip():
+        return _invalid("Requesting changes needs feedback for the writer.", "comment")
+    if kind == DecisionKind.APPROVE_WITH_EDITS and not request.text.strip():
+        return _invalid("The edited text is empty.", "text")
+    if kind in EDITOR_DECISIONS and (request.version is None or request.version < 1):
+        return _invalid("Say which version you reviewed (a version number from 1).", "version")
+    return None
+
+
+def refusal_if_late(expires_at: datetime | None, now: datetime) -> Refusal | None:
+    """A request whose sender stopped waiting is refused, so "not recorded" stays true."""
+    if expires_at is not None and now > expires_at:
+        return Refusal("Late", LATE)
+    return None
+
+
+def refusal(snap: Snapshot, request: Request, now: datetime) -> Refusal | None:
+    """Why `request` may not be taken on `snap` at `now`, or None when it may."""
+    late = refusal_if_late(request.expires_at, now)
+    if late is not None:
+        return late
+    bad_input = input_refusal(request)
+    if bad_input is not None:
+        return bad_input
+    if snap.decided is not None:
+        return refuse_already_decided(snap.decided)
+    if snap.state in FINAL_STATES:
+        return Refusal("Closed", CLOSED_SENTENCES[snap.state])
+    kind = request.kind
+    if kind == DecisionKind.WITHDRAW:
+        if request.actor_id != snap.author_id:
+            return Refusal("NotAuthor", NOT_AUTHOR)
+        return None
+    if kind == DecisionKind.CANCEL:
+        return None
+    if request.actor_id == snap.author_id:
+        return Refusal("OwnDraft", OWN_DRAFT)
+    if snap.state != ReviewState.AWAITING_REVIEW:
+        return Refusal("NotAwaiting", f"This draft is {snap.state.label.lower()}, not awaiting "
+                                      "review; wait for the new version.")
+    if snap.deadline is not None and now >= snap.deadline:
+        return Refusal("Expired", CLOSED_SENTENCES[ReviewState.EXPIRED])
+    assert request.version is not None  # input_refusal checked it
+    if request.version < snap.version:
+        return Refusal("StaleVersion", f"A newer version exists (version {snap.version}; you "
+                                       f"reviewed version {request.version}). Reload to review "
+                                       "it.")
+    if request.version > snap.version:
+        return Refusal("UnknownVersion", f"There is no version {request.version} of this draft "
+                                         f"yet; the current one is version {snap.version}. "
+                                         "Reload the page.")
+    if kind == DecisionKind.REQUEST_CHANGES and snap.revisions >= snap.max_revisions:
+        return Refusal("TooManyRevisions", f"This draft has had {snap.revisions} revisions, the "
+                                           "most allowed; approve or reject it.")
+    if kind == DecisionKind.APPROVE_WITH_EDITS and snap.text and request.text == snap.text:
+        return _invalid("The edited text is unchanged; use Approve instead.", "text")
+    return None
+
+
+def extension_refusal(snap: Snapshot, seconds: float, now: datetime) -> Refusal | None:
+    """May an admin move the deadline by `seconds`?"""
+    if snap.state != ReviewState.AWAITING_REVIEW or snap.decided is not None:
+        return Refusal("NotAwaiting", "Only a draft awaiting review has a deadline to extend.")
+    if not MIN_EXTENSION_SECONDS <= seconds <= MAX_EXTENSION_SECONDS:
+        return _invalid("An extension must be between a minute and 30 days.", "seconds")
+    if snap.extensions >= MAX_EXTENSIONS:
+        return Refusal("TooManyExtensions",
+                       f"The deadline was already extended {MAX_EXTENSIONS} times.")
+    if snap.deadline is not None and now >= snap.deadline:
+        return Refusal("Expired", CLOSED_SENTENCES[ReviewState.EXPIRED])
+    return None
+
+
+def reminder_refusal(snap: Snapshot) -> Refusal | None:
+    """May an admin send the editors a reminder now?"""
+    if snap.state != ReviewState.AWAITING_REVIEW or snap.decided is not None:
+        return Refusal("NotAwaiting", "Only a draft awaiting review can have a reminder sent.")
+    if snap.reminder_pending:
+        return Refusal("Busy", "A reminder is already being sent.")
+    return None
+
+
+def retry_refusal(state: ReviewState) -> Refusal | None:
+    """May the author start a failed draft again?"""
+    if state != ReviewState.FAILED:
+        return Refusal("NotFailed", "Only a failed draft can be retried.")
+    return None
+
+
+def withdraw_refusal(state: ReviewState) -> Refusal | None:
+    """The web's early answer to a withdrawal of a closed draft."""
+    if state in FINAL_STATES:
+        return Refusal("Closed", f"This draft is already {state.label.lower()}; there is "
+                                 "nothing to withdraw.")
+    return None
+
+
+# ------------------------------------------------------------------ deadlines and wording
+
+
+def deadlines(now: datetime, review_seconds: float, remind_after_seconds: float
+              ) -> tuple[datetime, datetime]:
+    """(deadline, reminder time) for a version published at `now`."""
+    return now + timedelta(seconds=review_seconds), now + timedelta(seconds=remind_after_seconds)
+
+
+def extended(deadline: datetime, seconds: float, review_seconds: float,
+             remind_after_seconds: float) -> tuple[datetime, datetime]:
+    """(deadline, reminder time) after an extension: the reminder keeps its distance."""
+    new_deadline = deadline + timedelta(seconds=seconds)
+    return new_deadline, new_deadline - timedelta(seconds=review_seconds - remind_after_seconds)
+
+
+def duration_words(seconds: float) -> str:
+    hours = seconds / 3600
+    return f"{hours:g} h" if hours >= 1 else f"{seconds / 60:g} min"
+
+
+def decided_message(kind: DecisionKind, actor: str) -> str:
+    return f"{PAST_TENSE[kind].capitalize()} by {actor}."

@@ -1,0 +1,154 @@
+"""Writing one version of a draft, as the review workflow does it (workflow-side code).
+
+Short pieces: one `generate_draft` activity. Long pieces (target words at or above the
+policy's threshold): an `outline_draft` activity, then one `write_section` activity per
+section, in parallel (at most `llm_section_concurrency` at once), assembled here; a failed
+section is retried alone, one that fails for good cancels the others.
+
+Django-free: runs inside the workflow sandbox. Activities are called by name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError, RetryState, TimeoutType
+from temporalio.exceptions import TimeoutError as ActivityTimeout
+
+from temporal_app import options
+from temporal_app.lifecycle import duration_words
+from temporal_app.types import (
+    GENERATE_DRAFT,
+    OUTLINE_DRAFT,
+    WRITE_SECTION,
+    GenerateInput,
+    GenerateResult,
+    OutlineInput,
+    OutlineResult,
+    ReviewInput,
+    SectionInput,
+)
+
+
+def uses_sections(inp: ReviewInput) -> bool:
+    threshold = inp.policy.llm_sections_threshold_words
+    return threshold > 0 and inp.brief.target_words >= threshold
+
+
+def section_count(target_words: int) -> int:
+    """About 350 words a section, between 3 and 8 sections."""
+    return max(3, min(8, round(target_words / 350)))
+
+
+async def write(inp: ReviewInput, version: int, feedback: str, previous_text: str
+                ) -> GenerateResult:
+    """The text of `version` (a revision when `feedback` is given). Raises ActivityError."""
+    if uses_sections(inp):
+        return await _write_in_sections(inp, version, feedback, previous_text)
+    return await workflow.execute_activity(
+        GENERATE_DRAFT,
+        GenerateInput(draft_id=inp.draft_id, workflow_id=workflow.info().workflow_id,
+                      version=version, brief=inp.brief, feedback=feedback,
+                      previous_text=previous_text),
+        result_type=GenerateResult,
+        summary=f"write version {version}",
+        **options.llm(inp.policy),
+    )
+
+
+async def _write_in_sections(inp: ReviewInput, version: int, feedback: str,
+                             previous_text: str) -> GenerateResult:
+    brief = inp.brief
+    started = workflow.now()
+    llm_options = options.llm(inp.policy)
+    workflow_id = workflow.info().workflow_id
+    outline = await workflow.execute_activity(
+        OUTLINE_DRAFT,
+        OutlineInput(draft_id=inp.draft_id, workflow_id=workflow_id, version=version,
+                     brief=brief, sections=section_count(brief.target_words),
+                     feedback=feedback, previous_text=previous_text),
+        result_type=OutlineResult,
+        summary=f"outline version {version}",
+        **llm_options,
+    )
+    count = len(outline.headings)
+    words = max(100, brief.target_words // count)
+    limit = asyncio.Semaphore(max(1, inp.policy.llm_section_concurrency))
+
+    async def section(index: int) -> GenerateResult:
+        async with limit:
+            return await workflow.execute_activity(
+                WRITE_SECTION,
+                SectionInput(draft_id=inp.draft_id, workflow_id=workflow_id, version=version,
+                             brief=brief, title=outline.title, headings=outline.headings,
+                             index=index, notes=outline.notes[index], words=words,
+                             feedback=feedback, previous_text=previous_text),
+                result_type=GenerateResult,
+                summary=f"version {version} section {index + 1}/{count}",
+                **llm_options,
+            )
+
+    tasks = [asyncio.ensure_future(section(i)) for i in range(count)]
+    try:
+        sections = await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+    parts = [f"# {outline.title}", ""]
+    if outline.intro:
+        parts += [outline.intro, ""]
+    for written in sections:
+        parts += [written.text.strip(), ""]
+    usage = [outline.usage, *sections]
+    return GenerateResult(
+        text="\n".join(parts).rstrip() + "\n",
+        backend=outline.usage.backend,
+        model=outline.usage.model,
+        prompt_version=outline.usage.prompt_version,
+        prompt_tokens=sum(u.prompt_tokens for u in usage),
+        completion_tokens=sum(u.completion_tokens for u in usage),
+        latency_ms=int((workflow.now() - started).total_seconds() * 1000),
+        cost_usd=round(sum(u.cost_usd for u in usage), 6),
+    )
+
+
+def failure_message(err: ActivityError, inp: ReviewInput) -> str:
+    """What the author reads on a failed draft: the provider's refusal as is, or for a
+    temporary problem that outlasted the retries, that Redline gave up and why."""
+    policy = inp.policy
+    cause = err.cause
+    while cause is not None and not isinstance(cause, (ApplicationError, ActivityTimeout)) \
+            and cause.cause:
+        cause = cause.cause
+    if isinstance(cause, ApplicationError) and cause.non_retryable:
+        return cause.message
+    if err.retry_state == RetryState.MAXIMUM_ATTEMPTS_REACHED:
+        gave_up = f"Redline gave up after {policy.llm_max_attempts} attempts"
+    elif err.retry_state == RetryState.TIMEOUT:
+        gave_up = (f"Redline gave up after trying for "
+                   f"{duration_words(policy.llm_schedule_to_close_seconds)}")
+    else:
+        return _plain(err)
+    if isinstance(cause, ActivityTimeout):
+        if cause.type == TimeoutType.HEARTBEAT:
+            why = (f"The LLM provider stopped sending text for over "
+                   f"{policy.llm_heartbeat_seconds:g} s.")
+        else:
+            why = "The LLM provider took too long to write the draft."
+    elif isinstance(cause, ApplicationError):
+        why = cause.message
+    else:
+        return _plain(err)
+    return f"{why} {gave_up}; use Retry when the provider works again."
+
+
+def _plain(err: ActivityError) -> str:
+    cause = err.cause
+    while cause is not None and not isinstance(cause, ApplicationError) and cause.cause:
+        cause = cause.cause
+    if isinstance(cause, ApplicationError):
+        return cause.message
+    return f"writing the draft failed: {cause or err}"

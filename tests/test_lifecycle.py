@@ -1,0 +1,174 @@
+"""The rulebook's rules as one table of pure tests (no database, no Temporal): each row is a
+snapshot, a request, and the refusal code and sentence expected (None = allowed). The engine
+paths (validators, handlers, races) are tested against a live worker elsewhere; the
+sentences are tested here, once."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from temporal_app import lifecycle
+from temporal_app.lifecycle import (
+    Decided,
+    DecisionKind,
+    EventKind,
+    Request,
+    ReviewState,
+    Snapshot,
+)
+
+NOW = datetime(2026, 11, 22, 14, 0, tzinfo=UTC)
+AUTHOR, EDITOR = 1, 2
+AWAITING = Snapshot(state=ReviewState.AWAITING_REVIEW, version=2, author_id=AUTHOR,
+                    revisions=1, max_revisions=3, deadline=NOW + timedelta(hours=1),
+                    text="the current text")
+A, RJ, RC, AE = (DecisionKind.APPROVE, DecisionKind.REJECT, DecisionKind.REQUEST_CHANGES,
+                 DecisionKind.APPROVE_WITH_EDITS)
+W, C = DecisionKind.WITHDRAW, DecisionKind.CANCEL
+
+
+def ask(kind, actor=EDITOR, version=2, comment="", text="", expires_at=None) -> Request:
+    return Request(kind, actor, version, comment, text, expires_at)
+
+
+# (id, snapshot changes, request, expected code, a phrase of the expected sentence)
+CASES = [
+    ("approve", {}, ask(A), None, None),
+    ("reject with reason", {}, ask(RJ, comment="off-topic"), None, None),
+    ("reject without reason", {}, ask(RJ, comment="  "), "Invalid",
+     "A rejection needs a reason."),
+    ("changes with feedback", {}, ask(RC, comment="shorter"), None, None),
+    ("changes without feedback", {}, ask(RC), "Invalid",
+     "Requesting changes needs feedback for the writer."),
+    ("changes past the cap", {"revisions": 3}, ask(RC, comment="again"), "TooManyRevisions",
+     "This draft has had 3 revisions, the most allowed; approve or reject it."),
+    ("edit", {}, ask(AE, text="new text"), None, None),
+    ("edit empty", {}, ask(AE, text="  \n"), "Invalid", "The edited text is empty."),
+    ("edit unchanged", {}, ask(AE, text="the current text"), "Invalid",
+     "The edited text is unchanged; use Approve instead."),
+    ("edit unchanged, text unknown (web)", {"text": ""}, ask(AE, text="x"), None, None),
+    ("edit too long, not also empty", {}, ask(AE, text="x" * (lifecycle.TEXT_MAX + 1)),
+     "Invalid", "The edited text is too long: at most 100,000 characters (it has 100,001)."),
+    ("comment too long", {}, ask(A, comment="c" * 4001), "Invalid",
+     "The comment is too long: at most 4,000 characters (it has 4,001)."),
+    ("NUL in a comment", {}, ask(W, actor=AUTHOR, version=None, comment="a\x00b"), "Invalid",
+     "The comment contains a NUL character (U+0000), which cannot be stored; remove it."),
+    ("NUL in an edit", {}, ask(AE, text="a\x00b"), "Invalid", "contains a NUL character"),
+    ("no version", {}, ask(A, version=None), "Invalid", "Say which version you reviewed"),
+    ("own draft", {}, ask(A, actor=AUTHOR), "OwnDraft",
+     "You wrote this draft's topic; another editor must review it."),
+    ("stale version", {}, ask(A, version=1), "StaleVersion",
+     "A newer version exists (version 2; you reviewed version 1). Reload to review it."),
+    ("future version", {}, ask(A, version=99), "UnknownVersion",
+     "There is no version 99 of this draft yet; the current one is version 2."),
+    ("past the deadline", {"deadline": NOW}, ask(A), "Expired",
+     "This draft expired; its review deadline has passed."),
+    ("while revising", {"state": ReviewState.REVISING}, ask(A), "NotAwaiting",
+     "This draft is revising, not awaiting review; wait for the new version."),
+    ("while generating", {"state": ReviewState.GENERATING}, ask(RJ, comment="no"),
+     "NotAwaiting", "This draft is generating, not awaiting review"),
+    ("second decision", {"decided": Decided(A, "editor2", NOW.replace(hour=13, minute=2))},
+     ask(RJ, comment="no"), "AlreadyDecided",
+     "This draft was already approved by editor2 at 13:02 UTC."),
+    ("after an edit", {"decided": Decided(AE, "editor2", None)}, ask(A), "AlreadyDecided",
+     "This draft was already approved with edits by editor2."),
+    ("while changes are being requested", {"decided": Decided(RC, "editor2", NOW)}, ask(A),
+     "AlreadyDecided", "editor2 just requested changes (at 14:00 UTC); wait for the new "
+                       "version."),
+    ("approved row (web)", {"state": ReviewState.APPROVED}, ask(A), "Closed",
+     "This draft was already approved; it takes no more decisions."),
+    ("expired", {"state": ReviewState.EXPIRED}, ask(A), "Closed",
+     "This draft expired; its review deadline has passed."),
+    ("withdrawn", {"state": ReviewState.WITHDRAWN}, ask(A), "Closed",
+     "The author withdrew this draft; it takes no more decisions."),
+    ("cancelled", {"state": ReviewState.CANCELLED}, ask(RJ, comment="x"), "Closed",
+     "An admin cancelled this review; it takes no more decisions."),
+    ("failed", {"state": ReviewState.FAILED}, ask(A), "Closed",
+     "Writing this draft failed; it takes no decisions until the author retries it."),
+    ("late (sender gave up)", {}, ask(A, expires_at=NOW - timedelta(seconds=1)), "Late",
+     "not recorded; decide again"),
+    ("just in time", {}, ask(A, expires_at=NOW), None, None),
+    ("withdraw by the author", {}, ask(W, actor=AUTHOR, version=None), None, None),
+    ("withdraw while writing", {"state": ReviewState.GENERATING},
+     ask(W, actor=AUTHOR, version=None), None, None),
+    ("withdraw by someone else", {}, ask(W, version=None), "NotAuthor",
+     "Only the draft's author can withdraw it."),
+    ("withdraw a closed draft", {"state": ReviewState.REJECTED},
+     ask(W, actor=AUTHOR, version=None), "Closed", "already rejected"),
+    ("cancel while revising", {"state": ReviewState.REVISING}, ask(C, actor=3, version=None),
+     None, None),
+    ("cancel after approval", {"decided": Decided(A, "editor2", None)},
+     ask(C, actor=3, version=None), "AlreadyDecided", "already approved by editor2"),
+]
+
+
+@pytest.mark.parametrize(("changes", "request_", "code", "phrase"),
+                         [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_decision_rule(changes, request_, code, phrase):
+    refusal = lifecycle.refusal(replace(AWAITING, **changes), request_, NOW)
+    if code is None:
+        assert refusal is None
+    else:
+        assert refusal is not None, "expected a refusal"
+        assert refusal.code == code
+        assert phrase in refusal.sentence
+
+
+EXTENSIONS = [
+    ("an hour", {}, 3600, None),
+    ("a minute", {}, 60, None),
+    ("under a minute", {}, 59, "Invalid"),
+    ("over 30 days", {}, 30 * 24 * 3600 + 1, "Invalid"),
+    ("the eleventh", {"extensions": 10}, 3600, "TooManyExtensions"),
+    ("not awaiting", {"state": ReviewState.REVISING}, 3600, "NotAwaiting"),
+    ("decided", {"decided": Decided(A, "e", None)}, 3600, "NotAwaiting"),
+    ("after the deadline", {"deadline": NOW}, 3600, "Expired"),
+]
+
+
+@pytest.mark.parametrize(("changes", "seconds", "code"), [c[1:] for c in EXTENSIONS],
+                         ids=[c[0] for c in EXTENSIONS])
+def test_extension_rule(changes, seconds, code):
+    refusal = lifecycle.extension_refusal(replace(AWAITING, **changes), seconds, NOW)
+    assert (refusal.code if refusal else None) == code
+
+
+def test_reminder_rule():
+    assert lifecycle.reminder_refusal(AWAITING) is None
+    assert lifecycle.reminder_refusal(replace(AWAITING, reminder_pending=True)).code == "Busy"
+    assert lifecycle.reminder_refusal(
+        replace(AWAITING, state=ReviewState.GENERATING)).code == "NotAwaiting"
+
+
+def test_retry_and_withdraw_rules():
+    assert lifecycle.retry_refusal(ReviewState.FAILED) is None
+    assert lifecycle.retry_refusal(ReviewState.APPROVED).sentence == \
+        "Only a failed draft can be retried."
+    assert lifecycle.withdraw_refusal(ReviewState.AWAITING_REVIEW) is None
+    assert lifecycle.withdraw_refusal(ReviewState.EXPIRED).sentence == \
+        "This draft is already expired; there is nothing to withdraw."
+
+
+def test_tables_cover_every_value():
+    """Every state, event and decision has its label and place in the tables."""
+    assert set(lifecycle.STATE_LABELS) == set(ReviewState)
+    assert set(lifecycle.EVENT_LABELS) == set(EventKind)
+    assert set(lifecycle.STATE_AFTER) == set(EventKind)
+    assert set(lifecycle.OUTCOME) == set(DecisionKind)
+    assert set(lifecycle.PAST_TENSE) == set(DecisionKind)
+    assert set(lifecycle.EVENT_FOR_FINAL_STATE) == lifecycle.FINAL_STATES
+    assert set(lifecycle.CLOSED_SENTENCES) == lifecycle.FINAL_STATES
+    for decision, (event, state) in lifecycle.OUTCOME.items():
+        assert lifecycle.STATE_AFTER[event] == state, decision
+
+
+def test_deadlines_and_extension_keep_the_reminder_distance():
+    deadline, remind = lifecycle.deadlines(NOW, 24 * 3600, 20 * 3600)
+    assert (deadline - NOW, remind - NOW) == (timedelta(hours=24), timedelta(hours=20))
+    new_deadline, new_remind = lifecycle.extended(deadline, 7200, 24 * 3600, 20 * 3600)
+    assert new_deadline - deadline == timedelta(hours=2)
+    assert new_deadline - new_remind == timedelta(hours=4)
+    assert lifecycle.duration_words(7200) == "2 h" and lifecycle.duration_words(90) == "1.5 min"

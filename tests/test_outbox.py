@@ -1,0 +1,106 @@
+"""The mail outbox's sender (temporal_app/activities/outbox.py) on real PostgreSQL: recipients
+by the rulebook's audience, digests at volume, given-up mail visible to admins, header-safe
+subjects, and two senders never sending the same row. The MailOutbox workflow that runs it is
+exercised by every live-worker test that waits for mail."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.core import mail
+from django.db import connections
+from django.utils import timezone
+
+from drafts import projection
+from drafts.models import Draft, OutboxMail
+from drafts.roles import EDITORS
+from temporal_app.activities.outbox import send_due
+from temporal_app.lifecycle import EventKind
+from tests import flaky_mail
+from tests.conftest import make_user
+
+
+def queue_mail(draft: Draft, kind: EventKind) -> None:
+    projection.record(draft, kind, notify=True)
+
+
+def new_draft(author, topic="Outbox") -> Draft:
+    draft = Draft.objects.create(author=author, topic=topic)
+    projection.record(draft, EventKind.SUBMITTED, actor_id=author.pk)
+    return draft
+
+
+@pytest.mark.django_db
+def test_each_event_mails_its_audience_once(author, editor, editor2):
+    draft = new_draft(author)
+    queue_mail(draft, EventKind.GENERATED)
+    assert send_due() == (1, 0)
+    assert sorted(m.to[0] for m in mail.outbox) == ["editor1@example.com",
+                                                    "editor2@example.com"]
+    assert send_due() == (0, 0)  # sent rows are not sent again
+    row = OutboxMail.objects.get()
+    assert (row.status, row.recipients, row.attempts) == ("sent", 2, 1)
+
+
+@pytest.mark.django_db
+def test_many_mails_to_one_person_become_a_digest(author, editor):
+    drafts = [new_draft(author, f"Topic {i}") for i in range(7)]
+    for draft in drafts:
+        queue_mail(draft, EventKind.GENERATED)
+    assert send_due(digest_threshold=5) == (7, 0)
+    assert len(mail.outbox) == 1
+    digest = mail.outbox[0]
+    assert digest.subject == "Redline: 7 updates on drafts" and digest.to == [editor.email]
+    assert all(f"Topic {i}" in digest.body for i in range(7))
+
+
+@pytest.mark.django_db
+def test_a_mail_that_keeps_failing_is_given_up_and_shown(settings, author, editor):
+    settings.EMAIL_BACKEND = "tests.flaky_mail.FlakyBackend"
+    settings.OUTBOX_MAX_ATTEMPTS = 2
+    flaky_mail.STATE.update(fail_first=100, attempts=0)
+    queue_mail(new_draft(author), EventKind.GENERATED)
+    assert send_due() == (0, 0)
+    row = OutboxMail.objects.get()
+    assert row.status == "pending" and "mail server down" in row.last_error
+    assert row.next_attempt_at > timezone.now()  # backing off
+    OutboxMail.objects.update(next_attempt_at=timezone.now())
+    assert send_due() == (0, 1)
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == ("failed", 2)
+    assert "ConnectionRefusedError: mail server down" in row.last_error
+
+
+@pytest.mark.django_db
+def test_a_topic_with_line_breaks_does_not_break_the_mail(author, editor):
+    draft = new_draft(author, topic="Evil\r\nBcc: victim@example.com")
+    queue_mail(draft, EventKind.GENERATED)
+    assert send_due() == (1, 0)
+    assert mail.outbox[0].subject == (f"Draft #{draft.pk} awaits your review: Evil Bcc: "
+                                      "victim@example.com")
+    assert mail.outbox[0].to == [editor.email]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_senders_never_send_the_same_row(author):
+    for i in range(3):
+        make_user(f"ed{i}", EDITORS)
+    for i in range(40):
+        queue_mail(new_draft(author, f"T{i}"), EventKind.GENERATED)
+    results = []
+
+    def sender():
+        try:
+            results.append(send_due(batch=10, digest_threshold=1000))
+        finally:
+            connections.close_all()
+
+    while OutboxMail.objects.filter(status="pending").exists():
+        threads = [threading.Thread(target=sender) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert sum(sent for sent, _ in results) == 40
+    assert len(mail.outbox) == 40 * 3  # each row once to each of the three editors
