@@ -118,7 +118,10 @@ TEMPORAL_UI_URL = env_str(
 # How long a decision waits for the workflow to answer before the user is told it was not
 # recorded.
 TEMPORAL_UPDATE_TIMEOUT = env_duration("TEMPORAL_UPDATE_TIMEOUT", "5s")
-TEMPORAL_ACTIVITY_THREADS = env_int("TEMPORAL_ACTIVITY_THREADS", 16)
+TEMPORAL_ACTIVITY_THREADS = env_int("TEMPORAL_ACTIVITY_THREADS", 16)  # regular (LLM, mail)
+# Threads kept for the local activities that write the database, so a burst of LLM calls
+# never makes a decision wait for a thread.
+TEMPORAL_LOCAL_ACTIVITY_THREADS = env_int("TEMPORAL_LOCAL_ACTIVITY_THREADS", 8)
 # A review workflow task must finish within this; it bounds how long after a decision's
 # `expires_at` it can still be accepted (temporal_app/gateway.py).
 TEMPORAL_WORKFLOW_TASK_TIMEOUT = env_duration("TEMPORAL_WORKFLOW_TASK_TIMEOUT", "10s")

@@ -10,8 +10,8 @@ one transaction, with the draft row locked:
   transaction (OutboxMail), so it goes out exactly when the event is recorded.
 
 Callers: the workflow's local activity (temporal_app/activities/records.py), the v1 runs'
-activities, the author's submit and Retry, a failed start, and reconcile --fix. Nothing else
-writes those fields (`tests/test_projection.py` checks the code for other writers).
+activities, the author's submit (`create`) and Retry, a failed start, and reconcile --fix.
+Nothing else writes those fields (`tests/test_projection.py` checks the code for other writers).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from django.db import transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
 
-from drafts.models import Draft, DraftEvent, DraftVersion, OutboxMail
+from drafts.models import WORKFLOW_FIELDS, Draft, DraftEvent, DraftVersion, OutboxMail
 from temporal_app import lifecycle
 from temporal_app.lifecycle import (
     CLOSING_DECISION_EVENTS,
@@ -39,34 +39,49 @@ class DraftMissing(LookupError):
     """The draft row is gone (deleted while its workflow ran): no retry can help."""
 
 
-def apply(draft_id: int, events: Sequence[EventRecord], version: VersionRecord | None = None
-          ) -> int:
-    """Write `version` and `events`; returns how many events moved the row (0 on a retry)."""
+def apply(draft_id: int, events: Sequence[EventRecord], version: VersionRecord | None = None,
+          *, draft: Draft | None = None) -> int:
+    """Write `version` and `events`; returns how many events moved the row (0 on a retry).
+    `draft`: the row, already locked by the caller's transaction."""
     with transaction.atomic():
-        draft = _locked(draft_id)
+        if draft is None:
+            draft = _locked(draft_id)
+        # An event newer than the row cannot exist yet (every event is inserted by a call
+        # like this one, which moves last_seq past it), and neither can the version written
+        # with it: those are plain inserts. Older ones are a retry or a late write.
+        new = [e for e in events if e.seq > draft.last_seq]
+        late = [e for e in events if e.seq <= draft.last_seq]
         if version is not None:
-            _store_version(draft, version)
-        applied = 0
-        for record in events:
-            event, created = DraftEvent.objects.get_or_create(
-                draft=draft, seq=record.seq,
-                defaults={"kind": record.kind, "actor_id": record.actor_id,
-                          "version": record.version, "comment": record.comment})
-            if created and record.notify and EventKind(record.kind) in lifecycle.NOTIFY:
-                OutboxMail.objects.get_or_create(
-                    key=f"{draft.pk}:{record.seq}",
-                    defaults={"draft": draft, "kind": record.kind, "version": record.version,
-                              "comment": record.comment})
-            if record.seq > draft.last_seq:
-                _fold(draft, record, event)
-                applied += 1
-        if applied:
-            draft.save()
-    return applied
+            _store_version(draft, version, surely_new=bool(new))
+        for record_ in late:
+            DraftEvent.objects.get_or_create(draft=draft, seq=record_.seq,
+                                             defaults=_event_fields(record_))
+        if not new:
+            return 0
+        rows = DraftEvent.objects.bulk_create(
+            [DraftEvent(draft=draft, seq=e.seq, **_event_fields(e)) for e in new])
+        OutboxMail.objects.bulk_create([
+            OutboxMail(key=f"{draft.pk}:{e.seq}", draft=draft, kind=e.kind, version=e.version,
+                       comment=e.comment)
+            for e in new if e.notify and EventKind(e.kind) in lifecycle.NOTIFY])
+        for record_, row in zip(new, rows, strict=True):
+            _fold(draft, record_, row)
+        draft.save(update_fields=[*WORKFLOW_FIELDS, "updated_at"])
+    return len(new)
+
+
+def create(*, author, **fields) -> Draft:
+    """A new draft and its `submitted` event (call inside the caller's transaction)."""
+    draft = Draft.objects.create(author=author, status=ReviewState.GENERATING.value,
+                                 last_seq=1, **fields)
+    DraftEvent.objects.create(draft=draft, seq=1, kind=EventKind.SUBMITTED.value,
+                              actor=author)
+    return draft
 
 
 def next_seq(draft: Draft) -> int:
-    """The sequence number a new run or a repair continues from (call with the row locked)."""
+    """The sequence number an event written outside a workflow takes (row locked): after the
+    newest event, also one a hand-made or pre-projection row has beyond `last_seq`."""
     last = DraftEvent.objects.filter(draft=draft).order_by("-seq").values_list(
         "seq", flat=True).first() or 0
     return max(last, draft.last_seq) + 1
@@ -74,16 +89,15 @@ def next_seq(draft: Draft) -> int:
 
 def record(draft: Draft, kind: EventKind, *, state: ReviewState | None = None,
            actor_id: int | None = None, comment: str = "", notify: bool = False) -> EventRecord:
-    """An event written from outside a workflow (submit, Retry, failed start, reconcile):
-    the next sequence number, the state after it from the rulebook unless given. Call inside
-    a transaction with the draft locked."""
+    """An event written from outside a workflow (Retry, a failed start, reconcile): the next
+    sequence number, the state after it from the rulebook unless given. Call inside a
+    transaction with `draft` locked (select_for_update); the instance is updated."""
     event = EventRecord(
         seq=next_seq(draft), kind=kind.value,
         state=(state or lifecycle.STATE_AFTER[kind] or draft.state).value,
         version=draft.current_version, actor_id=actor_id, comment=comment,
         revisions=draft.revisions, notify=notify)
-    apply(draft.pk, [event])
-    draft.refresh_from_db()
+    apply(draft.pk, [event], draft=draft)
     return event
 
 
@@ -136,22 +150,29 @@ def _locked(draft_id: int) -> Draft:
         raise DraftMissing(f"draft {draft_id} does not exist") from None
 
 
-def _store_version(draft: Draft, version: VersionRecord) -> None:
+def _event_fields(record_: EventRecord) -> dict:
+    return {"kind": record_.kind, "actor_id": record_.actor_id, "version": record_.version,
+            "comment": record_.comment}
+
+
+def _store_version(draft: Draft, version: VersionRecord, *, surely_new: bool) -> None:
     gen = version.generation
-    DraftVersion.objects.get_or_create(
-        draft=draft, number=version.number,
-        defaults={
-            "kind": version.kind,
-            "text": version.text,
-            "created_by_id": version.actor_id,
-            "backend": gen.backend if gen else "",
-            "model_name": gen.model if gen else "",
-            "prompt_version": gen.prompt_version if gen else "",
-            "prompt_tokens": gen.prompt_tokens if gen else 0,
-            "completion_tokens": gen.completion_tokens if gen else 0,
-            "latency_ms": gen.latency_ms if gen else 0,
-            "cost_usd": Decimal(str(round(gen.cost_usd, 6))) if gen else Decimal(0),
-        })
+    fields = {
+        "kind": version.kind,
+        "text": version.text,
+        "created_by_id": version.actor_id,
+        "backend": gen.backend if gen else "",
+        "model_name": gen.model if gen else "",
+        "prompt_version": gen.prompt_version if gen else "",
+        "prompt_tokens": gen.prompt_tokens if gen else 0,
+        "completion_tokens": gen.completion_tokens if gen else 0,
+        "latency_ms": gen.latency_ms if gen else 0,
+        "cost_usd": Decimal(str(round(gen.cost_usd, 6))) if gen else Decimal(0),
+    }
+    if surely_new:
+        DraftVersion.objects.create(draft=draft, number=version.number, **fields)
+    else:  # a retry, or a v1 run's store_version (no event with it)
+        DraftVersion.objects.get_or_create(draft=draft, number=version.number, defaults=fields)
 
 
 def _fold(draft: Draft, record: EventRecord, event: DraftEvent) -> None:

@@ -85,21 +85,15 @@ def submit_draft(*, author, topic: str, brief: str = "", audience: str = "", ton
                  submission_key: uuid.UUID | None = None) -> tuple[Draft, bool]:
     """Create a draft and start its review. Returns (draft, created): the same submission key
     twice (a double-submitted form, even two at the same instant) returns the first draft."""
-    if submission_key is not None:
-        existing = Draft.objects.filter(author=author, submission_key=submission_key).first()
-        if existing is not None:
-            return existing, False
     try:
         with transaction.atomic():
-            draft = Draft.objects.create(author=author, topic=topic, brief=brief,
-                                         audience=audience, tone=tone,
-                                         target_words=target_words,
-                                         submission_key=submission_key)
-            event = projection.record(draft, EventKind.SUBMITTED, actor_id=author.pk)
+            draft = projection.create(author=author, topic=topic, brief=brief,
+                                      audience=audience, tone=tone, target_words=target_words,
+                                      submission_key=submission_key)
             _start_after_commit(draft.pk, review_input(draft, first_version=1,
-                                                       first_event_seq=event.seq + 1))
+                                                       first_event_seq=draft.last_seq + 1))
     except IntegrityError:
-        # The same key committed by a concurrent request a moment ago: that draft it is.
+        # The same key, committed by an earlier (or concurrent) request: that draft it is.
         existing = Draft.objects.filter(author=author, submission_key=submission_key).first()
         if submission_key is None or existing is None:
             raise

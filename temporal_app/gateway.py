@@ -176,6 +176,8 @@ def _translate(err: BaseException, *, draft_id: int | None = None,
         return errors.Refused(f"The workflow could not answer: {err}.")
     if isinstance(err, RPCError):
         if err.status == RPCStatusCode.NOT_FOUND:
+            # Also a decision that arrived in the workflow task that closed the review (another
+            # one won): Temporal aborts it with NOT_FOUND. Nothing was applied.
             if doing in ("decide", "signal"):
                 return errors.ReviewNotFound(REVIEW_ENDED)
             return errors.ReviewNotFound(f"Temporal has no workflow for draft #{draft_id}.")

@@ -26,6 +26,7 @@ from temporalio.worker import (
     Interceptor,
     Worker,
 )
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from temporal_app.types import DrainInput
 from temporal_app.workflows.draft_review import DraftReviewWorkflow
@@ -62,18 +63,35 @@ class DjangoDbInterceptor(Interceptor):
         return _CloseConnections(next)
 
 
+# Django-free modules the workflows use: loaded once per process, not once per workflow run.
+SANDBOX_PASSTHROUGH = ("temporal_app.lifecycle", "temporal_app.options", "temporal_app.writing",
+                       "temporal_app.types")
+
+
+def sandbox_runner() -> SandboxedWorkflowRunner:
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(*SANDBOX_PASSTHROUGH))
+
+
 def build_worker(client: Client, task_queue: str | None = None,
                  executor: ThreadPoolExecutor | None = None) -> Worker:
+    """Regular activities (the LLM, the mail outbox) and local activities (the database
+    writes) run on one thread pool with room for both at full load: long LLM calls can take
+    every regular slot and a decision's write still finds a thread at once."""
     from temporal_app.activities import all_activities
 
+    regular = settings.TEMPORAL_ACTIVITY_THREADS
+    local = settings.TEMPORAL_LOCAL_ACTIVITY_THREADS
     return Worker(
         client,
         task_queue=task_queue or settings.TEMPORAL_TASK_QUEUE,
         workflows=[DraftReviewWorkflow, DraftReviewWorkflowV1, MailOutboxWorkflow],
         activities=all_activities(),
         activity_executor=executor or ThreadPoolExecutor(
-            max_workers=settings.TEMPORAL_ACTIVITY_THREADS, thread_name_prefix="activity"),
-        max_concurrent_activities=settings.TEMPORAL_ACTIVITY_THREADS,
+            max_workers=regular + local, thread_name_prefix="activity"),
+        max_concurrent_activities=regular,
+        max_concurrent_local_activities=local,
+        workflow_runner=sandbox_runner(),
         interceptors=[DjangoDbInterceptor()],
         graceful_shutdown_timeout=timedelta(seconds=10),
     )

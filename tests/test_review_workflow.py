@@ -104,26 +104,33 @@ def test_second_decision_is_refused(live_worker, author, editor, editor2):
 
 
 def test_concurrent_decisions_one_wins(live_worker, author, editor, editor2):
-    """Two updates sent at once: exactly one is accepted, the other gets a refusal."""
+    """Two decisions sent at once through the gateway: exactly one is recorded, the other
+    gets a definite refusal — the validator's "already …" when it saw the first, or "already
+    ended" when the first one closed the workflow in the same workflow task (Temporal then
+    aborts the second update)."""
+    import threading
+
     draft = submit(author)
+    outcomes = []
 
-    async def both():
-        handle = (await temporal.get_client()).get_workflow_handle(draft.workflow_id)
-        import asyncio
+    def decide(editor_, decision, comment=""):
+        try:
+            outcomes.append(gateway.decide(draft.pk, DecisionKind(decision), DecisionInput(
+                editor_.pk, editor_.username, 1, comment)))
+        except errors.RedlineError as err:
+            outcomes.append(err)
 
-        return await asyncio.gather(
-            handle.execute_update("approve", DecisionInput(editor.pk, "editor1", 1),
-                                  result_type=DecisionResult),
-            handle.execute_update("reject", DecisionInput(editor2.pk, "editor2", 1, "no"),
-                                  result_type=DecisionResult),
-            return_exceptions=True,
-        )
-
-    outcomes = temporal.run(both(), timeout=30)
+    threads = [threading.Thread(target=decide, args=(editor, "approve")),
+               threading.Thread(target=decide, args=(editor2, "reject", "no"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     wins = [o for o in outcomes if isinstance(o, DecisionResult)]
-    losses = [o for o in outcomes if isinstance(o, Exception)]
+    losses = [o for o in outcomes if isinstance(o, errors.RedlineError)]
     assert len(wins) == 1 and len(losses) == 1, outcomes
-    assert "already" in str(losses[0].cause)
+    assert isinstance(losses[0], errors.Refused), repr(losses[0])
+    assert "already" in str(losses[0])
     draft.refresh_from_db()
     assert draft.status == wins[0].state
     assert events(draft).count("approved") + events(draft).count("rejected") == 1

@@ -44,7 +44,7 @@ from temporalio.exceptions import (
 from temporalio.exceptions import TimeoutError as ActivityTimeout
 
 with workflow.unsafe.imports_passed_through():
-    from temporal_app import lifecycle
+    import temporal_app.lifecycle as lifecycle
     from temporal_app.lifecycle import (
         FINAL_STATES,
         Decided,

@@ -16,7 +16,7 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from temporal_app import options
+    import temporal_app.options as options
     from temporal_app.types import DRAIN_OUTBOX, OUTBOX_WORKFLOW_TYPE, DrainInput, DrainResult
 
 PASSES_PER_RUN = 100
