@@ -153,8 +153,9 @@ def build_worker(client, task_queue: str):
     from django.conf import settings
     from temporalio.worker import Worker
 
-    from temporal_app.worker import DjangoDbInterceptor
+    from temporal_app.worker import DjangoDbInterceptor, precompile
 
+    precompile(BareReviewWorkflow)  # as Redline's worker does: no per-run compile
     return Worker(
         client,
         task_queue=task_queue,

@@ -78,8 +78,13 @@ def send_due(batch: int = 200, digest_threshold: int = 5) -> tuple[int, int]:
     if not rows:
         return 0, 0
     by_address: dict[str, list[OutboxMail]] = defaultdict(list)
+    audiences: dict[tuple, list[str]] = {}  # one query per audience and author, not per row
     for row in rows:
-        row.to = recipients(row.draft, NOTIFY[EventKind(row.kind)][0])
+        audience = NOTIFY[EventKind(row.kind)][0]
+        key = (audience, row.draft.author_id)
+        if key not in audiences:
+            audiences[key] = recipients(row.draft, audience)
+        row.to = audiences[key]
         for address in row.to:
             by_address[address].append(row)
     failed_rows: dict[int, str] = {}
@@ -123,8 +128,8 @@ def _settle(rows: list[OutboxMail], failed_rows: dict[int, str]) -> tuple[int, i
             row.next_attempt_at = now + timedelta(seconds=min(600, 2 ** row.attempts))
             log.warning("mail %s failed (attempt %d), retrying: %s", row.key, row.attempts,
                         error)
-        row.save(update_fields=["status", "attempts", "recipients", "sent_at", "last_error",
-                                "next_attempt_at"])
+    OutboxMail.objects.bulk_update(rows, ["status", "attempts", "recipients", "sent_at",
+                                          "last_error", "next_attempt_at"])
     return sent, gave_up
 
 
