@@ -177,6 +177,10 @@ def action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         if form.is_valid():
             try:
                 message = _perform(action, pk, request.user, form.cleaned_data)
+            except errors.ReviewNotFound as err:
+                if context["draft"] is None:  # neither a draft nor a workflow: no such thing
+                    raise Http404(f"There is no draft #{pk}.") from err
+                context["error"], code = str(err), 409
             except errors.Refused as err:
                 context["error"], code = str(err), 409
             except errors.EngineUnavailable as err:

@@ -181,10 +181,6 @@ def _translate(err: BaseException, *, draft_id: int | None = None,
             if doing in ("decide", "signal"):
                 return errors.ReviewNotFound(REVIEW_ENDED)
             return errors.ReviewNotFound(f"Temporal has no workflow for draft #{draft_id}.")
-        if err.status == RPCStatusCode.DEADLINE_EXCEEDED and doing == "query":
-            return errors.EngineUnavailable(
-                "Temporal is up, but no review worker answered the workflow's status within "
-                "5 s: is a worker running?")
         return _unreachable(err)
     # A first connect that fails raises RuntimeError; OSError and TimeoutError: the network.
     if isinstance(err, (RuntimeError, OSError, TimeoutError,
@@ -324,9 +320,19 @@ def signal_decision(draft_id: int, kind: DecisionKind, payload: DecisionInput | 
 def query_status(draft_id: int) -> ReviewStatus:
     async def go() -> ReviewStatus:
         handle = (await get_client()).get_workflow_handle(workflow_id_for(draft_id))
-        return await handle.query(DraftReviewWorkflow.status, rpc_timeout=timedelta(seconds=5))
+        try:
+            return await handle.query(DraftReviewWorkflow.status,
+                                      rpc_timeout=timedelta(seconds=5))
+        except RPCError as err:
+            if err.status not in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):
+                raise
+            # No answer in time: if Temporal itself answers, it is the worker that did not.
+            await handle.describe(rpc_timeout=timedelta(seconds=3))
+            raise errors.EngineUnavailable(
+                "Temporal is up, but no review worker answered the workflow's status within "
+                "5 s: is a worker running?") from err
 
-    return _call(go(), timeout=8, draft_id=draft_id, doing="query")
+    return _call(go(), timeout=12, draft_id=draft_id, doing="query")
 
 
 # ------------------------------------------------------------------ reading many (reconcile)

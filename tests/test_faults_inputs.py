@@ -100,3 +100,54 @@ def test_an_over_long_edit_gets_one_sentence():
     assert not form.is_valid()
     assert form.errors["text"] == [
         "The edited text is too long: at most 100,000 characters (it has 100,005)."]
+
+
+@pytest.mark.django_db
+def test_a_request_too_large_gets_a_sentence_not_bare_bad_request(settings, author, editor):
+    settings.DEBUG = False
+    draft = make_draft(author)
+    response = client_for(editor).post(
+        reverse("review:decide", args=[draft.pk]),
+        {"decision": "approve_with_edits", "version": 1, "text": "x" * 3_600_000})
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "could not be read" in body and "at most 2.5 MB" in body
+    assert "nothing was saved" in body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_admin_cancel_of_a_draft_that_does_not_exist_is_404(live_worker, admin_user):
+    response = client_for(admin_user).post(reverse("review:pending_action",
+                                                   args=[987654, "cancel"]),
+                                           {"reason": "typo in the id"})
+    assert response.status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_admin_details_without_a_worker_say_temporal_is_up(task_queue, author, admin_user):
+    """A review whose worker is gone: the page says no worker answered, not that Temporal
+    could not be reached."""
+    draft = Draft.objects.create(author=author, topic="Orphan")
+    gateway.start_review(services.review_input(draft, first_version=1, first_event_seq=2))
+    response = client_for(admin_user).get(reverse("review:pending_details", args=[draft.pk]))
+    assert response.status_code == 503
+    body = response.content.decode()
+    assert "Temporal is up, but no review worker answered" in body
+    assert "could not be reached" not in body
+
+
+@pytest.mark.django_db
+def test_the_filebased_mail_backend_writes_where_email_file_path_says(settings, tmp_path,
+                                                                      author, editor):
+    from drafts import projection
+    from temporal_app.activities.outbox import send_due
+    from temporal_app.lifecycle import EventKind
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    settings.EMAIL_FILE_PATH = str(tmp_path)
+    draft = Draft.objects.create(author=author, topic="Filed")
+    projection.record(draft, EventKind.SUBMITTED)
+    projection.record(draft, EventKind.GENERATED, notify=True)
+    assert send_due() == (1, 0)
+    written = "".join(p.read_text() for p in tmp_path.iterdir())
+    assert "awaits your review: Filed" in written
