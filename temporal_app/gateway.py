@@ -348,6 +348,23 @@ class ReviewTruth:
     result: ReviewResult | None = None  # completed runs
     query: ReviewStatus | None = None  # running runs, when a worker answered
 
+    @property
+    def running(self) -> bool:
+        return self.status == WorkflowExecutionStatus.RUNNING
+
+    @property
+    def status_name(self) -> str:
+        return self.status.name.lower().replace("_", " ") if self.status else "missing"
+
+    @property
+    def final_state(self) -> ReviewState:
+        """The state a closed run ended in."""
+        if self.result is not None:
+            return ReviewState(self.result.state)
+        if self.status == WorkflowExecutionStatus.CANCELED:
+            return ReviewState.CANCELLED
+        return ReviewState.FAILED
+
 
 async def _truth(client: Client, draft_id: int, with_query: bool) -> ReviewTruth:
     handle = client.get_workflow_handle(workflow_id_for(draft_id), result_type=ReviewResult)

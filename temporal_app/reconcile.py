@@ -24,7 +24,6 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from temporalio.client import WorkflowExecutionStatus
 
 from drafts import projection
 from drafts.models import Draft
@@ -43,48 +42,8 @@ CLOSED = "closed"
 STATE_DIFFERS = "state_differs"
 
 
-@dataclass(frozen=True)
-class Truth:
-    """What Temporal says about a draft's workflow (latest run), as the gateway read it."""
-
-    raw: gateway.ReviewTruth
-
-    @property
-    def exists(self) -> bool:
-        return self.raw.exists
-
-    @property
-    def status(self) -> WorkflowExecutionStatus | None:
-        return self.raw.status
-
-    @property
-    def state(self) -> str:
-        return self.raw.state
-
-    @property
-    def result(self):
-        return self.raw.result
-
-    @property
-    def query(self):
-        return self.raw.query
-
-    @property
-    def running(self) -> bool:
-        return self.status == WorkflowExecutionStatus.RUNNING
-
-    @property
-    def status_name(self) -> str:
-        return self.status.name.lower().replace("_", " ") if self.status else "missing"
-
-    @property
-    def final_state(self) -> ReviewState:
-        """The state a closed run ended in."""
-        if self.result is not None:
-            return ReviewState(self.result.state)
-        if self.status == WorkflowExecutionStatus.CANCELED:
-            return ReviewState.CANCELLED
-        return ReviewState.FAILED
+# What Temporal says about a draft's workflow, as the gateway read it.
+Truth = gateway.ReviewTruth
 
 
 @dataclass
@@ -106,11 +65,10 @@ class Finding:
 
 def read_truths(draft_ids: list[int], *, with_query: bool = False) -> dict[int, Truth]:
     try:
-        raw = gateway.review_truths(draft_ids, with_query=with_query)
+        return gateway.review_truths(draft_ids, with_query=with_query)
     except errors.EngineUnavailable as err:
         raise errors.EngineUnavailable(
             f"Temporal could not be reached, so nothing was compared: {err}") from err
-    return {pk: Truth(t) for pk, t in raw.items()}
 
 
 # ------------------------------------------------------------------ comparing
