@@ -22,7 +22,6 @@ from django.db import connections
 
 from drafts.roles import AUTHORS, EDITORS
 from temporal_app import devserver, gateway
-from temporal_app import gateway as temporal
 from temporal_app.types import workflow_id_for
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -36,7 +35,7 @@ def temporal_server(tmp_path_factory):
     proc = devserver.start(port, log_path=log)
     address = f"127.0.0.1:{port}"
     django_settings.TEMPORAL_ADDRESS = address
-    temporal.reset_client()
+    gateway.reset_client()
     yield address
     proc.terminate()
     try:
@@ -72,21 +71,21 @@ def live_worker(task_queue):
     from temporal_app.worker import build_worker, outbox_input
 
     async def start():
-        client = await temporal.get_client()
+        client = await gateway.get_client()
         worker = build_worker(client, task_queue=task_queue)
         task = asyncio.ensure_future(worker.run())
         await gateway.ensure_outbox(client, task_queue, outbox_input())
         await asyncio.sleep(0)
         return worker, task
 
-    worker, task = temporal.run(start(), timeout=30)
+    worker, task = gateway.run(start(), timeout=30)
     yield worker
 
     async def stop():
         await worker.shutdown()
-        await gateway.stop_outbox(await temporal.get_client(), task_queue)
+        await gateway.stop_outbox(await gateway.get_client(), task_queue)
 
-    temporal.run(stop(), timeout=30)
+    gateway.run(stop(), timeout=30)
     # Worker threads closed their connections after each activity; close any stragglers.
     connections.close_all()
 
@@ -116,11 +115,11 @@ def workflow_result(draft_id: int, timeout: float = 30.0):
     from temporal_app.types import ReviewResult
 
     async def go():
-        client = await temporal.get_client()
+        client = await gateway.get_client()
         handle = client.get_workflow_handle(workflow_id_for(draft_id), result_type=ReviewResult)
         return await handle.result()
 
-    return temporal.run(go(), timeout=timeout)
+    return gateway.run(go(), timeout=timeout)
 
 
 def save_history(draft_id: int, name: str) -> None:
@@ -130,10 +129,10 @@ def save_history(draft_id: int, name: str) -> None:
         return
 
     async def go():
-        handle = (await temporal.get_client()).get_workflow_handle(workflow_id_for(draft_id))
+        handle = (await gateway.get_client()).get_workflow_handle(workflow_id_for(draft_id))
         return await handle.fetch_history()
 
-    history = temporal.run(go(), timeout=30)
+    history = gateway.run(go(), timeout=30)
     HISTORIES.mkdir(exist_ok=True)
     data = json.loads(history.to_json())
     (HISTORIES / f"{name}.json").write_text(json.dumps(data, indent=1) + "\n")

@@ -13,8 +13,7 @@ from temporalio.api.enums.v1 import TimeoutType
 from drafts import services
 from drafts.models import Draft, DraftVersion
 from review import services as review
-from temporal_app import gateway as temporal
-from temporal_app import llm, prompts
+from temporal_app import gateway, llm, prompts
 from temporal_app.types import DraftBrief, workflow_id_for
 from tests.conftest import wait_for, wait_for_status, workflow_result
 from tests.fake_openai import FakeOpenAI, Reply
@@ -187,10 +186,10 @@ def submit(author, topic="Tides and the moon", **kw) -> Draft:
 
 def history(draft_id: int):
     async def go():
-        handle = (await temporal.get_client()).get_workflow_handle(workflow_id_for(draft_id))
+        handle = (await gateway.get_client()).get_workflow_handle(workflow_id_for(draft_id))
         return await handle.fetch_history()
 
-    return temporal.run(go(), timeout=30)
+    return gateway.run(go(), timeout=30)
 
 
 @workflow_test

@@ -19,8 +19,7 @@ from django.urls import reverse
 from drafts import services
 from drafts.models import Draft, DraftEvent
 from review import services as review
-from temporal_app import devserver, visibility
-from temporal_app import gateway as temporal
+from temporal_app import devserver, gateway, visibility
 from tests.conftest import wait_for, wait_for_status
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -295,7 +294,7 @@ def test_only_staff(temporal_server, task_queue, client, editor, author):
 
 def test_temporal_unreachable_is_said_plainly(settings, client, admin_user):
     settings.TEMPORAL_ADDRESS = f"127.0.0.1:{devserver.free_port()}"
-    temporal.reset_client()
+    gateway.reset_client()
     try:
         client.force_login(admin_user)
         response = page(client)
@@ -304,7 +303,7 @@ def test_temporal_unreachable_is_said_plainly(settings, client, admin_user):
         details = client.get(reverse("review:pending_details", args=[1]))
         assert details.status_code == 503
     finally:
-        temporal.reset_client()
+        gateway.reset_client()
 
 
 # ------------------------------------------------------------------ the command

@@ -18,8 +18,7 @@ from django.db import connection
 
 from drafts import services
 from drafts.models import Draft, DraftEvent
-from temporal_app import errors
-from temporal_app import gateway as temporal
+from temporal_app import errors, gateway
 from tests.conftest import wait_for_status
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -76,10 +75,10 @@ def test_terminated_workflow_is_recorded_as_failed(live_worker, author):
     draft = submit(author)
 
     async def terminate():
-        handle = (await temporal.get_client()).get_workflow_handle(draft.workflow_id)
+        handle = (await gateway.get_client()).get_workflow_handle(draft.workflow_id)
         await handle.terminate(reason="behind the app's back")
 
-    temporal.run(terminate(), timeout=10)
+    gateway.run(terminate(), timeout=10)
     assert Draft.objects.get(pk=draft.pk).status == "awaiting_review"
 
     code, output = reconcile("--json")
@@ -159,12 +158,12 @@ def test_restart_with_temporal_unreachable_leaves_the_draft_failed(settings, aut
     draft = Draft.objects.create(author=author, topic="Nowhere to run", status="generating")
     DraftEvent.objects.create(draft=draft, seq=1, kind="submitted", actor=author)
     settings.TEMPORAL_ADDRESS = f"127.0.0.1:{devserver.free_port()}"  # nothing listens there
-    temporal.reset_client()
+    gateway.reset_client()
     try:
         with pytest.raises(errors.EngineUnavailable, match="could not be reached"):
             restart_missing(draft.pk)
     finally:
-        temporal.reset_client()
+        gateway.reset_client()
     draft.refresh_from_db()
     assert draft.status == "failed" and "could not be reached" in draft.status_message
     assert list(draft.events.values_list("kind", flat=True)) == ["submitted", "retried",

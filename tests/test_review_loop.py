@@ -14,7 +14,6 @@ from drafts import services
 from drafts.models import Draft, DraftEvent, DraftVersion
 from review import services as review
 from temporal_app import devserver, errors, gateway
-from temporal_app import gateway as temporal
 from temporal_app.activities.records import record_event, store_version
 from temporal_app.lifecycle import DecisionKind
 from temporal_app.types import (
@@ -177,10 +176,10 @@ def test_cancel_from_temporal_is_recorded(live_worker, author):
     draft = submit(author)
 
     async def cancel():
-        handle = (await temporal.get_client()).get_workflow_handle(draft.workflow_id)
+        handle = (await gateway.get_client()).get_workflow_handle(draft.workflow_id)
         await handle.cancel()
 
-    temporal.run(cancel(), timeout=10)
+    gateway.run(cancel(), timeout=10)
     draft = wait_for_status(draft, "cancelled")
     assert DraftEvent.objects.get(draft=draft, kind="cancelled").comment == "cancelled in Temporal"
 

@@ -9,7 +9,6 @@ from drafts import services
 from drafts.models import Draft
 from review import services as review
 from temporal_app import errors, gateway
-from temporal_app import gateway as temporal
 from temporal_app.lifecycle import DecisionKind
 from temporal_app.types import DecisionInput, DecisionResult, StopInput
 from tests.conftest import save_history, wait_for, wait_for_status, workflow_result
@@ -173,10 +172,10 @@ def test_a_decision_is_accepted_recorded_and_answered_in_one_workflow_task(
     workflow_result(draft.pk)
 
     async def go():
-        handle = (await temporal.get_client()).get_workflow_handle(draft.workflow_id)
+        handle = (await gateway.get_client()).get_workflow_handle(draft.workflow_id)
         return await handle.fetch_history()
 
-    events = [e for e in temporal.run(go(), timeout=30).events]
+    events = [e for e in gateway.run(go(), timeout=30).events]
     names = [e.WhichOneof("attributes").removesuffix("_event_attributes") for e in events]
     accepted = names.index("workflow_execution_update_accepted")
     task_done = max(i for i in range(accepted) if names[i] == "workflow_task_completed")
