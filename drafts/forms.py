@@ -1,20 +1,11 @@
 from __future__ import annotations
 
-import re
 import uuid
 
 from django import forms
 
 from drafts.models import STATE_CHOICES
 from temporal_app import lifecycle
-
-_TAG = re.compile(r"<\s*/?\s*[a-zA-Z!][^>]*>")
-
-
-def _no_html(value: str, label: str) -> str:
-    if _TAG.search(value):
-        raise forms.ValidationError(f"{label} must be plain text, not HTML.")
-    return value
 
 
 class DraftForm(forms.Form):
@@ -46,20 +37,14 @@ class DraftForm(forms.Form):
     def clean_submission_key(self) -> uuid.UUID:
         return self.cleaned_data.get("submission_key") or uuid.uuid4()
 
-    def clean_topic(self) -> str:
-        topic = self.cleaned_data["topic"]
-        if not topic:
-            raise forms.ValidationError("Enter a topic.")
-        return _no_html(topic, "The topic")
-
-    def clean_brief(self) -> str:
-        return _no_html(self.cleaned_data["brief"], "The brief")
-
-    def clean_audience(self) -> str:
-        return _no_html(self.cleaned_data["audience"], "The audience")
-
-    def clean_tone(self) -> str:
-        return _no_html(self.cleaned_data["tone"], "The tone")
+    def clean(self) -> dict:
+        """The rulebook's checks (lifecycle.brief_problems) on the fields that passed their
+        own: one line where one is meant, no control characters, plain text."""
+        data = super().clean()
+        values = {f: data[f] for f in lifecycle.BRIEF_FIELDS if f in data}
+        for field, problem in lifecycle.brief_problems(**values).items():
+            self.add_error(field, problem)
+        return data
 
 
 class StatusFilterForm(forms.Form):

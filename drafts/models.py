@@ -142,6 +142,10 @@ class Draft(models.Model):
         return self.state == ReviewState.CANCELLED
 
     @property
+    def is_approved(self) -> bool:
+        return self.state == ReviewState.APPROVED
+
+    @property
     def is_decided_by_editor(self) -> bool:
         """Approved or rejected."""
         return self.state in (ReviewState.APPROVED, ReviewState.REJECTED)
@@ -249,6 +253,9 @@ class OutboxMail(models.Model):
     next_attempt_at = models.DateTimeField(default=timezone.now)
     last_error = models.TextField(blank=True)
     recipients = models.PositiveIntegerField(default=0)
+    # Addresses it was handed to the mail server for, each recorded right after its send: a
+    # sender that dies mid-batch leaves the rest to the next one, which skips these.
+    delivered_to = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 

@@ -46,6 +46,10 @@ def role_required(check, message: str):
     return decorator
 
 
-author_required = role_required(is_author, "Only authors can do this.")
-editor_required = role_required(is_editor, "Only editors can review drafts.")
+# Said by the web (403 pages) and the API alike.
+AUTHORS_ONLY = "Only authors can do this."
+EDITORS_ONLY = "Only editors can review drafts."
+
+author_required = role_required(is_author, AUTHORS_ONLY)
+editor_required = role_required(is_editor, EDITORS_ONLY)
 admin_required = role_required(is_admin, "Only admins can see this page.")

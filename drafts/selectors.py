@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.http import Http404
 from django.utils import timezone
 
+from drafts import roles
 from drafts.models import Draft
 from drafts.paging import CappedCount, capped
 from temporal_app.lifecycle import FINAL_STATES, ReviewState
@@ -85,3 +88,37 @@ def nav_counts(user, *, editor: bool, author: bool) -> dict[str, int]:
     row = (get_user_model().objects.filter(pk=user.pk).annotate(**counts)
            .values(*counts).first()) or dict.fromkeys(counts, 0)
     return {name: capped(n, NAV_COUNT_CAP) for name, n in row.items()}
+
+
+# ------------------------------------------------------------------ object checks (web and API)
+
+
+def draft_or_404(pk: int) -> Draft:
+    try:
+        return draft_with_history(pk)
+    except Draft.DoesNotExist:
+        raise Http404("No such draft.") from None
+
+
+def visible_draft(user, pk: int) -> Draft:
+    """The draft, if this user may see it: its author, editors and admins. Others get 404
+    (the same answer as a draft that does not exist, so ids cannot be probed)."""
+    draft = draft_or_404(pk)
+    if draft.author_id != user.pk and not roles.is_editor(user):
+        raise Http404("No such draft.")
+    return draft
+
+
+def own_draft(user, pk: int, action: str) -> Draft:
+    """The draft, if this user wrote it (to `action` it); 404 / 403 otherwise."""
+    draft = visible_draft(user, pk)
+    if draft.author_id != user.pk:
+        raise PermissionDenied(f"Only the draft's author can {action} it.")
+    return draft
+
+
+def approved_version(draft: Draft):
+    """The version an approved draft was approved at; 404 for a draft not approved."""
+    if not draft.is_approved:
+        raise Http404("Only an approved draft can be downloaded.")
+    return draft.versions.get(number=draft.current_version)

@@ -8,11 +8,12 @@ import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.contrib.auth import get_user_model
+from django.db import transaction
 
 from drafts import projection
 from drafts.models import Draft
-from temporal_app import errors, gateway, lifecycle
+from temporal_app import errors, gateway, lifecycle, queues
 from temporal_app.lifecycle import DecisionKind, EventKind
 from temporal_app.types import (
     ActivityPolicy,
@@ -42,11 +43,13 @@ def review_input(draft: Draft, *, first_version: int, first_event_seq: int) -> R
             llm_heartbeat_seconds=settings.LLM_HEARTBEAT_TIMEOUT,
             llm_max_attempts=settings.LLM_MAX_ATTEMPTS,
             db_max_attempts=settings.DB_ACTIVITY_MAX_ATTEMPTS,
+            db_local_attempts=settings.DB_LOCAL_ATTEMPTS,
             notify_schedule_to_close_seconds=settings.NOTIFY_SCHEDULE_TO_CLOSE,
             llm_retry_initial_seconds=settings.LLM_RETRY_INITIAL_INTERVAL,
             llm_retry_max_interval_seconds=settings.LLM_RETRY_MAX_INTERVAL,
             llm_sections_threshold_words=settings.LLM_SECTIONS_THRESHOLD_WORDS,
             llm_section_concurrency=settings.LLM_SECTION_CONCURRENCY,
+            llm_task_queue=queues.llm_queue(),
         ),
     )
 
@@ -84,20 +87,29 @@ def submit_draft(*, author, topic: str, brief: str = "", audience: str = "", ton
                  target_words: int = lifecycle.DEFAULT_LENGTH,
                  submission_key: uuid.UUID | None = None) -> tuple[Draft, bool]:
     """Create a draft and start its review. Returns (draft, created): the same submission key
-    twice (a double-submitted form, even two at the same instant) returns the first draft."""
-    try:
-        with transaction.atomic():
-            draft = projection.create(author=author, topic=topic, brief=brief,
-                                      audience=audience, tone=tone, target_words=target_words,
-                                      submission_key=submission_key)
-            _start_after_commit(draft.pk, review_input(draft, first_version=1,
-                                                       first_event_seq=draft.last_seq + 1))
-    except IntegrityError:
-        # The same key, committed by an earlier (or concurrent) request: that draft it is.
-        existing = Draft.objects.filter(author=author, submission_key=submission_key).first()
-        if submission_key is None or existing is None:
-            raise
-        return existing, False
+    twice (a double-submitted form, even two at the same instant) returns the first draft.
+    Raises InvalidBrief when the rulebook refuses a field and Refused when the author already
+    has MAX_DRAFTS_IN_FLIGHT drafts not yet decided; either way nothing is written."""
+    problems = lifecycle.brief_problems(topic=topic, brief=brief, audience=audience, tone=tone)
+    if problems:
+        raise errors.InvalidBrief(problems)
+    with transaction.atomic():
+        # The author's row, locked: one author's submits count and create one at a time, so
+        # the same submission key twice (even at the same instant) finds the first draft.
+        get_user_model().objects.select_for_update().filter(pk=author.pk).exists()
+        if submission_key is not None and (existing := Draft.objects.filter(
+                author=author, submission_key=submission_key).first()):
+            return existing, False
+        in_flight = Draft.objects.filter(
+            author=author, status__in=[s.value for s in lifecycle.PENDING_STATES]).count()
+        refusal = lifecycle.in_flight_refusal(in_flight, settings.MAX_DRAFTS_IN_FLIGHT)
+        if refusal is not None:
+            raise errors.Refused(refusal.sentence, refusal.code)
+        draft = projection.create(author=author, topic=topic, brief=brief,
+                                  audience=audience, tone=tone, target_words=target_words,
+                                  submission_key=submission_key)
+        _start_after_commit(draft.pk, review_input(draft, first_version=1,
+                                                   first_event_seq=draft.last_seq + 1))
     return draft, True
 
 

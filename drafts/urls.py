@@ -9,4 +9,5 @@ urlpatterns = [
     path("<int:pk>/", views.draft_detail, name="detail"),
     path("<int:pk>/retry/", views.draft_retry, name="retry"),
     path("<int:pk>/withdraw/", views.draft_withdraw, name="withdraw"),
+    path("<int:pk>/download.<str:fmt>", views.draft_download, name="download"),
 ]

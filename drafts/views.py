@@ -7,8 +7,8 @@ from functools import wraps
 from urllib.parse import urlsplit
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -52,25 +52,6 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "no_role.html")
 
 
-def _visible_draft(request: HttpRequest, pk: int) -> Draft:
-    """The draft, if this user may see it: its author, editors and admins. Others get 404
-    (the same answer as a draft that does not exist, so ids cannot be probed)."""
-    try:
-        draft = selectors.draft_with_history(pk)
-    except Draft.DoesNotExist:
-        raise Http404("No such draft.") from None
-    if draft.author_id != request.user.pk and not roles.is_editor(request.user):
-        raise Http404("No such draft.")
-    return draft
-
-
-def _own_draft(request: HttpRequest, pk: int, action: str) -> Draft:
-    draft = _visible_draft(request, pk)
-    if draft.author_id != request.user.pk:
-        raise PermissionDenied(f"Only the draft's author can {action} it.")
-    return draft
-
-
 @htmx_login
 @require_GET
 @roles.author_required
@@ -93,8 +74,17 @@ def draft_new(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         form = DraftForm(request.POST)
+        draft = None
         if form.is_valid():
-            draft, created = services.submit_draft(author=request.user, **form.cleaned_data)
+            try:
+                draft, created = services.submit_draft(author=request.user,
+                                                       **form.cleaned_data)
+            except errors.InvalidBrief as err:
+                for field, problem in err.problems.items():
+                    form.add_error(field, problem)
+            except errors.Refused as err:  # too many drafts in progress
+                form.add_error(None, str(err))
+        if draft is not None:
             if created:
                 messages.success(request, "Your topic was submitted; the draft is being "
                                           "written.")
@@ -119,12 +109,31 @@ def _detail_context(request: HttpRequest, draft: Draft) -> dict:
     }
 
 
+@login_required
+@require_GET
+def draft_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    """The approved version as a file: Markdown as stored, or a standalone HTML page of it
+    (the same sanitised rendering as the draft page)."""
+    if fmt not in ("md", "html"):
+        raise Http404("Markdown (.md) or HTML (.html) only.")
+    draft = selectors.visible_draft(request.user, pk)
+    version = selectors.approved_version(draft)
+    name = f"draft-{draft.pk}-v{version.number}.{fmt}"
+    if fmt == "md":
+        response = HttpResponse(version.text, content_type="text/markdown; charset=utf-8")
+    else:
+        response = HttpResponse(render_to_string("drafts/approved.html", {
+            "draft": draft, "version": version}), content_type="text/html; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
 @htmx_login
 @require_GET
 def draft_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    draft = _visible_draft(request, pk)
+    draft = selectors.visible_draft(request.user, pk)
     context = _detail_context(request, draft)
     if not request.htmx:
         return render(request, "drafts/detail.html", context)
@@ -146,7 +155,7 @@ def draft_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @roles.author_required
 def draft_retry(request: HttpRequest, pk: int) -> HttpResponse:
-    draft = _own_draft(request, pk, "retry")
+    draft = selectors.own_draft(request.user, pk, "retry")
     try:
         services.retry_draft(draft=draft, user=request.user)
         messages.success(request, "The draft is being written again.")
@@ -159,7 +168,7 @@ def draft_retry(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @roles.author_required
 def draft_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
-    draft = _own_draft(request, pk, "withdraw")
+    draft = selectors.own_draft(request.user, pk, "withdraw")
     try:
         result = services.withdraw_draft(draft=draft, user=request.user,
                                          comment=request.POST.get("comment", ""))

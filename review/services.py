@@ -9,18 +9,12 @@ from temporal_app import errors, gateway, lifecycle
 from temporal_app.lifecycle import Decided, DecisionKind, Request, Snapshot
 from temporal_app.types import DecisionInput, DecisionResult
 
-# The state a draft row in a closed state was decided with (for "already … by …").
-_DECIDED_BY_STATE = {
-    lifecycle.ReviewState.APPROVED: DecisionKind.APPROVE,
-    lifecycle.ReviewState.REJECTED: DecisionKind.REJECT,
-}
-
 
 def snapshot(draft: Draft, *, text: str = "") -> Snapshot:
     """The rulebook's view of a draft row. The row lags the workflow by a moment, so it only
     serves to refuse early: the workflow checks everything again and has the last word."""
     decided = None
-    kind = _DECIDED_BY_STATE.get(draft.state)
+    kind = lifecycle.DECISION_FOR_CLOSED_STATE.get(draft.state)
     if kind is not None:
         who = draft.decided_by.get_username() if draft.decided_by else "another editor"
         decided = Decided(kind, who, draft.decided_at)

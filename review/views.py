@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -40,13 +40,6 @@ def queue(request: HttpRequest) -> HttpResponse:
                "query": query.urlencode(), "now": timezone.now()}
     template = "review/queue.html#results" if request.htmx else "review/queue.html"
     return render(request, template, context)
-
-
-def _draft(pk: int) -> Draft:
-    try:
-        return selectors.draft_with_history(pk)
-    except Draft.DoesNotExist:
-        raise Http404("No such draft.") from None
 
 
 def _review_context(request: HttpRequest, draft: Draft, *, shown: int | None = None,
@@ -89,7 +82,7 @@ def _shown_version(request: HttpRequest) -> int | None:
 @require_GET
 @roles.editor_required
 def review_draft(request: HttpRequest, pk: int) -> HttpResponse:
-    draft = _draft(pk)
+    draft = selectors.draft_or_404(pk)
     context = _review_context(request, draft, shown=_shown_version(request))
     if not request.htmx:
         return render(request, "review/review.html", context)
@@ -102,12 +95,12 @@ def review_draft(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @roles.editor_required
 def decide(request: HttpRequest, pk: int) -> HttpResponse:
-    draft = _draft(pk)
+    draft = selectors.draft_or_404(pk)
     form = DecisionForm(request.POST)
     outcome = refusal = ""
     status = 200
-    if draft.author_id == request.user.pk:
-        refusal, status = lifecycle.OWN_DRAFT, 403
+    if own := lifecycle.own_draft_refusal(draft.author_id, request.user.pk):
+        refusal, status = own.sentence, 403
     elif not form.is_valid():
         status = 422
         if not form.has_error("comment") and not form.has_error("text"):
@@ -123,7 +116,7 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
             outcome, status = str(err), 202
         except errors.EngineUnavailable as err:
             refusal, status = str(err), 503
-        draft = _draft(pk)  # the workflow's activities have written the new state
+        draft = selectors.draft_or_404(pk)  # the workflow's activities have written the new state
     if status in (200, 202) and not request.htmx:
         messages.success(request, outcome)
         return redirect("review:draft", pk=pk)

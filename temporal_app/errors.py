@@ -27,6 +27,17 @@ class DecisionRefused(Refused):
     """The rulebook refused a decision (validator, handler or the web's early check)."""
 
 
+class InvalidBrief(Refused):
+    """A brief the rulebook refuses (lifecycle.brief_problems); `problems` maps field to
+    sentence."""
+
+    code = "InvalidBrief"
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__(" ".join(problems.values()))
+        self.problems = problems
+
+
 class RetryRefused(Refused):
     """Only a failed draft can be retried."""
 

@@ -17,6 +17,7 @@ Imports only the standard library: the workflow sandbox imports it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -230,14 +231,51 @@ LENGTHS = ((300, "Short (about 300 words)"), (600, "Medium (about 600 words)"),
 DEFAULT_LENGTH = 600
 
 
-def text_problem(value: str, what: str, limit: int) -> str:
+# C0 controls and DEL, except tab and line breaks; line breaks (CR, LF and Unicode's) apart.
+_CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_LINE_BREAK = re.compile(r"[\r\n\x85\u2028\u2029]")
+_TAG = re.compile(r"<\s*/?\s*[a-zA-Z!][^>]*>")
+
+
+def text_problem(value: str, what: str, limit: int, *, line: bool = False) -> str:
     """A sentence saying what is wrong with a piece of user text, or "" if nothing.
-    PostgreSQL cannot store U+0000, so a NUL byte is refused at every boundary."""
+    PostgreSQL cannot store U+0000, so a NUL byte is refused at every boundary; other control
+    characters too, and line breaks where one line is meant (`line`: a topic, a mail
+    subject)."""
     if "\x00" in value:
         return f"{what} contains a NUL character (U+0000), which cannot be stored; remove it."
+    if line and _LINE_BREAK.search(value):
+        return f"{what} must be one line; remove the line break."
+    if control := _CONTROL.search(value):
+        return (f"{what} contains a control character (U+{ord(control.group()):04X}); "
+                "remove it.")
     if len(value) > limit:
         return (f"{what} is too long: at most {limit:,} characters (it has {len(value):,}).")
     return ""
+
+
+# The brief's fields: (label, limit, one line?). Plain text: the LLM gets them verbatim.
+BRIEF_FIELDS = {
+    "topic": ("The topic", TOPIC_MAX, True),
+    "brief": ("The brief", BRIEF_MAX, False),
+    "audience": ("The audience", AUDIENCE_MAX, True),
+    "tone": ("The tone", TONE_MAX, True),
+}
+
+
+def brief_problems(**values: str) -> dict[str, str]:
+    """{field: sentence} for each brief field (topic, brief, audience, tone) that is wrong;
+    empty when all are fine. The form and the submit service both ask this."""
+    problems = {}
+    for field, value in values.items():
+        what, limit, line = BRIEF_FIELDS[field]
+        if field == "topic" and not value.strip():
+            problems[field] = "Enter a topic."
+        elif problem := text_problem(value, what, limit, line=line):
+            problems[field] = problem
+        elif _TAG.search(value):
+            problems[field] = f"{what} must be plain text, not HTML."
+    return problems
 
 
 # ------------------------------------------------------------------ the decision rule
@@ -343,6 +381,17 @@ def input_refusal(request: Request) -> Refusal | None:
     return None
 
 
+def own_draft_refusal(author_id: int, actor_id: int) -> Refusal | None:
+    """An editor never decides on a draft they submitted (asked first by the web, which
+    answers it with 403 before reading the form)."""
+    return Refusal("OwnDraft", OWN_DRAFT) if actor_id == author_id else None
+
+
+# The decision a draft closed in this state was taken with (for "already … by …").
+DECISION_FOR_CLOSED_STATE = {ReviewState.APPROVED: DecisionKind.APPROVE,
+                             ReviewState.REJECTED: DecisionKind.REJECT}
+
+
 def refusal_if_late(expires_at: datetime | None, now: datetime) -> Refusal | None:
     """A request whose sender stopped waiting is refused, so "not recorded" stays true."""
     if expires_at is not None and now > expires_at:
@@ -369,8 +418,9 @@ def refusal(snap: Snapshot, request: Request, now: datetime) -> Refusal | None:
         return None
     if kind == DecisionKind.CANCEL:
         return None
-    if request.actor_id == snap.author_id:
-        return Refusal("OwnDraft", OWN_DRAFT)
+    own = own_draft_refusal(snap.author_id, request.actor_id)
+    if own is not None:
+        return own
     if snap.state != ReviewState.AWAITING_REVIEW:
         return Refusal("NotAwaiting", f"This draft is {snap.state.label.lower()}, not awaiting "
                                       "review; wait for the new version.")
@@ -416,6 +466,15 @@ def reminder_refusal(snap: Snapshot) -> Refusal | None:
     return None
 
 
+def in_flight_refusal(in_flight: int, cap: int) -> Refusal | None:
+    """May an author with `in_flight` drafts not yet decided submit another? (cap 0: no cap)"""
+    if cap and in_flight >= cap:
+        return Refusal("TooManyInFlight", (
+            f"You have {in_flight} drafts in progress, the most an author may have at once. "
+            "Wait until one is decided, or withdraw one, then submit this topic again."))
+    return None
+
+
 def retry_refusal(state: ReviewState) -> Refusal | None:
     """May the author start a failed draft again?"""
     if state != ReviewState.FAILED:
@@ -454,3 +513,12 @@ def duration_words(seconds: float) -> str:
 
 def decided_message(kind: DecisionKind, actor: str) -> str:
     return f"{PAST_TENSE[kind].capitalize()} by {actor}."
+
+
+def write_failed(kinds: tuple[EventKind, ...], reason: str) -> str:
+    """What a review that could not record a step says (its `failed` event, the decision's
+    answer): the step, the database's reason (one line, bounded), and what to do."""
+    reason = _CONTROL.sub("", " ".join(reason.split()))[:300]
+    steps = " and ".join(EVENT_LABELS[kind].lower() for kind in kinds)
+    return (f"Could not record this step ({steps}): {reason}. Nothing of it was saved and the "
+            "review stopped here; the author can retry.")

@@ -11,6 +11,9 @@ never touch a running workflow's event sequence:
 - workflow closed while the database says pending: the outcome it closed with (its result;
   for a terminated / failed / timed-out run: `failed`, which the author can retry; for a run
   cancelled in Temporal: `cancelled`) is written to the draft with a DraftEvent saying so;
+- an activity of a running workflow has failed more than a threshold of times (a long
+  database outage, a provider refusing every call): reported, not repaired — it retries by
+  itself, and its last error says what to fix;
 - workflow running in another state: the draft row's state, version and deadline are set
   from the workflow's `status` query (or its ReviewState search attribute without a worker).
   No DraftEvent is added: the running workflow numbers the events, and a row inserted here
@@ -40,6 +43,7 @@ from temporal_app.types import workflow_id_for
 MISSING = "missing"
 CLOSED = "closed"
 STATE_DIFFERS = "state_differs"
+RETRYING = "retrying"  # an activity keeps failing: reported, not repairable from here
 
 
 # What Temporal says about a draft's workflow, as the gateway read it.
@@ -49,7 +53,7 @@ Truth = gateway.ReviewTruth
 @dataclass
 class Finding:
     draft_id: int
-    kind: str  # MISSING / CLOSED / STATE_DIFFERS
+    kind: str  # MISSING / CLOSED / STATE_DIFFERS / RETRYING
     db_state: str
     workflow_state: str
     detail: str  # a sentence for people
@@ -74,7 +78,9 @@ def read_truths(draft_ids: list[int], *, with_query: bool = False) -> dict[int, 
 # ------------------------------------------------------------------ comparing
 
 
-def compare(draft: Draft, truth: Truth) -> Finding | None:
+def compare(draft: Draft, truth: Truth, retry_threshold: int = 0) -> Finding | None:
+    """The first disagreement between a draft and its workflow, or an activity of its running
+    workflow that has failed more than `retry_threshold` times (0: not checked)."""
     db = draft.status
     if not truth.exists:
         return Finding(draft.pk, MISSING, db, "", (
@@ -85,6 +91,11 @@ def compare(draft: Draft, truth: Truth) -> Finding | None:
         return Finding(draft.pk, CLOSED, db, outcome, (
             f"Draft #{draft.pk} is {db} in the database, but its workflow is closed "
             f"({truth.status_name}; it ended as {outcome})."), truth)
+    stuck = [p for p in truth.pending if retry_threshold and p.attempt > retry_threshold]
+    if stuck:
+        return Finding(draft.pk, RETRYING, db, truth.state, "; ".join(
+            f"Draft #{draft.pk}: its workflow's activity {p.name} is on attempt {p.attempt}"
+            f" (last error: {p.last_error or 'none recorded'})" for p in stuck) + ".", truth)
     state = truth.query.state if truth.query else truth.state
     if state and state != db:
         return Finding(draft.pk, STATE_DIFFERS, db, state, (
@@ -100,19 +111,21 @@ def pending_drafts(draft_ids=None):
     return drafts
 
 
-def find_mismatches(*, draft_ids=None, settle: float = 2.0) -> tuple[int, list[Finding]]:
+def find_mismatches(*, draft_ids=None, settle: float = 2.0, retry_threshold: int = 0
+                    ) -> tuple[int, list[Finding]]:
     """(number of drafts checked, mismatches). A mismatch seen once is checked again after
     `settle` seconds: a workflow records the database row before it updates its search
     attributes, so a draft caught mid-step can disagree for a moment."""
     drafts = list(pending_drafts(draft_ids).only("pk", "status"))
     truths = read_truths([d.pk for d in drafts])
-    findings = [f for d in drafts if (f := compare(d, truths[d.pk]))]
+    findings = [f for d in drafts if (f := compare(d, truths[d.pk], retry_threshold))]
     if findings:
         if settle > 0:
             time.sleep(settle)
         again = {d.pk: d for d in pending_drafts([f.draft_id for f in findings])}
         truths = read_truths(list(again), with_query=True)
-        findings = [f for pk, d in again.items() if (f := compare(d, truths[pk]))]
+        findings = [f for pk, d in again.items()
+                    if (f := compare(d, truths[pk], retry_threshold))]
     return len(drafts), findings
 
 
@@ -125,6 +138,10 @@ def repair(finding: Finding) -> str:
         return restart_missing(finding.draft_id)
     if finding.kind == CLOSED:
         return record_closed(finding.draft_id, finding.truth)
+    if finding.kind == RETRYING:
+        raise errors.Refused("nothing to repair from the database: the activity retries by "
+                             "itself; its last error (above, and in the Temporal UI) says what "
+                             "to fix.")
     return sync_running(finding.draft_id, finding.truth)
 
 

@@ -64,6 +64,9 @@ class ActivityPolicy:
     llm_heartbeat_seconds: float = 30.0
     llm_max_attempts: int = 6
     db_max_attempts: int = 0  # 0 = retry until it works: a committed decision must be stored
+    # Local attempts at a write before it goes on as a regular activity (visible in Temporal
+    # and to `reconcile`); 0 = only local (what runs started before this field existed get).
+    db_local_attempts: int = 0
     notify_schedule_to_close_seconds: float = 3600.0
     llm_retry_initial_seconds: float = 1.0
     llm_retry_max_interval_seconds: float = 60.0
@@ -71,6 +74,9 @@ class ActivityPolicy:
     # parallel; 0 = always one call (also what runs started before this field existed get).
     llm_sections_threshold_words: int = 0
     llm_section_concurrency: int = 4
+    # The task queue of the LLM calls (temporal_app/queues.py); "" = the review's own queue
+    # (what runs started before the LLM had a queue of its own get, so they replay as they ran).
+    llm_task_queue: str = ""
 
 
 @dataclass(frozen=True)

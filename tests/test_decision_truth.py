@@ -9,7 +9,6 @@ workflow's validator refuses the late decision, so the sentence stays true.
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 import pytest
@@ -19,31 +18,9 @@ from drafts.models import Draft
 from review import services as review
 from temporal_app import errors, gateway
 from temporal_app.lifecycle import ReviewState
-from temporal_app.worker import build_worker, outbox_input
-from tests.conftest import wait_for, wait_for_status
+from tests.conftest import start_worker, stop_worker, wait_for, wait_for_status
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def start_worker(task_queue: str):
-    async def go():
-        client = await gateway.get_client()
-        worker = build_worker(client, task_queue=task_queue)
-        asyncio.ensure_future(worker.run())
-        await gateway.ensure_outbox(client, task_queue, outbox_input())
-        await asyncio.sleep(0)
-        return worker
-
-    return gateway.run(go(), timeout=30)
-
-
-def stop_worker(worker, task_queue: str | None = None) -> None:
-    async def go():
-        await worker.shutdown()
-        if task_queue:
-            await gateway.stop_outbox(await gateway.get_client(), task_queue)
-
-    gateway.run(go(), timeout=30)
 
 
 def test_not_recorded_means_never_applied(settings, task_queue, author, editor, editor2):

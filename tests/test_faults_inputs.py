@@ -5,18 +5,23 @@ an over-long edit gets one sentence. (The fault suite itself is issue 11's.)"""
 
 from __future__ import annotations
 
+import re
 import threading
 import uuid
+from contextlib import contextmanager
 
 import pytest
-from django.db import connections
+from django.db import OperationalError, connections
 from django.urls import reverse
 
+from config.middleware import MAYBE_SAVED, DatabaseUnavailableMiddleware
 from drafts import services
 from drafts.models import Draft
-from temporal_app import devserver, gateway, lifecycle
-from temporal_app.lifecycle import ReviewState
-from tests.conftest import wait_for_status
+from temporal_app import devserver, errors, gateway, lifecycle
+from temporal_app.lifecycle import DecisionKind, EventKind, ReviewState
+from temporal_app.types import DecisionInput
+from tests.conftest import save_history, wait_for, wait_for_status, workflow_result
+from tests.test_reconcile import reconcile
 from tests.test_web_common import (
     HTMX,
     client_for,
@@ -151,3 +156,191 @@ def test_the_filebased_mail_backend_writes_where_email_file_path_says(settings, 
     assert send_due() == (1, 0)
     written = "".join(p.read_text() for p in tmp_path.iterdir())
     assert "awaits your review: Filed" in written
+
+
+# ------------------------------------------------------------------ PostgreSQL unreachable
+
+
+@contextmanager
+def database_unreachable():
+    """Point this thread's connection at a port where no PostgreSQL listens (a real refused
+    connection from psycopg), then back."""
+    conn = connections["default"]
+    saved = dict(conn.settings_dict)
+    conn.close()
+    conn.settings_dict.update(HOST="127.0.0.1", PORT=str(devserver.free_port()))
+    try:
+        yield
+    finally:
+        conn.close()
+        conn.settings_dict.clear()
+        conn.settings_dict.update(saved)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_postgresql_down_is_a_plain_503_for_pages_and_fragments_and_heals(author, editor):
+    draft = make_draft(author)
+    editor_client, author_client = client_for(editor), client_for(author)
+    with database_unreachable():
+        page = editor_client.get(reverse("review:queue"))
+        fragment = editor_client.get(reverse("review:draft", args=[draft.pk]), **HTMX)
+        submit = author_client.post(reverse("drafts:new"), {"topic": "Tides"})
+    assert page.status_code == 503 and page["Retry-After"] == "5"
+    body = page.content.decode()
+    assert "The database is unavailable" in body and "Nothing was saved." in body
+    assert "Traceback" not in body and "SECRET_KEY" not in body  # no debug page
+    # A fragment goes to the page's status line, so the panel (and what was typed) stays.
+    assert fragment.status_code == 503
+    assert (fragment["HX-Retarget"], fragment["HX-Reswap"]) == ("#site-status", "innerHTML")
+    assert "<html" not in fragment.content.decode()
+    assert 'role="alert"' in fragment.content.decode()
+    assert submit.status_code == 503 and "Nothing was saved." in submit.content.decode()
+    assert Draft.objects.count() == 1
+    # Back up: the next request is served as usual, with no step of its own.
+    assert editor_client.get(reverse("review:queue")).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_503_after_a_write_does_not_claim_nothing_was_saved(rf, author):
+    """A write that reached the database before the failure changes the sentence."""
+    middleware = DatabaseUnavailableMiddleware(lambda request: None)
+
+    def view(request):
+        Draft.objects.filter(pk=make_draft(author).pk).update(topic="written")
+        return middleware.process_exception(request, OperationalError("server closed"))
+
+    middleware.get_response = view
+    response = middleware(rf.post("/drafts/new/"))
+    assert response.status_code == 503
+    assert MAYBE_SAVED in response.content.decode()
+    assert "Nothing was saved" not in response.content.decode()
+
+
+# ------------------------------------------------------------------ one line, no controls
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("field", "value", "sentence"), [
+    ("topic", "Evil\r\nBcc: victim@example.com", "The topic must be one line"),
+    ("tone", "calm\x1b[2J", "The tone contains a control character (U+001B)"),
+])
+def test_a_hand_made_submit_with_line_breaks_or_controls_writes_nothing(author, field, value,
+                                                                       sentence):
+    data = {"topic": "Tides", "target_words": lifecycle.DEFAULT_LENGTH, field: value}
+    response = client_for(author).post(reverse("drafts:new"), data)
+    assert response.status_code == 200  # the form again, with the error at the field
+    assert sentence in response.content.decode()
+    assert not Draft.objects.exists()
+    # The service asks the same rulebook, for callers without the form (the API to come).
+    with pytest.raises(errors.InvalidBrief, match=re.escape(sentence)):
+        services.submit_draft(author=author, **{"topic": "Tides", field: value})
+    assert not Draft.objects.exists()
+
+
+# ------------------------------------------------------------------ writes that fail
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("how", ["update", "signal"])
+def test_a_write_the_database_refuses_for_good_ends_the_review_failed_saying_why(
+        live_worker, author, how):
+    """A forged actor id (as a CLI caller could send) passes every rule the workflow knows,
+    then breaks a foreign key: before, the run failed and the draft said "awaiting review"
+    for good; now the review ends failed with the database's reason, and nothing of the
+    decision is stored."""
+    draft, _ = services.submit_draft(author=author, topic="Forged")
+    draft = wait_for_status(draft, ReviewState.AWAITING_REVIEW)
+    forged = DecisionInput(actor_id=987654, actor="ghost", version=1)
+    if how == "update":
+        with pytest.raises(errors.DecisionRefused) as refused:
+            gateway.decide(draft.pk, DecisionKind.APPROVE, forged)
+        assert str(refused.value).startswith("Could not record this step (approved): the "
+                                              "database refused it (")
+    else:
+        gateway.signal_decision(draft.pk, DecisionKind.APPROVE, forged)
+    draft = wait_for_status(draft, ReviewState.FAILED)
+    last = draft.events.order_by("-seq").first()
+    assert last.kind == EventKind.FAILED
+    assert "violates foreign key constraint" in last.comment
+    assert "author can retry" in last.comment
+    assert not draft.events.filter(kind=EventKind.APPROVED).exists()
+    assert gateway.review_truths([draft.pk])[draft.pk].result.state == ReviewState.FAILED
+    save_history(draft.pk, f"write_refused_{how}")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_long_outage_goes_on_as_a_visible_activity_that_reconcile_reports_then_heals(
+        settings, live_worker, author, editor):
+    settings.DB_LOCAL_ATTEMPTS = 2
+    settings.DB_ACTIVITY_MAX_ATTEMPTS = 0  # until it works, as in production
+    draft, _ = services.submit_draft(author=author, topic="Outage")
+    draft = wait_for_status(draft, ReviewState.AWAITING_REVIEW)
+    with connections["default"].cursor() as cursor:
+        # Every event insert is refused as while a server starts up (SQLSTATE 57P03).
+        cursor.execute("""
+            CREATE FUNCTION refuse_events() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN RAISE EXCEPTION 'the database system is starting up' USING ERRCODE = '57P03';
+            END $$;
+            CREATE TRIGGER refuse_events BEFORE INSERT ON drafts_draftevent
+            FOR EACH ROW EXECUTE FUNCTION refuse_events();""")
+    try:
+        gateway.signal_decision(draft.pk, DecisionKind.APPROVE,
+                                DecisionInput(actor_id=editor.pk, actor="editor", version=1))
+
+        def reported():
+            code, output = reconcile("--retry-threshold", "1")
+            return output if code == 1 and "[retrying]" in output else None
+
+        output = wait_for(reported, timeout=30)
+        assert "its workflow's activity project is on attempt" in output
+        assert "the database system is starting up" in output
+        assert Draft.objects.get(pk=draft.pk).status == ReviewState.AWAITING_REVIEW
+    finally:
+        with connections["default"].cursor() as cursor:
+            cursor.execute("DROP TRIGGER refuse_events ON drafts_draftevent; "
+                           "DROP FUNCTION refuse_events();")
+    wait_for_status(draft, ReviewState.APPROVED, timeout=60)  # healed by itself
+    assert reconcile("--retry-threshold", "1")[0] == 0
+    workflow_result(draft.pk)
+    save_history(draft.pk, "write_outage")
+
+
+# ------------------------------------------------------------------ drafts in flight
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_author_at_the_cap_of_drafts_in_progress_is_refused_and_nothing_is_written(
+        settings, task_queue, author, other_author):
+    settings.MAX_DRAFTS_IN_FLIGHT = 2  # reviews start; no worker runs them: they stay pending
+    make_draft(author)
+    make_draft(author, status=ReviewState.APPROVED.value)  # decided: does not count
+    # Two different topics at the same instant with one place left: exactly one goes in.
+    results, refused = [], []
+    barrier = threading.Barrier(2)
+
+    def submit(topic):
+        try:
+            barrier.wait()
+            results.append(services.submit_draft(author=author, topic=topic,
+                                                 submission_key=uuid.uuid4()))
+        except errors.Refused as err:
+            refused.append(err)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=submit, args=(t,)) for t in ("One", "Two")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert (len(results), len(refused)) == (1, 1)
+    assert refused[0].code == "TooManyInFlight"
+    before = Draft.objects.count()
+    response = client_for(author).post(reverse("drafts:new"), {
+        "topic": "Three", "target_words": lifecycle.DEFAULT_LENGTH})
+    assert response.status_code == 200
+    assert "Nothing was submitted. You have 2 drafts in progress, the most an author may " \
+           "have at once." in response.content.decode()
+    assert Draft.objects.count() == before
+    # Another author is not affected.
+    services.submit_draft(author=other_author, topic="Mine")

@@ -172,3 +172,33 @@ def test_deadlines_and_extension_keep_the_reminder_distance():
     assert new_deadline - deadline == timedelta(hours=2)
     assert new_deadline - new_remind == timedelta(hours=4)
     assert lifecycle.duration_words(7200) == "2 h" and lifecycle.duration_words(90) == "1.5 min"
+
+
+@pytest.mark.parametrize(("values", "field", "sentence"), [
+    ({"topic": "  "}, "topic", "Enter a topic."),
+    ({"topic": "Tides\r\nBcc: x@example.com"}, "topic", "The topic must be one line; remove the "
+                                                         "line break."),
+    ({"topic": "Tides\u2028more"}, "topic", "The topic must be one line; remove the line break."),
+    ({"tone": "calm\nbold"}, "tone", "The tone must be one line; remove the line break."),
+    ({"audience": "kids\x1b[31m"}, "audience", "The audience contains a control character "
+                                               "(U+001B); remove it."),
+    ({"brief": "a\x00b"}, "brief", "The brief contains a NUL character (U+0000), which cannot "
+                                   "be stored; remove it."),
+    ({"brief": "<script>alert(1)</script>"}, "brief", "The brief must be plain text, not HTML."),
+    ({"topic": "x" * (lifecycle.TOPIC_MAX + 1)}, "topic", "The topic is too long: at most 200 "
+                                                          "characters (it has 201)."),
+])
+def test_brief_problems(values, field, sentence):
+    assert lifecycle.brief_problems(**values) == {field: sentence}
+
+
+def test_a_brief_may_span_lines_and_tabs():
+    assert lifecycle.brief_problems(topic="Tides", brief="Line one\r\n\tLine two") == {}
+
+
+def test_a_write_failure_names_the_step_and_bounds_the_reason():
+    sentence = lifecycle.write_failed((EventKind.EDITED, EventKind.APPROVED),
+                                      "the database refused it (\x1bbad\n  value" + "x" * 400)
+    assert sentence.startswith("Could not record this step (edited by an editor and approved): "
+                               "the database refused it (bad value")
+    assert "\x1b" not in sentence and "\n" not in sentence and len(sentence) < 450

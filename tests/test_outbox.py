@@ -104,3 +104,54 @@ def test_two_senders_never_send_the_same_row(author):
             thread.join()
     assert sum(sent for sent, _ in results) == 40
     assert len(mail.outbox) == 40 * 3  # each row once to each of the three editors
+
+
+class DiesAfterFirstSend(BaseException):  # not a mail error: the process ends
+    """A sender killed right after the mail server accepted its first message."""
+
+
+@pytest.mark.django_db
+def test_a_sender_that_dies_mid_batch_leaves_only_the_rest_to_the_next(settings, author,
+                                                                       editor, editor2,
+                                                                       monkeypatch):
+    """Before: every recipient of a row got it again after a crash (the row was marked sent
+    only at the end of the batch). Now each hand-over is recorded as it happens."""
+    from temporal_app.activities import outbox
+
+    draft = new_draft(author)
+    queue_mail(draft, EventKind.GENERATED)
+    real = outbox._delivered
+
+    def record_then_die(rows, address):
+        real(rows, address)
+        raise DiesAfterFirstSend
+
+    monkeypatch.setattr(outbox, "_delivered", record_then_die)
+    with pytest.raises(DiesAfterFirstSend):
+        send_due()
+    monkeypatch.setattr(outbox, "_delivered", real)
+    first = mail.outbox[0].to[0]
+    OutboxMail.objects.update(next_attempt_at=timezone.now())  # the claim ran out
+    assert send_due() == (1, 0)
+    assert sorted(m.to[0] for m in mail.outbox) == ["editor1@example.com",
+                                                    "editor2@example.com"]
+    assert OutboxMail.objects.get().delivered_to[0] == first
+
+
+@pytest.mark.django_db
+def test_a_mail_sent_again_is_the_same_message(author, editor):
+    """A kill between the server's "accepted" and the record sends it again: with the same
+    Message-ID, which mail systems show once."""
+    draft = new_draft(author)
+    queue_mail(draft, EventKind.GENERATED)
+    send_due()
+    OutboxMail.objects.update(status="pending", delivered_to=[],
+                              next_attempt_at=timezone.now())
+    send_due()
+    first, again = mail.outbox
+    assert first.extra_headers["Message-ID"] == again.extra_headers["Message-ID"]
+    assert first.extra_headers["Message-ID"].startswith("<redline.")
+    other = new_draft(author, "Other")
+    queue_mail(other, EventKind.GENERATED)
+    send_due()
+    assert mail.outbox[2].extra_headers["Message-ID"] != first.extra_headers["Message-ID"]

@@ -9,17 +9,15 @@ import subprocess
 import sys
 from io import StringIO
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
 
 from drafts import services
 from drafts.models import Draft, DraftEvent
 from temporal_app import errors, gateway
-from tests.conftest import wait_for_status
+from tests.conftest import database_url, wait_for_status
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -119,19 +117,12 @@ def test_state_difference_is_repaired_from_the_workflow(live_worker, author):
     assert kinds(draft) == events_before  # a running workflow's event numbering is untouched
 
 
-def _database_url() -> str:
-    s = connection.settings_dict
-    url = (f"postgresql://{quote(s['USER'])}:{quote(s['PASSWORD'])}@/{quote(s['NAME'])}"
-           f"?host={quote(s['HOST'])}")
-    return url + (f"&port={s['PORT']}" if s["PORT"] else "")
-
-
 def test_commands_exit_cleanly_with_their_codes(live_worker, temporal_server, task_queue,
                                                 author):
     """Run as real processes: flushed output, deliberate exit codes."""
     Draft.objects.create(author=author, topic="No workflow", status="generating")
     env = {**os.environ, "TEMPORAL_ADDRESS": temporal_server, "TEMPORAL_TASK_QUEUE": task_queue,
-           "DATABASE_URL": _database_url()}
+           "DATABASE_URL": database_url()}
     env.pop("TEST_DATABASE_NAME", None)
 
     def manage(*args):

@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 
 from drafts.models import Draft
+from temporal_app.lifecycle import ReviewState
 from tests.test_web_common import (
     HTMX,
     V1,
@@ -276,3 +277,28 @@ def test_the_brief_shows_on_the_draft_and_review_pages(author, editor):
         assert "<dd>Short (about 300 words)</dd>" in html
         assert "<dd>sailors</dd>" in html and "<dd>plain</dd>" in html
         assert "Cover &lt;neap&gt; tides" in html  # escaped, never raw HTML
+
+
+@pytest.mark.django_db
+def test_the_approved_text_downloads_as_markdown_and_html(author, other_author, editor):
+    text = "# Tides\n\nThe moon <script>alert(1)</script> pulls the sea.\n"
+    draft = make_draft(author, status=ReviewState.APPROVED.value, texts=(text,),
+                       decided_by=editor)
+    client = client_for(author)
+    md = client.get(reverse("drafts:download", args=[draft.pk, "md"]))
+    assert md.status_code == 200 and md.content.decode() == text
+    assert md["Content-Type"] == "text/markdown; charset=utf-8"
+    assert md["Content-Disposition"] == f'attachment; filename="draft-{draft.pk}-v1.md"'
+    html = client.get(reverse("drafts:download", args=[draft.pk, "html"])).content.decode()
+    assert "<title>Tides and the moon</title>" in html and "Tides</h" in html
+    assert "<script>" not in html  # the same sanitised rendering as the page
+    page = client.get(reverse("drafts:detail", args=[draft.pk])).content.decode()
+    assert reverse("drafts:download", args=[draft.pk, "md"]) in page
+    # Editors may download it too; another author, or a draft not approved, gets 404.
+    assert client_for(editor).get(reverse("drafts:download", args=[draft.pk, "html"])) \
+        .status_code == 200
+    assert client_for(other_author).get(reverse("drafts:download", args=[draft.pk, "md"])) \
+        .status_code == 404
+    pending = make_draft(author)
+    assert client.get(reverse("drafts:download", args=[pending.pk, "md"])).status_code == 404
+    assert client.get(f"/drafts/{draft.pk}/download.pdf").status_code == 404

@@ -5,10 +5,14 @@ Import this package only after django.setup() (the worker does): it imports Djan
 """
 
 
-def all_activities() -> list:
+def llm_activities() -> list:
     from temporal_app.activities.drafting import generate_draft, outline_draft, write_section
+
+    return [generate_draft, outline_draft, write_section]
+
+
+def all_activities() -> list:
     from temporal_app.activities.outbox import drain_outbox
     from temporal_app.activities.records import notify, project, record_event, store_version
 
-    return [generate_draft, outline_draft, write_section, project, drain_outbox,
-            store_version, record_event, notify]
+    return [*llm_activities(), project, drain_outbox, store_version, record_event, notify]

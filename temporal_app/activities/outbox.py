@@ -3,6 +3,10 @@
 A pass claims due rows (SELECT … FOR UPDATE SKIP LOCKED, so several workers never send the
 same row), resolves recipients by the rulebook's audience, sends, and marks each row sent, to
 be retried with backoff, or given up after OUTBOX_MAX_ATTEMPTS (logged; visible to admins).
+Each address a row was handed over for is recorded right after its send (`delivered_to`), so
+a sender killed mid-batch leaves only the rest to the next one; and every mail carries a
+Message-ID fixed by its rows and address, so the one copy a kill between "accepted" and that
+record can cause is the same message again, shown once by mail systems.
 Someone with more than `digest_threshold` mails in one pass gets one digest instead. Between
 batches it waits up to `wait_seconds` for new rows, heartbeating, and returns early when the
 worker shuts down.
@@ -10,14 +14,16 @@ worker shuts down.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections import defaultdict
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import get_connection, send_mail
+from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.utils import timezone
 from temporalio import activity
@@ -90,23 +96,40 @@ def send_due(batch: int = 200, digest_threshold: int = 5) -> tuple[int, int]:
     failed_rows: dict[int, str] = {}
     connection = get_connection()
     for address, mine in by_address.items():
+        mine = [row for row in mine if address not in row.delivered_to]  # sent before a crash
+        if not mine:
+            continue
         if len(mine) > digest_threshold:
-            subject = f"Redline: {len(mine)} updates on drafts"
-            body = "\n\n".join(body_of(r) for r in mine)
-        else:
-            subject = body = ""
+            messages = [(f"Redline: {len(mine)} updates on drafts",
+                         "\n\n".join(body_of(r) for r in mine), mine)]
+        else:  # one message per recipient: nobody sees the others
+            messages = [(subject_of(row), body_of(row), [row]) for row in mine]
         try:
-            if subject:
-                send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [address],
-                          connection=connection)
-            else:
-                for row in mine:  # one message per recipient: nobody sees the others
-                    send_mail(subject_of(row), body_of(row), settings.DEFAULT_FROM_EMAIL,
-                              [address], connection=connection)
+            for subject, body, covered in messages:
+                EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [address],
+                             connection=connection,
+                             headers={"Message-ID": message_id(covered, address)}).send()
+                _delivered(covered, address)
         except Exception as err:  # noqa: BLE001 - any mail failure is recorded per row
             for row in mine:
-                failed_rows[row.pk] = f"{type(err).__name__}: {err}"
+                if address not in row.delivered_to:
+                    failed_rows[row.pk] = f"{type(err).__name__}: {err}"
     return _settle(rows, failed_rows)
+
+
+def message_id(rows: list[OutboxMail], address: str) -> str:
+    """The same Message-ID every time this mail is sent to this address: should a sender die
+    between the mail server's "accepted" and recording it, the copy sent again is the same
+    message, which mail systems show once (RFC 5322 3.6.4)."""
+    digest = hashlib.sha256("|".join([address, *sorted(r.key for r in rows)]).encode())
+    domain = urlsplit(settings.SITE_URL).hostname or "redline.invalid"
+    return f"<redline.{digest.hexdigest()[:32]}@{domain}>"
+
+
+def _delivered(rows: list[OutboxMail], address: str) -> None:
+    for row in rows:
+        row.delivered_to = [*row.delivered_to, address]
+        OutboxMail.objects.filter(pk=row.pk).update(delivered_to=row.delivered_to)
 
 
 def _settle(rows: list[OutboxMail], failed_rows: dict[int, str]) -> tuple[int, int]:

@@ -8,7 +8,9 @@ runs drain; they write through the same projection (and the mail outbox).
 
 from __future__ import annotations
 
-from django.db import DataError, IntegrityError
+import logging
+
+from django.db import DatabaseError, DataError, IntegrityError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -16,6 +18,7 @@ from drafts import projection
 from drafts.models import Draft, OutboxMail
 from temporal_app.lifecycle import NOTIFY as NOTIFY_TABLE
 from temporal_app.lifecycle import EventKind
+from temporal_app.options import BAD_DATA
 from temporal_app.types import (
     NOTIFY,
     PROJECT,
@@ -33,17 +36,31 @@ from temporal_app.types import (
     VersionRecord,
 )
 
+log = logging.getLogger(__name__)
+
 
 def _apply(draft_id: int, events: list[EventRecord], version: VersionRecord | None) -> int:
     """Errors no retry can fix fail at once (the workflow's options name these types);
-    anything else (the database is down) is retried."""
+    the database being away or busy is retried. Either way the failure carries the first
+    line of the database's message and no chained error: a DETAIL line can quote the row's
+    values, and failures go into the workflow's history (the worker's log has it all)."""
     try:
         return projection.apply(draft_id, events, version)
     except projection.DraftMissing as err:
         raise ApplicationError(str(err), type="DraftMissing", non_retryable=True) from err
     except (DataError, IntegrityError) as err:
-        raise ApplicationError(f"the database refused the write: {err}", type="BadData",
-                               non_retryable=True) from err
+        log.warning("draft #%s: the database refused a write for good", draft_id, exc_info=err)
+        raise ApplicationError(f"the database refused it ({_first_line(err)})", type=BAD_DATA,
+                               non_retryable=True) from None
+    except DatabaseError as err:
+        log.warning("draft #%s: the database is away or busy", draft_id, exc_info=err)
+        raise ApplicationError(f"the database did not take the write ({_first_line(err)})",
+                               type=type(err).__name__) from None
+
+
+def _first_line(err: Exception) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
 
 
 @activity.defn(name=PROJECT)

@@ -27,7 +27,7 @@ from datetime import datetime
 
 from temporalio import workflow
 from temporalio.common import RawValue
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     # Whole-module imports by full name: `from temporal_app import lifecycle` would re-run
@@ -71,6 +71,15 @@ with workflow.unsafe.imports_passed_through():
     )
 
 
+# Runs started before a permanent write failure was recorded (and a long outage went on as a
+# regular activity) failed outright instead: replaying them must take the old path.
+WRITE_FAILURES = "write-failures-recorded"
+
+
+class _WriteFailed(Exception):
+    """The database refused a write for good; the run ends as failed, saying why."""
+
+
 @dataclass
 class _Decision:
     """A decision a handler accepted; the run loop carries it out and sets `result`."""
@@ -82,6 +91,7 @@ class _Decision:
     text: str
     at: datetime
     result: DecisionResult | None = None
+    error: str = ""  # it could not be recorded (the sentence)
 
 
 @workflow.defn(name=WORKFLOW_TYPE)
@@ -104,17 +114,25 @@ class DraftReviewWorkflow:
         self._history: list[DecisionRecord] = []
         self._writes = asyncio.Lock()  # one write at a time, in event order
         self._upserted: tuple | None = None
+        self._halted = ""  # a write failed for good (the sentence): the run ends
 
     # ------------------------------------------------------------------ the flow
     @workflow.run
     async def run(self, inp: ReviewInput) -> ReviewResult:
         try:
-            return await self._review()
-        except asyncio.CancelledError:
-            # Cancelled in Temporal itself (UI, CLI): still leave a true record behind.
-            if not self._state.is_final:
-                await self._record(EventKind.CANCELLED, comment="cancelled in Temporal")
-            raise
+            try:
+                return await self._review()
+            except asyncio.CancelledError:
+                # Cancelled in Temporal itself (UI, CLI): still leave a true record behind.
+                if not self._state.is_final:
+                    await self._record(EventKind.CANCELLED, comment="cancelled in Temporal")
+                raise
+            except _WriteFailed as failed:
+                await self._record(EventKind.FAILED, comment=str(failed))
+                return await self._result()
+        except _WriteFailed as failed:
+            # Not even that could be written: the run fails (reconcile --fix records it).
+            raise ApplicationError(str(failed), type="WriteFailed", non_retryable=True) from None
 
     async def _review(self) -> ReviewResult:
         number, feedback, event = self._inp.first_version, "", EventKind.GENERATED
@@ -179,11 +197,13 @@ class DraftReviewWorkflow:
             if wake_at > now:
                 try:
                     await workflow.wait_condition(
-                        lambda: self._decision is not None or self._wake,
+                        lambda: self._decision is not None or self._wake or self._halted,
                         timeout=wake_at - now,
                         timeout_summary="reminder" if remind_first else "review deadline")
                 except TimeoutError:
                     pass
+            if self._halted:  # an admin update's write failed for good
+                raise _WriteFailed(self._halted)
             if self._decision is None and not self._wake and remind_first \
                     and workflow.now() >= self._remind_at:
                 await self._remind(None)
@@ -218,6 +238,7 @@ class DraftReviewWorkflow:
         answer the decision they carry out. States follow the rulebook's STATE_AFTER."""
         if decision is not None:
             actor_id, comment = decision.actor_id, decision.comment
+        before = self._seq, self._state
         events = []
         for kind in kinds:
             self._seq += 1
@@ -229,16 +250,43 @@ class DraftReviewWorkflow:
                 deadline=self._deadline if awaiting else None,
                 remind_at=self._remind_at if awaiting else None))
         async with self._writes:
-            await workflow.execute_local_activity(
-                PROJECT, ProjectInput(draft_id=self._inp.draft_id, events=events,
-                                      version=version),
-                result_type=ProjectResult, summary=" + ".join(k.value for k in kinds),
-                **options.project(self._inp.policy))
+            try:
+                await self._project(ProjectInput(draft_id=self._inp.draft_id, events=events,
+                                                 version=version), kinds)
+            except FailureError as err:
+                reason = options.permanent_write_error(err)
+                if not reason or not workflow.patched(WRITE_FAILURES):
+                    raise
+                # Nothing of this step was written: the run's numbering goes back with it.
+                self._seq, self._state = before
+                if version is not None:
+                    self._version = version.number - 1
+                self._halted = lifecycle.write_failed(kinds, reason)
+                if decision is not None:
+                    decision.error = self._halted
+                raise _WriteFailed(self._halted) from err
         self._upsert()
         if decision is not None:
             decision.result = DecisionResult(
                 state=self._state.value, version=self._version,
                 message=lifecycle.decided_message(decision.kind, decision.actor))
+
+    async def _project(self, inp: ProjectInput, kinds: tuple[EventKind, ...]) -> None:
+        """The write as a local activity; while the database stays away beyond its local
+        attempts, as a regular one, which Temporal shows with its attempts and last error."""
+        summary = " + ".join(k.value for k in kinds)
+        try:
+            await workflow.execute_local_activity(
+                PROJECT, inp, result_type=ProjectResult, summary=summary,
+                **options.project(self._inp.policy))
+        except FailureError as err:  # a local activity's own error: its attempts are spent
+            if isinstance(err, CancelledError) \
+                    or not options.local_attempts_spent(err, self._inp.policy) \
+                    or not workflow.patched(WRITE_FAILURES):
+                raise
+            await workflow.execute_activity(
+                PROJECT, inp, result_type=ProjectResult, summary=summary,
+                **options.project_durable(self._inp.policy))
 
     def _upsert(self) -> None:
         """Search attributes for the admins' list, only when they change."""
@@ -291,7 +339,9 @@ class DraftReviewWorkflow:
                       version: int | None, comment: str = "", text: str = ""
                       ) -> DecisionResult:
         decision = self._accept(kind, actor_id, actor, version, comment, text)
-        await workflow.wait_condition(lambda: decision.result is not None)
+        await workflow.wait_condition(lambda: decision.result is not None or decision.error)
+        if decision.error:
+            raise ApplicationError(decision.error, type="WriteFailed", non_retryable=True)
         assert decision.result is not None
         return decision.result
 
@@ -361,8 +411,11 @@ class DraftReviewWorkflow:
             self._inp.remind_after_seconds)
         self._reminded = self._remind_at <= workflow.now()
         self._wake = True
-        await self._record(EventKind.DEADLINE_EXTENDED, actor_id=e.actor_id,
-                           comment=f"by {lifecycle.duration_words(e.seconds)}")
+        try:
+            await self._record(EventKind.DEADLINE_EXTENDED, actor_id=e.actor_id,
+                               comment=f"by {lifecycle.duration_words(e.seconds)}")
+        except _WriteFailed as failed:  # the run loop ends the review (self._halted)
+            raise ApplicationError(str(failed), type="WriteFailed", non_retryable=True) from None
         return DeadlineResult(deadline=self._deadline, message=(
             f"Deadline extended by {lifecycle.duration_words(e.seconds)}."))
 

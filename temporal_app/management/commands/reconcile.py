@@ -2,6 +2,9 @@
 with its Temporal workflow, report each disagreement, and with --fix repair it from the
 workflow's truth (temporal_app/reconcile.py says how).
 
+A running review whose pending activity keeps failing (past --retry-threshold attempts) is
+reported too; --fix cannot repair that, so it keeps the exit code at 1.
+
 Exit codes: 0 everything agrees; 1 mismatches were found (with --fix: even when all were
 repaired, so a scheduled run still alerts that drift happened); 2 Temporal could not be reached.
 """
@@ -26,6 +29,9 @@ class Command(BaseCommand):
         parser.add_argument("--settle", type=float, default=2.0, metavar="SECONDS",
                             help="re-check mismatches after this long before reporting them, "
                                  "to skip drafts caught mid-step (default 2)")
+        parser.add_argument("--retry-threshold", type=int, default=5, metavar="N",
+                            help="also report a running review whose pending activity is past "
+                                 "attempt N (default 5; 0 turns it off)")
         parser.add_argument("--json", action="store_true", help="print JSON for scripts")
 
     def run_from_argv(self, argv) -> None:
@@ -34,7 +40,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         try:
             checked, findings = reconcile.find_mismatches(draft_ids=options["drafts"],
-                                                          settle=options["settle"])
+                                                          settle=options["settle"],
+                                                          retry_threshold=options["retry_threshold"])
         except errors.EngineUnavailable as err:
             raise CommandError(str(err), returncode=2) from err
 
