@@ -35,6 +35,7 @@ import json
 import os
 import platform
 import queue
+import secrets
 import statistics
 import subprocess
 import sys
@@ -65,8 +66,14 @@ def setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ["DEBUG"] = "false"
-    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key")
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))  # a strong one, as required
+    # Served in-process over plain HTTP, without collectstatic (the queue page's phase).
+    os.environ["STATIC_COLLECTED"] = "false"
+    os.environ["SECURE_SSL_REDIRECT"] = "false"
     os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.dummy.EmailBackend"
+    from temporal_app import connection
+
+    connection.forget_credentials(os.environ)  # the bench's own plain dev servers
     warnings.filterwarnings("ignore", message="No directory at")  # whitenoise, no collectstatic
     from config.env import embedded_database_url
 
@@ -93,6 +100,7 @@ def setup_django() -> None:
     settings.TEMPORAL_UPDATE_TIMEOUT = 30.0
     settings.OUTBOX_POLL_INTERVAL = 1.0
     settings.OUTBOX_PASS_SECONDS = 300.0
+    settings.MAX_DRAFTS_IN_FLIGHT = 0  # one bench author submits hundreds at once
     settings.LLM_SECTIONS_THRESHOLD_WORDS = 1000
 
 
@@ -1032,14 +1040,21 @@ def main() -> None:
     print(text)
 
 
-if __name__ == "__main__":
+def run_and_exit(main) -> None:
+    """Run a bench's main, then exit deliberately: a temporalio client can crash at
+    interpreter exit (sdk-python#300)."""
     code = 0
     try:
         main()
+    except SystemExit as done:  # --help, or argparse refusing an option
+        code = done.code if isinstance(done.code, int) else 2
     except BaseException:  # noqa: BLE001 - report, then exit deliberately below
         traceback.print_exc()
         code = 1
     sys.stdout.flush()
     sys.stderr.flush()
-    # Exit deliberately: a temporalio client can crash at interpreter exit (sdk-python#300).
     os._exit(code)
+
+
+if __name__ == "__main__":
+    run_and_exit(main)

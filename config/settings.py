@@ -15,15 +15,76 @@ from config.env import (
     env_list,
     env_str,
 )
+from config.security import DEV_SECRET_KEY, cool_off, require_strong_secret_keys
+from temporal_app.connection import target as temporal_target
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("REDLINE_DATA_DIR", str(BASE_DIR / ".data")))
 
-DEBUG = env_bool("DEBUG", True)
-SECRET_KEY = env_str("SECRET_KEY", "dev-only-insecure-key-change-me")
-if not DEBUG and SECRET_KEY.startswith("dev-only"):
-    raise RuntimeError("SECRET_KEY must be set when DEBUG is off")
+# --- Security ---------------------------------------------------------------------------------
+# Secure by default: DEBUG is off unless DEBUG=true (`make dev` and the tests turn it on), and
+# then Redline refuses to start without a strong SECRET_KEY, sends secure cookies and HSTS, and
+# redirects to HTTPS. docs/deploy.md ("Security") explains every variable;
+# config/production.env.example is a production environment that `check --deploy` passes.
+DEBUG = env_bool("DEBUG", False)
+SECRET_KEY = env_str("SECRET_KEY")
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", "")  # old keys, while rotating
+if not DEBUG:
+    require_strong_secret_keys(SECRET_KEY, SECRET_KEY_FALLBACKS)  # ImproperlyConfigured
+SECRET_KEY = SECRET_KEY or DEV_SECRET_KEY  # DEBUG on: the public development key
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
+# Origins allowed to POST, e.g. https://redline.example.com (needed behind a TLS proxy).
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+# Opt-in, only behind a proxy that sets it: the META name of the header that says the original
+# request was HTTPS, e.g. HTTP_X_FORWARDED_PROTO (its value must then be "https").
+_proxy_ssl_header = env_str("SECURE_PROXY_SSL_HEADER")
+SECURE_PROXY_SSL_HEADER = (_proxy_ssl_header, "https") if _proxy_ssl_header else None
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)  # a year
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": f"django.contrib.auth.password_validation.{name}"}
+    for name in ("UserAttributeSimilarityValidator", "MinimumLengthValidator",
+                 "CommonPasswordValidator", "NumericPasswordValidator")
+]
+# Login throttling (django-axes): LOGIN_FAILURE_LIMIT wrong passwords for one username from one
+# address lock that pair out for LOGIN_LOCKOUT (0: until an admin unlocks it in Django admin →
+# Axes → Access attempts, or `manage.py axes_reset_username NAME`).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = cool_off(env_duration("LOGIN_LOCKOUT", "15m"))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True  # a successful sign-in forgets the earlier failures
+AXES_LOCKOUT_CALLABLE = "config.security.lockout_response"  # the login page with the reason
+# The client's address: REMOTE_ADDR, unless CLIENT_IP_HEADER names the header a reverse proxy
+# overwrites with it (e.g. HTTP_X_REAL_IP; for HTTP_X_FORWARDED_FOR the right-most entry, the
+# one the proxy appended, is used). Opt-in: a client can forge any header a proxy passes on.
+_client_ip_header = env_str("CLIENT_IP_HEADER")
+AXES_IPWARE_META_PRECEDENCE_ORDER = (*([_client_ip_header] if _client_ip_header else []),
+                                     "REMOTE_ADDR")
+AXES_IPWARE_PROXY_ORDER = "right-most"
+# Content-Security-Policy (django-csp): nothing inline, nothing from elsewhere. The pages keep
+# every script and style in static/ (htmx's indicator styles too: base.html turns them off).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        **({"report-uri": [env_str("CSP_REPORT_URI")]} if env_str("CSP_REPORT_URI") else {}),
+    },
+}
+# --- end of Security ---------------------------------------------------------------------------
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -35,14 +96,21 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    "django_prometheus",
+    "axes",  # login throttling (Security section)
+    "csp",  # Content-Security-Policy (Security section)
     "drafts",
     "review",
     "temporal_app",
+    "rest_framework", "drf_spectacular", "drf_spectacular_sidecar", "api",  # API section
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",  # /metrics: requests, latency
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",  # Content-Security-Policy (Security section)
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "config.middleware.DatabaseUnavailableMiddleware",  # a 503 page while PostgreSQL is down
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -50,6 +118,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last but for the metrics, as django-axes requires (Security section); before
+    # PrometheusAfterMiddleware, so its lockout answers (429) are counted as such.
+    "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -80,9 +152,6 @@ DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 0)
 DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME") or None}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -95,8 +164,17 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"  # `manage.py collectstatic` for production
-# Without collectstatic (make dev, tests) whitenoise serves straight from the finders.
-WHITENOISE_USE_FINDERS = True
+# Production (make serve, DEBUG off) runs collectstatic: hashed, compressed files in
+# STATIC_ROOT, served by WhiteNoise with far-future caching. make dev and the tests serve
+# straight from the finders.
+STATIC_COLLECTED = env_bool("STATIC_COLLECTED", not DEBUG)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+                    if STATIC_COLLECTED else
+                    "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = not STATIC_COLLECTED
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
@@ -110,9 +188,19 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "redline@localhost")
 SITE_URL = env_str("SITE_URL", f"http://127.0.0.1:{env_int('WEB_PORT', 8000)}").rstrip("/")
 
 # --- Temporal -------------------------------------------------------------------------------
-TEMPORAL_ADDRESS = env_str("TEMPORAL_ADDRESS", f"127.0.0.1:{env_int('TEMPORAL_PORT', 7233)}")
-TEMPORAL_NAMESPACE = env_str("TEMPORAL_NAMESPACE", "default")
+# Where Temporal is, as the Temporal CLI reads it (temporal_app/connection.py): TEMPORAL_ADDRESS /
+# TEMPORAL_NAMESPACE, else the TOML profile (TEMPORAL_PROFILE in TEMPORAL_CONFIG_FILE), else the
+# local dev server and "default". The API key, TLS and mTLS come from the same TEMPORAL_*
+# variables or profile when the gateway connects (docs/deploy.md, "Temporal").
+TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE = temporal_target(
+    default_port=env_int("TEMPORAL_PORT", 7233))
 TEMPORAL_TASK_QUEUE = env_str("TEMPORAL_TASK_QUEUE", "redline-reviews")
+# The LLM calls' own queue and workers (temporal_app/queues.py); "" = "<TEMPORAL_TASK_QUEUE>-llm".
+TEMPORAL_LLM_TASK_QUEUE = env_str("TEMPORAL_LLM_TASK_QUEUE")
+# LLM workers: calls at once per process, and calls started per second across the whole queue
+# (Temporal enforces it for every worker together: set it to the provider's rate limit).
+LLM_WORKER_CONCURRENCY = env_int("LLM_WORKER_CONCURRENCY", 16)
+LLM_RATE_LIMIT_PER_SECOND = env_float("LLM_RATE_LIMIT_PER_SECOND", None)
 TEMPORAL_UI_URL = env_str(
     "TEMPORAL_UI_URL", f"http://127.0.0.1:{env_int('TEMPORAL_UI_PORT', 8233)}"
 ).rstrip("/")
@@ -131,6 +219,8 @@ TEMPORAL_WORKFLOW_TASK_TIMEOUT = env_duration("TEMPORAL_WORKFLOW_TASK_TIMEOUT", 
 REVIEW_TIMEOUT = env_duration("REVIEW_TIMEOUT", "24h")
 REMIND_AFTER = env_duration("REMIND_AFTER", "20h")
 MAX_REVISIONS = env_int("MAX_REVISIONS", 3)
+# Drafts one author may have in progress (not yet decided) at once; 0 = no cap.
+MAX_DRAFTS_IN_FLIGHT = env_int("MAX_DRAFTS_IN_FLIGHT", 20)
 
 # --- LLM ----------------------------------------------------------------------------------------
 OPENAI_API_KEY = env_str("OPENAI_API_KEY")
@@ -180,6 +270,10 @@ LLM_SCHEDULE_TO_CLOSE = env_duration("LLM_SCHEDULE_TO_CLOSE", "30m")
 LLM_HEARTBEAT_TIMEOUT = env_duration("LLM_HEARTBEAT_TIMEOUT", "30s")
 LLM_MAX_ATTEMPTS = env_int("LLM_MAX_ATTEMPTS", 6)
 DB_ACTIVITY_MAX_ATTEMPTS = env_int("DB_ACTIVITY_MAX_ATTEMPTS", 0)  # 0 = until it works
+# A write still failing after this many local attempts (about a minute at the default) goes
+# on as a regular activity: Temporal's UI shows its attempts and last error, `reconcile`
+# reports it (temporal_app/options.py).
+DB_LOCAL_ATTEMPTS = env_int("DB_LOCAL_ATTEMPTS", 12)
 NOTIFY_SCHEDULE_TO_CLOSE = env_duration("NOTIFY_SCHEDULE_TO_CLOSE", "1h")  # v1 runs only
 
 # --- Mail outbox (temporal_app/activities/outbox.py, workflows/outbox.py) ----------------------
@@ -191,3 +285,48 @@ OUTBOX_DIGEST_THRESHOLD = env_int("OUTBOX_DIGEST_THRESHOLD", 5)  # more per pass
 # --- Admins' pending-workflows page (review/admin_views.py, temporal_app/visibility.py) -------
 # Rows per page of the list read from Temporal visibility (one page per request).
 PENDING_PAGE_SIZE = env_int("PENDING_PAGE_SIZE", 50)
+
+# --- Operations (config/ops.py, docs/deploy.md) -----------------------------------------------
+# /metrics answers only with "Authorization: Bearer <METRICS_TOKEN>" when set.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+# Probes and scrapes over plain HTTP inside the cluster are not redirected to HTTPS.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+# A worker process serves Temporal's SDK metrics for Prometheus here when set (host:port).
+WORKER_METRICS_ADDRESS = env_str("WORKER_METRICS_ADDRESS")
+# LOG_FORMAT=json: one JSON object per log line (config/logs.py), for log shippers.
+if env_str("LOG_FORMAT") == "json":
+    LOGGING["formatters"] = {"json": {"()": "config.logs.JsonFormatter"}}
+    LOGGING["handlers"]["console"]["formatter"] = "json"
+
+# --- API (api/, docs/api.md) -------------------------------------------------------------------
+# The JSON API under /api/v1/: Django REST framework, the schema from drf-spectacular (served at
+# /api/v1/schema/, Swagger UI at /api/v1/docs/ from drf-spectacular-sidecar's own files).
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.BearerTokenAuthentication",
+                                       "api.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.StrictJSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.TokenRateThrottle"],
+    "EXCEPTION_HANDLER": "api.exceptions.handler",  # every error as {"code", "detail"}
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Redline API",
+    "DESCRIPTION": "Submit topics, follow drafts, review and decide, list pending reviews. "
+                   "Errors are JSON: {\"code\", \"detail\", \"fields\"}. Guide: docs/api.md.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_NAME_OVERRIDES": {"ReviewStateEnum": "drafts.models.STATE_CHOICES",
+                            "EventKindEnum": "drafts.models.EVENT_CHOICES",
+                            "VersionKindEnum": "drafts.models.VERSION_CHOICES",
+                            "DiffLineKindEnum": "api.serializers.DIFF_LINE_KINDS"},
+}
+# Requests per API token (per user for a browser session), e.g. "600/min"; empty: no limit.
+# Counted in Django's cache, per web process unless CACHES names a shared one.
+API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "600/min")

@@ -2,13 +2,18 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from config import ops
 from drafts import views as draft_views
 
 urlpatterns = [
+    path("healthz", ops.healthz, name="healthz"),
+    path("readyz", ops.readyz, name="readyz"),
+    path("metrics", ops.metrics, name="metrics"),
     path("", draft_views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("drafts/", include("drafts.urls")),
     path("review/", include("review.urls")),
     path("admin/", admin.site.urls),
+    path("", include("api.urls")),  # /api/v1/… and /account/tokens/ (docs/api.md)
 ]

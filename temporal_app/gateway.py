@@ -4,9 +4,13 @@ sentences (temporal_app.errors).
 One client per process, on one event loop: Django views are synchronous, so a background
 "portal" thread runs one asyncio loop, the client lives there, and sync code submits
 coroutines to it with a timeout (the worker process, which has its own loop, uses
-`get_client()` directly). Connection settings come from `temporalio.envconfig` (the standard
-TEMPORAL_* variables, TEMPORAL_PROFILE and the TOML config file); settings.TEMPORAL_ADDRESS and
-TEMPORAL_NAMESPACE override the address and namespace.
+`get_client()` directly). Every process (web, workers, commands, make dev, the bench) connects
+here, as the Temporal CLI and SDKs do: `temporalio.envconfig` reads the standard TEMPORAL_*
+variables (address, namespace, API key, TLS and mTLS files, gRPC metadata) over a TOML profile
+(TEMPORAL_PROFILE in TEMPORAL_CONFIG_FILE); settings.TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE
+hold the address and namespace resolved from them (temporal_app/connection.py,
+docs/deploy.md "Temporal"). Refused credentials and untrusted certificates get their own
+sentences (`_engine_refused`).
 
 Handlers are named by typed references (`DraftReviewWorkflow.approve`), not strings; signals,
 which the review workflow takes dynamically for CLI callers, are named by the rulebook's
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import re
 import threading
 import time
 from collections.abc import Coroutine
@@ -113,20 +118,34 @@ def portal() -> _Portal:
 
 
 def connect_config() -> dict[str, Any]:
-    """Client.connect's arguments: envconfig (TLS, API key, profile, config file), with the
-    app's address and namespace settings on top."""
-    config: dict[str, Any] = dict(ClientConfig.load_client_connect_config())
+    """Client.connect's arguments: envconfig (the TEMPORAL_* environment over the TOML profile:
+    API key, TLS and mTLS files, gRPC metadata), with the address and namespace from the
+    settings, which resolved them from the same sources (temporal_app/connection.py) unless a
+    test or the bench set them. Raises EngineUnavailable when the profile or a TLS file cannot
+    be read."""
+    try:
+        config: dict[str, Any] = dict(ClientConfig.load_client_connect_config())
+    except (RuntimeError, OSError, ValueError) as err:  # envconfig's ConfigError: RuntimeError
+        raise errors.EngineUnavailable(
+            f"Redline cannot connect to Temporal: its client settings could not be read ({err}). "
+            "Check TEMPORAL_PROFILE, TEMPORAL_CONFIG_FILE and the TEMPORAL_TLS_* files; "
+            "nothing was recorded.", "Misconfigured") from err
     config["target_host"] = settings.TEMPORAL_ADDRESS
     config["namespace"] = settings.TEMPORAL_NAMESPACE
     return config
 
 
 async def get_client() -> Client:
-    """The process's client, connected on first use (on the calling loop)."""
+    """The process's client, connected on first use (on the calling loop). A refused or
+    failed connection raises the gateway's sentence (errors.EngineUnavailable)."""
     global _client, _client_loop
     loop = asyncio.get_running_loop()
     if _client is None or _client_loop is not loop:
-        _client = await Client.connect(**connect_config())
+        config = connect_config()
+        try:
+            _client = await Client.connect(**config)
+        except Exception as err:  # noqa: BLE001 - translated or re-raised by _translate
+            raise _translate(err, doing="connect") from err
         _client_loop = loop
     return _client
 
@@ -159,10 +178,55 @@ def _unreachable(err: BaseException) -> errors.EngineUnavailable:
         f"({err or type(err).__name__}). Nothing was recorded; try again in a moment.")
 
 
+# The Rust core reports a failed first connect as RuntimeError("Failed client connect: …")
+# with the gRPC status or the TLS error in its text; later calls raise RPCError.
+_STATUS_IN_TEXT = re.compile(r'code: (\w+), message: "((?:[^"\\]|\\.)*)"')
+_TLS_UNTRUSTED = re.compile(r"InvalidCertificate\((\w+)\)")
+
+
+def _engine_refused(err: BaseException) -> errors.EngineUnavailable | None:
+    """The sentence for credentials or TLS that Temporal (or its proxy) refused, else None."""
+    address, namespace = settings.TEMPORAL_ADDRESS, settings.TEMPORAL_NAMESPACE
+    if isinstance(err, RPCError):
+        status, message = err.status, err.message
+    else:
+        text = str(err)
+        found = _STATUS_IN_TEXT.search(text)
+        status = {"Unauthenticated": RPCStatusCode.UNAUTHENTICATED,
+                  "PermissionDenied": RPCStatusCode.PERMISSION_DENIED,
+                  }.get(found.group(1)) if found else None
+        message = found.group(2) if found else text
+        if status is None:
+            untrusted = _TLS_UNTRUSTED.search(text)
+            if untrusted:
+                return errors.EngineUnavailable(
+                    f"Temporal at {address} presented a TLS certificate Redline does not trust "
+                    f"({untrusted.group(1)}): set TEMPORAL_TLS_SERVER_CA_CERT_PATH to the "
+                    "certificate of the CA that signed it (and TEMPORAL_TLS_SERVER_NAME when it "
+                    "names another host). Nothing was recorded.", "TLSUntrusted")
+            if "InvalidContentType" in text:
+                return errors.EngineUnavailable(
+                    f"Redline spoke TLS to Temporal at {address}, which answered without TLS "
+                    "(TEMPORAL_TLS, a TLS file or TEMPORAL_API_KEY turns TLS on): set "
+                    "TEMPORAL_TLS=false for a server without TLS. Nothing was recorded.",
+                    "TLSMismatch")
+    if status == RPCStatusCode.UNAUTHENTICATED:
+        return errors.EngineUnavailable(
+            f"Temporal at {address} refused Redline's credentials ({message}): set "
+            "TEMPORAL_API_KEY, or TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH, "
+            f"to ones namespace {namespace} accepts. Nothing was recorded.", "Unauthenticated")
+    if status == RPCStatusCode.PERMISSION_DENIED:
+        return errors.EngineUnavailable(
+            f"Temporal at {address} refused this call: Redline's credentials lack permission "
+            f"in namespace {namespace} ({message}). The app needs write access to the namespace "
+            "(docs/deploy.md). Nothing was recorded.", "PermissionDenied")
+    return None
+
+
 def _translate(err: BaseException, *, draft_id: int | None = None,
                doing: str = "") -> errors.RedlineError:
     """The one place an engine error becomes a sentence. `doing`: what was asked ("decide",
-    "start", "query", "signal", "list")."""
+    "start", "query", "signal", "list", "connect")."""
     if isinstance(err, errors.RedlineError):
         return err
     if isinstance(err, WorkflowUpdateFailedError):
@@ -174,12 +238,15 @@ def _translate(err: BaseException, *, draft_id: int | None = None,
         return errors.ReviewAlreadyRunning("This draft already has a review running.")
     if isinstance(err, (WorkflowQueryFailedError, WorkflowQueryRejectedError)):
         return errors.Refused(f"The workflow could not answer: {err}.")
+    refused = _engine_refused(err) if isinstance(err, (RPCError, RuntimeError)) else None
+    if refused is not None:
+        return refused
     if isinstance(err, RPCError):
         if err.status == RPCStatusCode.NOT_FOUND:
             # Also a decision that arrived in the workflow task that closed the review (another
             # one won): Temporal aborts it with NOT_FOUND. Nothing was applied.
             if doing in ("decide", "signal"):
-                return errors.ReviewNotFound(REVIEW_ENDED)
+                return errors.ReviewNotFound(REVIEW_ENDED, "ReviewEnded")
             return errors.ReviewNotFound(f"Temporal has no workflow for draft #{draft_id}.")
         return _unreachable(err)
     # A first connect that fails raises RuntimeError; OSError and TimeoutError: the network.
@@ -212,13 +279,32 @@ async def _worker_polling(client: Client, task_queue: str) -> bool:
     seen = _polling_seen.get(task_queue)
     if seen is not None and now - seen[0] < POLLING_CACHE_SECONDS:
         return seen[1]
-    response = await client.workflow_service.describe_task_queue(
-        DescribeTaskQueueRequest(namespace=client.namespace, task_queue=TaskQueue(name=task_queue),
-                                 task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW),
-        timeout=timedelta(seconds=3))
-    polling = bool(response.pollers)
+    polling = await _poller_count(client, task_queue,
+                                  TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW) > 0
     _polling_seen[task_queue] = (now, polling)
     return polling
+
+
+async def _poller_count(client: Client, task_queue: str, kind: TaskQueueType.ValueType) -> int:
+    """How many workers Temporal lists as polling `task_queue` for `kind` tasks."""
+    response = await client.workflow_service.describe_task_queue(
+        DescribeTaskQueueRequest(namespace=client.namespace, task_queue=TaskQueue(name=task_queue),
+                                 task_queue_type=kind), timeout=timedelta(seconds=3))
+    return len(response.pollers)
+
+
+def pollers(workflow_queues: list[str], activity_queues: list[str]) -> dict[str, int]:
+    """How many workers poll each queue (workflow tasks for the review queue, activity tasks
+    for the LLM queue), as Temporal lists them: for /readyz. Raises EngineUnavailable."""
+
+    async def go() -> dict[str, int]:
+        client = await get_client()
+        asks = [(q, TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW) for q in workflow_queues] + \
+               [(q, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY) for q in activity_queues]
+        counts = await asyncio.gather(*(_poller_count(client, q, kind) for q, kind in asks))
+        return {q: n for (q, _), n in zip(asks, counts, strict=True)}
+
+    return _call(go(), timeout=8, doing="describe")
 
 
 # ------------------------------------------------------------------ reviews
@@ -339,6 +425,15 @@ def query_status(draft_id: int) -> ReviewStatus:
 
 
 @dataclass(frozen=True)
+class PendingActivity:
+    """An activity a running workflow waits on, as Temporal describes it."""
+
+    name: str
+    attempt: int
+    last_error: str
+
+
+@dataclass(frozen=True)
 class ReviewTruth:
     """What Temporal says about a draft's workflow (its latest run)."""
 
@@ -347,6 +442,7 @@ class ReviewTruth:
     state: str = ""  # the ReviewState search attribute
     result: ReviewResult | None = None  # completed runs
     query: ReviewStatus | None = None  # running runs, when a worker answered
+    pending: tuple[PendingActivity, ...] = ()  # running runs
 
     @property
     def running(self) -> bool:
@@ -387,7 +483,12 @@ async def _truth(client: Client, draft_id: int, with_query: bool) -> ReviewTruth
                                        rpc_timeout=timedelta(seconds=3))
         except (RPCError, WorkflowQueryFailedError, WorkflowQueryRejectedError):
             query = None  # no worker answered: the search attribute will do
-    return ReviewTruth(exists=True, status=desc.status, state=state, result=result, query=query)
+    pending = tuple(
+        PendingActivity(name=p.activity_type.name, attempt=p.attempt,
+                        last_error=p.last_failure.message if p.HasField("last_failure") else "")
+        for p in desc.raw_description.pending_activities)
+    return ReviewTruth(exists=True, status=desc.status, state=state, result=result, query=query,
+                       pending=pending)
 
 
 def review_truths(draft_ids: list[int], *, with_query: bool = False, concurrency: int = 16
@@ -473,12 +574,16 @@ def grouped_count(query: str, *, rpc_timeout: float) -> dict[str, int]:
 
 
 async def ensure_outbox(client: Client, task_queue: str, inp: DrainInput) -> None:
-    """Start the MailOutbox workflow of this task queue unless it runs (worker start-up)."""
-    await client.start_workflow(
-        MailOutboxWorkflow.run, inp, id=outbox_workflow_id(task_queue), task_queue=task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-        static_summary="Sends the mail queued by reviews")
+    """Start the MailOutbox workflow of this task queue unless it runs (worker start-up).
+    A refusal (e.g. credentials without write access) raises the gateway's sentence."""
+    try:
+        await client.start_workflow(
+            MailOutboxWorkflow.run, inp, id=outbox_workflow_id(task_queue),
+            task_queue=task_queue, id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+            static_summary="Sends the mail queued by reviews")
+    except RPCError as err:
+        raise _translate(err, doing="start") from err
 
 
 async def stop_outbox(client: Client, task_queue: str) -> None:

@@ -11,16 +11,19 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 from temporal_app.types import ActivityPolicy
 
 # The projection's errors that no retry can fix (bad data, a missing draft): fail at once.
-PERMANENT_WRITE_ERRORS = ["DraftMissing", "BadData"]
+BAD_DATA = "BadData"
+PERMANENT_WRITE_ERRORS = ["DraftMissing", BAD_DATA]
 
 
 def llm(policy: ActivityPolicy) -> dict[str, Any]:
     """The LLM call: long, heartbeated while text streams, retried with backoff."""
     return dict(
+        task_queue=policy.llm_task_queue or None,
         start_to_close_timeout=timedelta(seconds=policy.llm_start_to_close_seconds),
         schedule_to_close_timeout=timedelta(seconds=policy.llm_schedule_to_close_seconds),
         heartbeat_timeout=timedelta(seconds=policy.llm_heartbeat_seconds),
@@ -34,18 +37,55 @@ def llm(policy: ActivityPolicy) -> dict[str, Any]:
 
 
 def project(policy: ActivityPolicy) -> dict[str, Any]:
-    """The local write of events and versions: short, retried until the database answers
-    (db_max_attempts = 0) because a decision the workflow took must be stored; bad data is
-    refused before it gets here and fails at once if it does."""
+    """The local write of events and versions: short, retried in the workflow task while the
+    database is briefly away (a restart, a failover). Bad data is refused before it gets
+    here and fails at once if it does (PERMANENT_WRITE_ERRORS)."""
     return dict(
         start_to_close_timeout=timedelta(seconds=30),
         retry_policy=RetryPolicy(
             initial_interval=timedelta(milliseconds=200),
             maximum_interval=timedelta(seconds=10),
+            maximum_attempts=policy.db_local_attempts or policy.db_max_attempts,
+            non_retryable_error_types=PERMANENT_WRITE_ERRORS,
+        ),
+    )
+
+
+def project_durable(policy: ActivityPolicy) -> dict[str, Any]:
+    """The same write as a regular activity, once the local attempts are spent: retried until
+    the database answers (db_max_attempts = 0) because a decision the workflow took must be
+    stored, and visible meanwhile (the Temporal UI's pending activity, `reconcile`)."""
+    return dict(
+        start_to_close_timeout=timedelta(seconds=30),
+        retry_policy=RetryPolicy(
+            initial_interval=timedelta(seconds=1),
+            maximum_interval=timedelta(seconds=30),
             maximum_attempts=policy.db_max_attempts,
             non_retryable_error_types=PERMANENT_WRITE_ERRORS,
         ),
     )
+
+
+def _application_error(err: FailureError) -> ApplicationError | None:
+    """The activity's own error: a regular activity's comes wrapped in an ActivityError, a
+    local activity's as it is."""
+    while isinstance(err, ActivityError) and err.cause is not None:
+        err = err.cause  # type: ignore[assignment]
+    return err if isinstance(err, ApplicationError) else None
+
+
+def permanent_write_error(err: FailureError) -> str:
+    """The database's reason when a write failed for good (bad data), else ""."""
+    app = _application_error(err)
+    return app.message if app is not None and app.type == BAD_DATA else ""
+
+
+def local_attempts_spent(err: FailureError, policy: ActivityPolicy) -> bool:
+    """A local write failed after its local attempts (retried inside the SDK), for a reason
+    a retry may fix; the regular activity takes over when the policy allows it."""
+    app = _application_error(err)
+    return policy.db_local_attempts > 0 and not (
+        app is not None and app.type in PERMANENT_WRITE_ERRORS)
 
 
 def drain(wait_seconds: float) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from django.contrib.auth.models import Group, User
 from django.db import connections
 
 from drafts.roles import AUTHORS, EDITORS
-from temporal_app import devserver, gateway
+from temporal_app import connection, devserver, gateway, queues
 from temporal_app.types import workflow_id_for
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -35,6 +35,10 @@ def temporal_server(tmp_path_factory):
     proc = devserver.start(port, log_path=log)
     address = f"127.0.0.1:{port}"
     django_settings.TEMPORAL_ADDRESS = address
+    # A plain local server: no API key, TLS or profile from the developer's shell.
+    connection.forget_credentials(os.environ)
+    os.environ.pop("TEMPORAL_NAMESPACE", None)
+    django_settings.TEMPORAL_NAMESPACE = connection.DEFAULT_NAMESPACE
     gateway.reset_client()
     yield address
     proc.terminate()
@@ -64,28 +68,41 @@ def task_queue(settings, temporal_server) -> str:
     return name
 
 
-@pytest.fixture
-def live_worker(task_queue):
-    """A worker on this test's task queue, running on the portal loop, with its mail outbox
-    workflow (terminated afterwards, so no test leaves one running)."""
+def start_worker(task_queue: str, role: str = queues.ALL):
+    """Workers for `role` (temporal_app/queues.py) on this test's queues, running on the
+    portal loop; one that serves the review queue also starts its mail outbox workflow."""
     from temporal_app.worker import build_worker, outbox_input
 
-    async def start():
+    async def go():
         client = await gateway.get_client()
-        worker = build_worker(client, task_queue=task_queue)
-        task = asyncio.ensure_future(worker.run())
-        await gateway.ensure_outbox(client, task_queue, outbox_input())
+        worker = build_worker(client, task_queue=task_queue, role=role)
+        asyncio.ensure_future(worker.run())
+        if role != queues.LLM:
+            await gateway.ensure_outbox(client, task_queue, outbox_input())
         await asyncio.sleep(0)
-        return worker, task
+        return worker
 
-    worker, task = gateway.run(start(), timeout=30)
-    yield worker
+    return gateway.run(go(), timeout=30)
 
-    async def stop():
+
+def stop_worker(worker, task_queue: str | None = None) -> None:
+    """Stop the workers; with `task_queue`, terminate its mail outbox workflow too."""
+
+    async def go():
         await worker.shutdown()
-        await gateway.stop_outbox(await gateway.get_client(), task_queue)
+        if task_queue:
+            await gateway.stop_outbox(await gateway.get_client(), task_queue)
 
-    gateway.run(stop(), timeout=30)
+    gateway.run(go(), timeout=30)
+
+
+@pytest.fixture
+def live_worker(task_queue):
+    """A worker on this test's task queue with its mail outbox workflow (terminated
+    afterwards, so no test leaves one running)."""
+    worker = start_worker(task_queue)
+    yield worker
+    stop_worker(worker, task_queue)
     # Worker threads closed their connections after each activity; close any stragglers.
     connections.close_all()
 
@@ -169,3 +186,15 @@ def editor2(db):
 @pytest.fixture
 def admin_user(db):
     return make_user("admin1", staff=True)
+
+
+def database_url() -> str:
+    """The test database as a DATABASE_URL, for the app's own processes that a test starts."""
+    from urllib.parse import quote
+
+    from django.db import connection
+
+    s = connection.settings_dict
+    url = (f"postgresql://{quote(s['USER'])}:{quote(s['PASSWORD'])}@/{quote(s['NAME'])}"
+           f"?host={quote(s['HOST'])}")
+    return url + (f"&port={s['PORT']}" if s["PORT"] else "")

@@ -4,12 +4,17 @@ real PostgreSQL. Selectors go by role and label, so the pages' accessibility is 
 
 Screenshots land in test-artifacts/screenshots/; with UPDATE_SCREENSHOTS=1 the README's
 images in docs/img/ are rewritten.
+
+The app's Content-Security-Policy is on: every browser context made through `new_context`
+(open_as uses it) reports the page's `securitypolicyviolation` events and the console's CSP
+messages, and a test whose pages had any fails (test_csp.py proves the check sees them).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -27,6 +32,68 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
             item.add_marker(pytest.mark.browser)
+
+
+# Runs in every page before its own scripts: each CSP violation the browser reports on the
+# document goes to the test through an exposed binding (which survives navigations).
+_REPORT_VIOLATIONS = """
+document.addEventListener('securitypolicyviolation', (e) => {
+  window.__cspViolation({directive: e.violatedDirective, blocked: e.blockedURI,
+                         source: e.sourceFile, line: e.lineNumber, sample: e.sample,
+                         page: document.location.href});
+}, true);
+"""
+
+
+@dataclass
+class CspWatch:
+    """CSP violations and console messages of every context attached to it."""
+
+    violations: list[dict] = field(default_factory=list)
+    console: list[str] = field(default_factory=list)
+    contexts: list = field(default_factory=list)
+
+    def attach(self, context) -> None:
+        context.expose_binding("__cspViolation",
+                               lambda _source, report: self.violations.append(report))
+        context.add_init_script(_REPORT_VIOLATIONS)
+        context.on("console",
+                   lambda message: self.console.append(f"{message.type}: {message.text}"))
+        self.contexts.append(context)
+
+    def flush(self) -> None:
+        """One round trip per open page, so reports already sent are received."""
+        for context in self.contexts:
+            for page in context.pages:
+                try:
+                    page.evaluate("0")
+                except Exception:  # a page closing or navigating: nothing left to receive
+                    pass
+
+    def problems(self) -> list[str]:
+        self.flush()
+        return ([f"CSP violation: {v}" for v in self.violations]
+                + [m for m in self.console if "Content Security Policy" in m])
+
+    def clear(self) -> None:
+        self.violations.clear()
+        self.console.clear()
+
+
+@pytest.fixture
+def csp() -> CspWatch:
+    return CspWatch()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """A test that passed fails anyway if one of its pages broke the CSP."""
+    result = yield
+    watch = item.funcargs.get("csp")
+    if isinstance(watch, CspWatch) and (problems := watch.problems()):
+        pytest.fail("the Content-Security-Policy was violated:\n" + "\n".join(problems),
+                    pytrace=False)
+    return result
 
 
 @pytest.fixture(scope="module")
@@ -62,15 +129,28 @@ def stack(live_server, live_worker, transactional_db, settings):
 
 
 @pytest.fixture
-def open_as(browser, stack):
-    """open_as(user) → a logged-in Page in its own browser context."""
+def new_context(browser, stack, csp):
+    """new_context() → a browser context on the live server, watched for CSP violations."""
     contexts = []
 
-    def _open(user):
+    def _new():
         context = browser.new_context(base_url=stack.url, viewport={"width": 1200, "height": 900})
         context.set_default_timeout(15_000)
+        csp.attach(context)
         contexts.append(context)
-        page = context.new_page()
+        return context
+
+    yield _new
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def open_as(new_context):
+    """open_as(user) → a logged-in Page in its own browser context."""
+
+    def _open(user):
+        page = new_context().new_page()
         page.goto("/login/")
         page.get_by_label("Username").fill(user.get_username())
         page.get_by_label("Password").fill(PASSWORD)
@@ -78,9 +158,7 @@ def open_as(browser, stack):
         page.wait_for_load_state()
         return page
 
-    yield _open
-    for context in contexts:
-        context.close()
+    return _open
 
 
 def screenshot(page, name: str) -> None:
