@@ -1,0 +1,255 @@
+"""Request shapes (strict: unknown keys and wrong JSON types are refused) and response shapes.
+
+Limits, required comments and every sentence about content are the rulebook's
+(temporal_app.lifecycle): a request serializer checks only the JSON's shape and asks the
+rulebook for the rest, as the web forms do; the services ask again."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from django.core.validators import ProhibitNullCharactersValidator
+from django.urls import reverse
+from rest_framework import serializers
+
+from api.exceptions import BadRequest
+from drafts.models import STATE_CHOICES, Draft, DraftEvent, DraftVersion
+from temporal_app import lifecycle
+from temporal_app.lifecycle import DecisionKind
+
+# ------------------------------------------------------------------ request fields
+
+
+class Text(serializers.CharField):
+    """A JSON string (a number is not taken for text). `limit` is the rulebook's, shown in
+    the schema; the rulebook checks it and the characters (NUL included) with its own
+    sentences, so this field adds no length or NUL check of its own."""
+
+    def __init__(self, *, limit: int, **kwargs) -> None:
+        kwargs.setdefault("allow_blank", True)
+        super().__init__(**kwargs)
+        self.limit = limit
+        self.validators = [v for v in self.validators
+                           if not isinstance(v, ProhibitNullCharactersValidator)]
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictInteger(serializers.IntegerField):
+    """A JSON integer: not a string of digits, not 1.0, not true."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictChoice(serializers.ChoiceField):
+    """One of the choices, given as the JSON type the choices have."""
+
+    def to_internal_value(self, data):
+        kinds = {type(key) for key in self.choices}
+        if isinstance(data, bool) or type(data) not in kinds:
+            self.fail("invalid_choice", input=data)
+        return super().to_internal_value(data)
+
+
+class StrictSerializer(serializers.Serializer):
+    """Refuses keys it does not know (a typo would otherwise be dropped in silence)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            known = {name for name, field in self.fields.items() if not field.read_only}
+            unknown = sorted(str(key) for key in data if key not in known)
+            if unknown:
+                raise BadRequest(
+                    f"Unknown field{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}. "
+                    f"This request takes: {', '.join(sorted(known))}.", "UnknownField",
+                    {key: "Unknown field." for key in unknown})
+        return super().to_internal_value(data)
+
+
+def _brief_field(name: str, **kwargs) -> Text:
+    what, limit, one_line = lifecycle.BRIEF_FIELDS[name]
+    line = " One line." if one_line else ""
+    return Text(limit=limit, help_text=f"{what}: plain text, at most {limit:,} characters."
+                f"{line}", **kwargs)
+
+
+class SubmitSerializer(StrictSerializer):
+    """A topic to write a draft about: the web form's fields and limits (the rulebook's)."""
+
+    topic = _brief_field("topic")
+    brief = _brief_field("brief", required=False, default="")
+    audience = _brief_field("audience", required=False, default="")
+    tone = _brief_field("tone", required=False, default="")
+    target_words = StrictChoice(choices=[words for words, _ in lifecycle.LENGTHS],
+                                required=False, default=lifecycle.DEFAULT_LENGTH,
+                                help_text="Target length in words: "
+                                + ", ".join(label for _, label in lifecycle.LENGTHS) + ".")
+
+
+class DecisionSerializer(StrictSerializer):
+    """An editor's decision on the version they reviewed."""
+
+    decision = StrictChoice(choices=[kind.value for kind in lifecycle.EDITOR_DECISIONS])
+    version = StrictInteger(help_text="The version you reviewed (the draft's current_version "
+                                      "when you read it).")
+    comment = Text(limit=lifecycle.COMMENT_MAX, required=False, default="",
+                   help_text="Optional for approve; the reason for reject; the feedback for "
+                             "request_changes.")
+    text = Text(limit=lifecycle.TEXT_MAX, required=False, default="", trim_whitespace=False,
+                help_text="approve_with_edits only: the edited Markdown.")
+
+    def validate(self, data):
+        """The rulebook's checks on the request alone (as review.forms.DecisionForm)."""
+        refusal = lifecycle.input_refusal(lifecycle.Request(
+            DecisionKind(data["decision"]), actor_id=0, version=data["version"],
+            comment=data["comment"], text=data["text"]))
+        if refusal is not None:
+            raise serializers.ValidationError({refusal.field or "non_field_errors":
+                                               [refusal.sentence]})
+        return data
+
+
+class WithdrawSerializer(StrictSerializer):
+    """The author withdraws the draft (its review stops)."""
+
+    comment = Text(limit=lifecycle.COMMENT_MAX, required=False, default="",
+                   help_text="Optional: why.")
+
+
+# ------------------------------------------------------------------ responses
+
+
+def _url(context: dict, name: str, *args) -> str:
+    path = reverse(name, args=args)
+    request = context.get("request")
+    return request.build_absolute_uri(path) if request is not None else path
+
+
+class EventSerializer(serializers.ModelSerializer):
+    label = serializers.CharField()
+    actor = serializers.CharField(source="actor.get_username", default=None, allow_null=True)
+
+    class Meta:
+        model = DraftEvent
+        fields = ("seq", "kind", "label", "actor", "version", "comment", "created_at")
+
+
+class VersionSummarySerializer(serializers.ModelSerializer):
+    created_by = serializers.CharField(source="created_by.get_username", default=None,
+                                       allow_null=True)
+    url = serializers.SerializerMethodField()
+    diff_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DraftVersion
+        fields = ("number", "kind", "created_by", "created_at", "url", "diff_url")
+
+    def get_url(self, version) -> str:
+        return _url(self.context, "api:version", version.draft_id, version.number)
+
+    def get_diff_url(self, version) -> str | None:
+        if version.number <= 1:
+            return None
+        return _url(self.context, "api:version_diff", version.draft_id, version.number)
+
+
+class VersionSerializer(VersionSummarySerializer):
+    text = serializers.CharField(help_text="The version's Markdown.")
+
+    class Meta(VersionSummarySerializer.Meta):
+        fields = (*VersionSummarySerializer.Meta.fields, "text")
+
+
+class DraftSummarySerializer(serializers.ModelSerializer):
+    state = serializers.ChoiceField(source="status", choices=STATE_CHOICES)
+    state_label = serializers.CharField(source="state.label")
+    is_final = serializers.BooleanField()
+    author = serializers.CharField(source="author.get_username")
+    url = serializers.SerializerMethodField()
+    web_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Draft
+        fields = ("id", "topic", "state", "state_label", "is_final", "current_version",
+                  "revisions", "deadline", "author", "created_at", "updated_at", "url",
+                  "web_url")
+
+    def get_url(self, draft) -> str:
+        return _url(self.context, "api:draft", draft.pk)
+
+    def get_web_url(self, draft) -> str:
+        return _url(self.context, "drafts:detail", draft.pk)
+
+
+class DraftSerializer(DraftSummarySerializer):
+    decided_by = serializers.CharField(source="decided_by.get_username", default=None,
+                                       allow_null=True)
+    versions = VersionSummarySerializer(many=True)
+    events = EventSerializer(many=True)
+
+    class Meta(DraftSummarySerializer.Meta):
+        fields = (*DraftSummarySerializer.Meta.fields, "brief", "audience", "tone",
+                  "target_words", "status_message", "progress_chars", "remind_at",
+                  "decided_by", "decided_at", "decision_comment", "workflow_id", "versions",
+                  "events")
+
+
+DIFF_LINE_KINDS = ["same", "added", "removed", "skipped"]  # drafts.diff.DiffLine.kind
+
+
+class DiffLineSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=DIFF_LINE_KINDS)
+    text = serializers.CharField()
+    old_no = serializers.IntegerField(allow_null=True)
+    new_no = serializers.IntegerField(allow_null=True)
+    skipped = serializers.IntegerField(help_text="For a skipped row: how many unchanged "
+                                                 "lines are folded.")
+
+
+class DiffSerializer(serializers.Serializer):
+    old_number = serializers.IntegerField()
+    new_number = serializers.IntegerField()
+    added = serializers.IntegerField()
+    removed = serializers.IntegerField()
+    lines = DiffLineSerializer(many=True)
+
+
+class DecisionResultSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=STATE_CHOICES,
+                                    help_text="The draft's state after the decision.")
+    version = serializers.IntegerField()
+    message = serializers.CharField()
+
+
+class ErrorSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Stable, for programs (docs/api.md lists them).")
+    detail = serializers.CharField(help_text="A sentence for people.")
+    fields = serializers.DictField(child=serializers.CharField(), required=False,
+                                   help_text="The input at fault: field → sentence.")
+
+
+class PendingRowSerializer(serializers.Serializer):
+    draft_id = serializers.IntegerField(allow_null=True)
+    workflow_id = serializers.CharField()
+    run_id = serializers.CharField()
+    state = serializers.ChoiceField(choices=STATE_CHOICES)
+    revision = serializers.IntegerField()
+    deadline = serializers.DateTimeField(allow_null=True)
+    started = serializers.DateTimeField(allow_null=True)
+    age_seconds = serializers.IntegerField(allow_null=True)
+    task_queue = serializers.CharField()
+    ui_url = serializers.CharField()
+
+
+class PendingPageSerializer(serializers.Serializer):
+    next = serializers.CharField(allow_null=True, help_text="The next page, or null.")
+    total = serializers.IntegerField(help_text="Running reviews matching the filter.")
+    counts = serializers.DictField(child=serializers.IntegerField(),
+                                   help_text="Per state, under the filter without its state.")
+    results = PendingRowSerializer(many=True)

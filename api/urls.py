@@ -1,0 +1,32 @@
+"""/api/v1/… (the JSON API) and /account/tokens/ (the page where a user manages API tokens).
+tests/test_api_schema.py checks every route under /api/v1/ against the OpenAPI schema."""
+
+from csp.decorators import csp_update
+from django.urls import include, path, re_path
+
+from api import account_views, docs_views, views
+
+app_name = "api"
+
+v1 = [
+    path("schema/", docs_views.Schema.as_view(), name="schema"),
+    # Swagger UI draws its icons as data: images; the rest of the site's CSP holds there too.
+    path("docs/", csp_update({"img-src": ["data:"]})(docs_views.Docs.as_view()), name="docs"),
+    path("drafts/", views.DraftsView.as_view(), name="drafts"),
+    path("drafts/<int:draft_id>/", views.DraftView.as_view(), name="draft"),
+    path("drafts/<int:draft_id>/versions/<int:number>/", views.VersionView.as_view(),
+         name="version"),
+    path("drafts/<int:draft_id>/versions/<int:number>/diff/", views.VersionDiffView.as_view(),
+         name="version_diff"),
+    path("drafts/<int:draft_id>/withdraw/", views.WithdrawView.as_view(), name="withdraw"),
+    path("drafts/<int:draft_id>/decisions/", views.DecisionsView.as_view(), name="decisions"),
+    path("queue/", views.QueueView.as_view(), name="queue"),
+    path("pending/", views.PendingView.as_view(), name="pending"),
+    re_path(r"^.*$", views.not_found, name="not_found"),  # last: JSON 404 for anything else
+]
+
+urlpatterns = [
+    path("api/v1/", include(v1)),
+    path("account/tokens/", account_views.tokens, name="tokens"),
+    path("account/tokens/<int:pk>/revoke/", account_views.revoke, name="token_revoke"),
+]

@@ -1,0 +1,284 @@
+"""The JSON API's views. Thin: a serializer, one service or selector call, a response.
+
+Who may see and do what is asked exactly as the web asks it (drafts.roles, and the web's own
+object checks: drafts.selectors.visible_draft / own_draft / draft_or_404); every error is
+raised and turned into JSON by api.exceptions.handler.
+"""
+
+from __future__ import annotations
+
+import string
+import uuid
+
+from django.conf import settings
+from django.http import JsonResponse
+from django.urls import Resolver404, resolve
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api import pagination
+from api.exceptions import ApiError, BadRequest, Conflict, Forbidden
+from api.permissions import IsAdmin, IsAuthor, IsEditor
+from api.serializers import (
+    DecisionResultSerializer,
+    DecisionSerializer,
+    DiffSerializer,
+    DraftSerializer,
+    DraftSummarySerializer,
+    ErrorSerializer,
+    PendingPageSerializer,
+    SubmitSerializer,
+    VersionSerializer,
+    WithdrawSerializer,
+)
+from drafts import selectors, services
+from drafts.diff import diff_lines
+from drafts.models import STATE_CHOICES
+from review import services as review_services
+from temporal_app import lifecycle, visibility
+
+# The Idempotency-Key header becomes the submit service's submission_key: a UUID derived from
+# (user, key), so one user's key never collides with another's.
+IDEMPOTENCY_NAMESPACE = uuid.UUID("5d0f3a52-6f2c-4b1e-9a47-2f6c1e0b7d31")
+IDEMPOTENCY_KEY_MAX = 255
+_KEY_CHARS = frozenset(string.ascii_letters + string.digits + string.punctuation)
+# The fields of a submit compared when a key comes back: the same key with another body is
+# a mistake to report, not a replay.
+SUBMIT_FIELDS = ("topic", "brief", "audience", "tone", "target_words")
+
+_ERROR_WORDS = {
+    400: "Invalid input (MalformedJSON, UnknownField, Invalid, InvalidBrief, …)",
+    401: "No token, or an unknown or revoked one", 403: "Not allowed (role, own draft, CSRF)",
+    404: "No such draft or version, or not one you may see",
+    409: "Refused: the rulebook's code and sentence", 413: "The body is too large",
+    503: "The review engine is unavailable: nothing was recorded"}
+ACCEPTED = OpenApiResponse(ErrorSerializer, description="Accepted by the workflow and still "
+                                                        "being recorded (code Accepted)")
+
+
+def _errors(*codes: int) -> dict[int, OpenApiResponse]:
+    """The schema's error responses: each the JSON error body."""
+    return {code: OpenApiResponse(ErrorSerializer, description=_ERROR_WORDS[code])
+            for code in codes}
+
+
+def idempotency_submission_key(request) -> uuid.UUID | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not 0 < len(key) <= IDEMPOTENCY_KEY_MAX or not set(key) <= _KEY_CHARS:
+        raise BadRequest("The Idempotency-Key header must be 1 to 255 visible ASCII characters "
+                         "(a UUID is a good choice).", "InvalidIdempotencyKey")
+    return uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"{request.user.pk}\n{key}")
+
+
+# ------------------------------------------------------------------ authors
+
+
+class StateQuery(serializers.Serializer):
+    state = serializers.ChoiceField(choices=STATE_CHOICES, required=False,
+                                    help_text="Only drafts in this state.")
+
+
+class DraftsView(APIView):
+    permission_classes = [IsAuthor]
+    pagination_class = pagination.MyDrafts
+
+    @extend_schema(operation_id="drafts_list", tags=["drafts"], parameters=[StateQuery],
+                   summary="My drafts, newest first",
+                   responses={200: DraftSummarySerializer(many=True), **_errors(400, 401, 403)})
+    def get(self, request):
+        query = StateQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        drafts = selectors.drafts_for_author(request.user, query.validated_data.get("state", ""))
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(drafts.select_related("author"), request, view=self)
+        return paginator.get_paginated_response(
+            DraftSummarySerializer(page, many=True, context={"request": request}).data)
+
+    @extend_schema(
+        operation_id="drafts_submit", tags=["drafts"], summary="Submit a topic",
+        request=SubmitSerializer,
+        parameters=[OpenApiParameter(
+            "Idempotency-Key", str, OpenApiParameter.HEADER, required=False,
+            description="Sending the same key again returns the draft it created (200) "
+                        "instead of a new one; with a different body, 409.")],
+        responses={201: DraftSerializer, 200: DraftSerializer,
+                   **_errors(400, 401, 403, 409, 413)})
+    def post(self, request):
+        data = SubmitSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        key = idempotency_submission_key(request)
+        draft, created = services.submit_draft(author=request.user, submission_key=key,
+                                               **data.validated_data)
+        if not created and any(getattr(draft, f) != data.validated_data[f]
+                               for f in SUBMIT_FIELDS):
+            raise Conflict(f"This Idempotency-Key was already used for draft #{draft.pk} with "
+                           "a different body; use a new key for a new topic.",
+                           "IdempotencyKeyReused")
+        body = DraftSerializer(selectors.draft_with_history(draft.pk),
+                               context={"request": request}).data
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+                        headers={"Location": body["url"]})
+
+
+class DraftView(APIView):
+    @extend_schema(operation_id="drafts_get", tags=["drafts"],
+                   summary="A draft: state, versions, events, deadline",
+                   responses={200: DraftSerializer, **_errors(401, 404)})
+    def get(self, request, draft_id: int):
+        draft = selectors.visible_draft(request.user, draft_id)
+        return Response(DraftSerializer(draft, context={"request": request}).data)
+
+
+def _versions(request, draft_id: int, number: int) -> dict:
+    """The versions of a draft this user may see, by number; 404 without version `number`."""
+    draft = selectors.visible_draft(request.user, draft_id)
+    versions = {v.number: v for v in draft.versions.all()}
+    if number not in versions:
+        raise NotFound(f"Draft #{draft_id} has no version {number}.")
+    return versions
+
+
+class VersionView(APIView):
+    @extend_schema(operation_id="versions_get", tags=["drafts"],
+                   summary="One version: its Markdown text",
+                   responses={200: VersionSerializer, **_errors(401, 404)})
+    def get(self, request, draft_id: int, number: int):
+        version = _versions(request, draft_id, number)[number]
+        return Response(VersionSerializer(version, context={"request": request}).data)
+
+
+class VersionDiffView(APIView):
+    @extend_schema(operation_id="versions_diff", tags=["drafts"],
+                   summary="A version's line diff to the previous version",
+                   responses={200: DiffSerializer, **_errors(401, 404)})
+    def get(self, request, draft_id: int, number: int):
+        versions = _versions(request, draft_id, number)
+        previous, new = versions.get(number - 1), versions[number]
+        if previous is None:
+            raise ApiError(f"Version {number} is the first; there is no earlier version to "
+                           "compare it with.", "NoPreviousVersion", status.HTTP_404_NOT_FOUND)
+        return Response(DiffSerializer(diff_lines(previous.text, new.text,
+                                                  old_number=previous.number,
+                                                  new_number=new.number)).data)
+
+
+class WithdrawView(APIView):
+    permission_classes = [IsAuthor]
+
+    @extend_schema(operation_id="drafts_withdraw", tags=["drafts"], summary="Withdraw my draft",
+                   request=WithdrawSerializer,
+                   responses={200: DecisionResultSerializer, 202: ACCEPTED,
+                              **_errors(400, 401, 403, 404, 409, 503)})
+    def post(self, request, draft_id: int):
+        draft = selectors.own_draft(request.user, draft_id, "withdraw")
+        data = WithdrawSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = services.withdraw_draft(draft=draft, user=request.user, **data.validated_data)
+        return Response(DecisionResultSerializer(result).data)
+
+
+# ------------------------------------------------------------------ editors
+
+
+class QueueQuery(serializers.Serializer):
+    author = serializers.IntegerField(required=False,
+                                      help_text="Only this author's drafts (a user id).")
+    age = serializers.ChoiceField(choices=list(selectors.QUEUE_AGES), required=False,
+                                  help_text="Only drafts submitted longer ago than this.")
+    reminder_due = serializers.BooleanField(required=False, default=False,
+                                            help_text="Only drafts past the reminder time.")
+
+
+class QueueView(APIView):
+    permission_classes = [IsEditor]
+    pagination_class = pagination.Queue
+
+    @extend_schema(operation_id="queue_list", tags=["review"], parameters=[QueueQuery],
+                   summary="The review queue: drafts awaiting review, nearest deadline first",
+                   responses={200: DraftSummarySerializer(many=True), **_errors(400, 401, 403)})
+    def get(self, request):
+        query = QueueQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        drafts = selectors.review_queue(author_id=query.validated_data.get("author"),
+                                        age=query.validated_data.get("age", ""),
+                                        reminder_due=query.validated_data["reminder_due"])
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(drafts, request, view=self)
+        return paginator.get_paginated_response(
+            DraftSummarySerializer(page, many=True, context={"request": request}).data)
+
+
+class DecisionsView(APIView):
+    permission_classes = [IsEditor]
+
+    @extend_schema(operation_id="drafts_decide", tags=["review"],
+                   summary="Decide on the version you reviewed", request=DecisionSerializer,
+                   responses={200: DecisionResultSerializer, 202: ACCEPTED,
+                              **_errors(400, 401, 403, 404, 409, 413, 503)})
+    def post(self, request, draft_id: int):
+        draft = selectors.draft_or_404(draft_id)
+        own = lifecycle.own_draft_refusal(draft.author_id, request.user.pk)
+        if own is not None:  # asked first, as the web does (403 before reading the body)
+            raise Forbidden(own.sentence, own.code)
+        data = DecisionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = review_services.decide(editor=request.user, draft=draft,
+                                        **data.validated_data)
+        return Response(DecisionResultSerializer(result).data)
+
+
+# ------------------------------------------------------------------ admins
+
+
+class PendingQuery(serializers.Serializer):
+    state = serializers.ChoiceField(choices=STATE_CHOICES, required=False,
+                                    help_text="Only reviews in this state.")
+    older_than = serializers.CharField(required=False, help_text="Hours (12, 1.5) or a "
+                                       "duration (30m, 12h, 2d): started longer ago.")
+    deadline_within = serializers.CharField(required=False, help_text="Hours or a duration: "
+                                            "review deadline at most this far ahead.")
+    cursor = serializers.CharField(required=False, help_text="The next page, from `next`.")
+
+
+class PendingView(APIView):
+    permission_classes = [IsAdmin]
+
+    @extend_schema(operation_id="pending_list", tags=["admin"], parameters=[PendingQuery],
+                   summary="Running reviews, read from Temporal visibility",
+                   responses={200: PendingPageSerializer, **_errors(400, 401, 403, 503)})
+    def get(self, request):
+        flt = visibility.PendingFilter.from_params(request.query_params)
+        page = visibility.pending_page(
+            flt, page_size=settings.PENDING_PAGE_SIZE,
+            page_token=visibility.decode_token(request.query_params.get("cursor")))
+        next_url = None
+        if page.next_token:
+            query = request.query_params.copy()
+            query["cursor"] = page.next_token_text
+            next_url = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+        return Response(PendingPageSerializer({
+            "next": next_url, "total": page.total, "counts": page.counts,
+            "results": [row.as_json() for row in page.rows]}).data)
+
+
+# ------------------------------------------------------------------ anything else under /api/v1/
+
+
+@csrf_exempt
+def not_found(request, *args, **kwargs) -> JsonResponse:
+    """No such endpoint: JSON like every other answer under /api/v1/ (and the slash hint)."""
+    detail = f"There is no API endpoint at {request.path}."
+    if not request.path.endswith("/"):
+        try:
+            match = resolve(request.path + "/")
+        except Resolver404:
+            match = None
+        if match is not None and match.url_name != "not_found":
+            detail += f" Did you mean {request.path}/ (with the slash)?"
+    return JsonResponse({"code": "NotFound", "detail": detail}, status=404)
