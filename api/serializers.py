@@ -90,6 +90,9 @@ class SubmitSerializer(StrictSerializer):
                                 required=False, default=lifecycle.DEFAULT_LENGTH,
                                 help_text="Target length in words: "
                                 + ", ".join(label for _, label in lifecycle.LENGTHS) + ".")
+    channel = Text(limit=lifecycle.CHANNEL_MAX, required=False, default="",
+                   help_text="Which publishing destinations get the approved text (lower-case "
+                             "letters, digits, '-', '_'); blank: only those for every channel.")
 
 
 class DecisionSerializer(StrictSerializer):

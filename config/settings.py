@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "drafts",
     "review",
     "temporal_app",
+    "publishing",
     "rest_framework", "drf_spectacular", "drf_spectacular_sidecar", "api",  # API section
 ]
 
@@ -221,6 +222,16 @@ REMIND_AFTER = env_duration("REMIND_AFTER", "20h")
 MAX_REVISIONS = env_int("MAX_REVISIONS", 3)
 # Drafts one author may have in progress (not yet decided) at once; 0 = no cap.
 MAX_DRAFTS_IN_FLIGHT = env_int("MAX_DRAFTS_IN_FLIGHT", 20)
+
+# --- Publishing approved drafts (publishing/, temporal_app/workflows/publish_draft.py) --------
+# Each destination is tried for PUBLISH_RETRY_WINDOW, with backoff from the initial interval up
+# to the maximum; one request may take PUBLISH_REQUEST_TIMEOUT from connect to last byte.
+PUBLISH_RETRY_WINDOW = env_duration("PUBLISH_RETRY_WINDOW", "24h")
+PUBLISH_REQUEST_TIMEOUT = env_duration("PUBLISH_REQUEST_TIMEOUT", "10s")
+PUBLISH_RETRY_INITIAL_INTERVAL = env_duration("PUBLISH_RETRY_INITIAL_INTERVAL", "10s")
+PUBLISH_RETRY_MAX_INTERVAL = env_duration("PUBLISH_RETRY_MAX_INTERVAL", "1h")
+# Destinations must be https:// when DEBUG is off, unless this allows plain http.
+PUBLISH_ALLOW_HTTP = env_bool("PUBLISH_ALLOW_HTTP", False)
 
 # --- LLM ----------------------------------------------------------------------------------------
 OPENAI_API_KEY = env_str("OPENAI_API_KEY")

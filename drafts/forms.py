@@ -30,6 +30,9 @@ class DraftForm(forms.Form):
     target_words = forms.TypedChoiceField(choices=lifecycle.LENGTHS, coerce=int,
                                           initial=lifecycle.DEFAULT_LENGTH,
                                           label="Target length")
+    channel = forms.CharField(max_length=lifecycle.CHANNEL_MAX, required=False, strip=True,
+                              help_text="Optional: where the approved text goes, e.g. “blog” "
+                                        "(destinations for every channel get it too).")
     # The form's one-time token (double-submit safety). A request without one (a hand-made
     # POST) still works: it just gets a fresh token.
     submission_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
@@ -44,6 +47,8 @@ class DraftForm(forms.Form):
         values = {f: data[f] for f in lifecycle.BRIEF_FIELDS if f in data}
         for field, problem in lifecycle.brief_problems(**values).items():
             self.add_error(field, problem)
+        if problem := lifecycle.channel_problem(data.get("channel", "")):
+            self.add_error("channel", problem)
         return data
 
 

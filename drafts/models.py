@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from temporal_app import lifecycle
 from temporal_app.lifecycle import (
+    APPROVED_STATES,
     CLOSING_DECISION_EVENTS,
     DECISION_EVENTS,
     FINAL_STATES,
@@ -46,6 +47,8 @@ class Draft(models.Model):
     tone = models.CharField(max_length=lifecycle.TONE_MAX, blank=True)
     target_words = models.PositiveIntegerField(choices=LENGTH_CHOICES,
                                                default=lifecycle.DEFAULT_LENGTH)
+    # Which publishing destinations get it once approved (publishing.models.Destination).
+    channel = models.CharField(max_length=lifecycle.CHANNEL_MAX, blank=True)
     # The form's one-time token: a double-submitted form creates one draft.
     submission_key = models.UUIDField(null=True, blank=True)
 
@@ -143,12 +146,17 @@ class Draft(models.Model):
 
     @property
     def is_approved(self) -> bool:
-        return self.state == ReviewState.APPROVED
+        """Approved (and perhaps published since): it has an approved version."""
+        return self.state in APPROVED_STATES
+
+    @property
+    def is_published(self) -> bool:
+        return self.state == ReviewState.PUBLISHED
 
     @property
     def is_decided_by_editor(self) -> bool:
-        """Approved or rejected."""
-        return self.state in (ReviewState.APPROVED, ReviewState.REJECTED)
+        """Approved (or published) or rejected."""
+        return self.is_approved or self.state == ReviewState.REJECTED
 
     @property
     def reminder_due(self) -> bool:

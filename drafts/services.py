@@ -19,11 +19,19 @@ from temporal_app.types import (
     ActivityPolicy,
     DecisionResult,
     DraftBrief,
+    PublishPolicy,
     ReviewInput,
     StopInput,
 )
 
 log = logging.getLogger(__name__)
+
+
+def publish_policy() -> PublishPolicy:
+    return PublishPolicy(retry_seconds=settings.PUBLISH_RETRY_WINDOW,
+                         request_timeout_seconds=settings.PUBLISH_REQUEST_TIMEOUT,
+                         retry_initial_seconds=settings.PUBLISH_RETRY_INITIAL_INTERVAL,
+                         retry_max_interval_seconds=settings.PUBLISH_RETRY_MAX_INTERVAL)
 
 
 def review_input(draft: Draft, *, first_version: int, first_event_seq: int) -> ReviewInput:
@@ -51,6 +59,7 @@ def review_input(draft: Draft, *, first_version: int, first_event_seq: int) -> R
             llm_section_concurrency=settings.LLM_SECTION_CONCURRENCY,
             llm_task_queue=queues.llm_queue(),
         ),
+        publish=publish_policy(),
     )
 
 
@@ -84,13 +93,15 @@ def _start_after_commit(draft_id: int, inp: ReviewInput) -> Start:
 
 
 def submit_draft(*, author, topic: str, brief: str = "", audience: str = "", tone: str = "",
-                 target_words: int = lifecycle.DEFAULT_LENGTH,
+                 target_words: int = lifecycle.DEFAULT_LENGTH, channel: str = "",
                  submission_key: uuid.UUID | None = None) -> tuple[Draft, bool]:
     """Create a draft and start its review. Returns (draft, created): the same submission key
     twice (a double-submitted form, even two at the same instant) returns the first draft.
     Raises InvalidBrief when the rulebook refuses a field and Refused when the author already
     has MAX_DRAFTS_IN_FLIGHT drafts not yet decided; either way nothing is written."""
     problems = lifecycle.brief_problems(topic=topic, brief=brief, audience=audience, tone=tone)
+    if channel_problem := lifecycle.channel_problem(channel):
+        problems["channel"] = channel_problem
     if problems:
         raise errors.InvalidBrief(problems)
     with transaction.atomic():
@@ -107,7 +118,7 @@ def submit_draft(*, author, topic: str, brief: str = "", audience: str = "", ton
             raise errors.Refused(refusal.sentence, refusal.code)
         draft = projection.create(author=author, topic=topic, brief=brief,
                                   audience=audience, tone=tone, target_words=target_words,
-                                  submission_key=submission_key)
+                                  channel=channel, submission_key=submission_key)
         _start_after_commit(draft.pk, review_input(draft, first_version=1,
                                                    first_event_seq=draft.last_seq + 1))
     return draft, True

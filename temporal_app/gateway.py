@@ -61,7 +61,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from temporal_app import errors
-from temporal_app.lifecycle import REVIEW_ENDED, DecisionKind, ReviewState
+from temporal_app.lifecycle import DELIVERING, REVIEW_ENDED, DecisionKind, ReviewState
 from temporal_app.types import (
     DRAFT_ID,
     REVIEW_STATE,
@@ -71,16 +71,19 @@ from temporal_app.types import (
     DecisionResult,
     DrainInput,
     ExtendDeadlineInput,
+    PublishInput,
     RemindInput,
     ReviewInput,
     ReviewResult,
     ReviewStatus,
     StopInput,
     outbox_workflow_id,
+    publish_workflow_id,
     workflow_id_for,
 )
 from temporal_app.workflows.draft_review import DECISION_UPDATES, DraftReviewWorkflow
 from temporal_app.workflows.outbox import MailOutboxWorkflow
+from temporal_app.workflows.publish_draft import PublishDraftWorkflow
 
 T = TypeVar("T")
 
@@ -235,6 +238,8 @@ def _translate(err: BaseException, *, draft_id: int | None = None,
             return errors.DecisionRefused(cause.message, cause.type or None)
         return errors.DecisionRefused(f"The review workflow refused: {cause or err}.")
     if isinstance(err, WorkflowAlreadyStartedError):
+        if doing == "publish":
+            return errors.Refused(DELIVERING, "Delivering")
         return errors.ReviewAlreadyRunning("This draft already has a review running.")
     if isinstance(err, (WorkflowQueryFailedError, WorkflowQueryRejectedError)):
         return errors.Refused(f"The workflow could not answer: {err}.")
@@ -333,6 +338,26 @@ def start_review(inp: ReviewInput) -> None:
         )
 
     _call(go(), timeout=15, draft_id=inp.draft_id, doing="start")
+
+
+def start_publish(inp: PublishInput) -> None:
+    """Start delivering an approved draft again (an admin's Retry delivery): a new run of its
+    PublishDraft workflow, refused while one is running."""
+
+    async def go() -> None:
+        client = await get_client()
+        await client.start_workflow(
+            PublishDraftWorkflow.run, inp,
+            id=publish_workflow_id(inp.draft_id),
+            task_queue=settings.TEMPORAL_TASK_QUEUE,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            search_attributes=TypedSearchAttributes([SearchAttributePair(DRAFT_ID, inp.draft_id)]),
+            static_summary=f"publish draft {inp.draft_id}",
+            rpc_timeout=timedelta(seconds=10),
+        )
+
+    _call(go(), timeout=15, draft_id=inp.draft_id, doing="publish")
 
 
 def _expiring(payload: T, expires_at: datetime) -> T:

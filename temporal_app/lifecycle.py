@@ -30,6 +30,7 @@ class ReviewState(StrEnum):
     AWAITING_REVIEW = "awaiting_review"
     REVISING = "revising"
     APPROVED = "approved"
+    PUBLISHED = "published"  # approved, and accepted by every destination it went to
     REJECTED = "rejected"
     EXPIRED = "expired"
     WITHDRAWN = "withdrawn"
@@ -60,6 +61,9 @@ class EventKind(StrEnum):
     DEADLINE_EXTENDED = "deadline_extended"
     FAILED = "failed"
     RETRIED = "retried"
+    PUBLISHED = "published"
+    DELIVERY_FAILED = "delivery_failed"
+    DELIVERY_RETRIED = "delivery_retried"
 
     @property
     def label(self) -> str:
@@ -94,6 +98,7 @@ STATE_LABELS = {
     ReviewState.AWAITING_REVIEW: "Awaiting review",
     ReviewState.REVISING: "Revising",
     ReviewState.APPROVED: "Approved",
+    ReviewState.PUBLISHED: "Published",
     ReviewState.REJECTED: "Rejected",
     ReviewState.EXPIRED: "Expired",
     ReviewState.WITHDRAWN: "Withdrawn",
@@ -115,6 +120,9 @@ EVENT_LABELS = {
     EventKind.DEADLINE_EXTENDED: "Deadline extended",
     EventKind.FAILED: "Failed",
     EventKind.RETRIED: "Retried",
+    EventKind.PUBLISHED: "Published to every destination",
+    EventKind.DELIVERY_FAILED: "Delivery failed",
+    EventKind.DELIVERY_RETRIED: "Delivery retried",
 }
 VERSION_LABELS = {
     VersionKind.GENERATED: "Generated",
@@ -140,8 +148,11 @@ PAST_TENSE = {
 
 # ------------------------------------------------------------------ transitions and tables
 
-FINAL_STATES = frozenset({ReviewState.APPROVED, ReviewState.REJECTED, ReviewState.EXPIRED,
-                          ReviewState.WITHDRAWN, ReviewState.CANCELLED, ReviewState.FAILED})
+FINAL_STATES = frozenset({ReviewState.APPROVED, ReviewState.PUBLISHED, ReviewState.REJECTED,
+                          ReviewState.EXPIRED, ReviewState.WITHDRAWN, ReviewState.CANCELLED,
+                          ReviewState.FAILED})
+# States with an approved version (its text can be downloaded, and is what was published).
+APPROVED_STATES = frozenset({ReviewState.APPROVED, ReviewState.PUBLISHED})
 WRITING_STATES = frozenset({ReviewState.GENERATING, ReviewState.REVISING})
 PENDING_STATES = frozenset(ReviewState) - FINAL_STATES
 
@@ -176,10 +187,15 @@ STATE_AFTER: dict[EventKind, ReviewState | None] = {
     EventKind.DEADLINE_EXTENDED: None,
     EventKind.FAILED: ReviewState.FAILED,
     EventKind.RETRIED: ReviewState.GENERATING,
+    # Publishing (the PublishDraft workflow, after the review closed as approved).
+    EventKind.PUBLISHED: ReviewState.PUBLISHED,
+    EventKind.DELIVERY_FAILED: None,  # stays approved; each destination says why
+    EventKind.DELIVERY_RETRIED: None,
 }
-# The event that records a review closing in each final state (reconcile uses it).
+# The event that records a review closing in each final state (reconcile uses it; a review
+# run never ends as published: that state comes from its publishing afterwards).
 EVENT_FOR_FINAL_STATE = {state: event for event, state in STATE_AFTER.items()
-                         if state in FINAL_STATES}
+                         if state in FINAL_STATES and event != EventKind.PUBLISHED}
 # Events a person decided: shown under "Decisions"; the ones that close a review also name
 # the decider on the draft.
 DECISION_EVENTS = frozenset({EventKind.APPROVED, EventKind.REJECTED, EventKind.CHANGES_REQUESTED,
@@ -196,6 +212,7 @@ class Audience(StrEnum):
     EDITORS = "editors"  # every active editor but the draft's author
     AUTHOR = "author"
     AUTHOR_AND_ADMINS = "author_and_admins"
+    ADMINS = "admins"
 
 
 # Who is mailed about which event, and the subject line ({id}, {topic}).
@@ -212,6 +229,8 @@ NOTIFY: dict[EventKind, tuple[Audience, str]] = {
                         "Draft #{id} expired without a review: {topic}"),
     EventKind.CANCELLED: (Audience.AUTHOR,
                           "The review of your draft #{id} was cancelled: {topic}"),
+    EventKind.DELIVERY_FAILED: (Audience.ADMINS,
+                                "Approved draft #{id} could not be delivered: {topic}"),
 }
 
 # ------------------------------------------------------------------ limits
@@ -348,6 +367,8 @@ CLOSED_SENTENCES = {
     ReviewState.FAILED: "Writing this draft failed; it takes no decisions until the author "
                         "retries it.",
     ReviewState.APPROVED: "This draft was already approved; it takes no more decisions.",
+    ReviewState.PUBLISHED: "This draft was approved and published; it takes no more "
+                           "decisions.",
     ReviewState.REJECTED: "This draft was already rejected; it takes no more decisions.",
 }
 OWN_DRAFT = "You wrote this draft's topic; another editor must review it."
@@ -389,6 +410,7 @@ def own_draft_refusal(author_id: int, actor_id: int) -> Refusal | None:
 
 # The decision a draft closed in this state was taken with (for "already … by …").
 DECISION_FOR_CLOSED_STATE = {ReviewState.APPROVED: DecisionKind.APPROVE,
+                             ReviewState.PUBLISHED: DecisionKind.APPROVE,
                              ReviewState.REJECTED: DecisionKind.REJECT}
 
 
@@ -522,3 +544,80 @@ def write_failed(kinds: tuple[EventKind, ...], reason: str) -> str:
     steps = " and ".join(EVENT_LABELS[kind].lower() for kind in kinds)
     return (f"Could not record this step ({steps}): {reason}. Nothing of it was saved and the "
             "review stopped here; the author can retry.")
+
+
+# ------------------------------------------------------------------ publishing
+
+# A draft's channel: which destinations get it when approved (blank: only those for every
+# channel). A short slug, so it reads the same in the form, the API and the admin.
+CHANNEL_MAX = 50
+_CHANNEL = re.compile(r"[a-z0-9][a-z0-9_-]*")
+
+
+def channel_problem(value: str) -> str:
+    """A sentence saying what is wrong with a channel name, or "" if nothing ("" is fine)."""
+    if not value:
+        return ""
+    if problem := text_problem(value, "The channel", CHANNEL_MAX, line=True):
+        return problem
+    if not _CHANNEL.fullmatch(value):
+        return ("The channel must be lower-case letters, digits, '-' or '_' (for example "
+                "'blog' or 'newsletter-en').")
+    return ""
+
+
+class DeliveryStatus(StrEnum):
+    """One destination's delivery of an approved draft."""
+
+    PENDING = "pending"  # being delivered (retried with backoff until it succeeds or gives up)
+    DELIVERED = "delivered"  # the destination answered 2xx
+    FAILED = "failed"  # given up: refused (4xx), or still failing when the window closed
+
+    @property
+    def label(self) -> str:
+        return DELIVERY_LABELS[self]
+
+
+DELIVERY_LABELS = {
+    DeliveryStatus.PENDING: "Delivering",
+    DeliveryStatus.DELIVERED: "Delivered",
+    DeliveryStatus.FAILED: "Delivery failed",
+}
+
+
+def delivery_retryable(status_code: int) -> bool:
+    """Is an HTTP answer worth trying again? 2xx is success; a 4xx means the request itself
+    is refused, and the same request will be refused again, except 408 (timeout) and 429
+    (slow down); anything else (3xx, 5xx) may pass later."""
+    return not (400 <= status_code < 500) or status_code in (408, 429)
+
+
+def delivery_failed(attempts: int, elapsed_seconds: float, last_error: str) -> str:
+    """Why a destination did not get a draft: how long it was tried and its last answer."""
+    tries = "1 attempt" if attempts == 1 else f"{attempts or 'no answered'} attempts"
+    over = f" over {duration_words(elapsed_seconds)}" if elapsed_seconds >= 60 else ""
+    last_error = _CONTROL.sub("", " ".join(last_error.split()))[:300] or "none recorded"
+    return f"Delivery failed after {tries}{over}; last error: {last_error}."
+
+
+def not_published(failed: dict[str, str]) -> str:
+    """The `delivery_failed` event's comment: each destination that did not get the draft."""
+    return "; ".join(f"{name}: {sentence}" for name, sentence in sorted(failed.items()))
+
+
+DELIVERING = ("This draft is being delivered right now; wait until every destination has "
+              "accepted it or been given up.")
+
+
+def retry_delivery_refusal(state: ReviewState, failed: int, in_progress: int
+                           ) -> Refusal | None:
+    """May an admin deliver an approved draft again to the destinations that failed? (The
+    engine has the last word on "in progress": a run may be delivering with no row pending.)"""
+    if state not in APPROVED_STATES:
+        return Refusal("NotApproved", "Only an approved draft is delivered.")
+    if in_progress:
+        return Refusal("Delivering", DELIVERING)
+    if not failed:
+        return Refusal("NothingFailed", "No delivery of this draft failed; there is nothing "
+                                        "to retry.")
+    return None

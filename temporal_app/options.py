@@ -13,7 +13,7 @@ from typing import Any
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
-from temporal_app.types import ActivityPolicy
+from temporal_app.types import ActivityPolicy, PublishPolicy
 
 # The projection's errors that no retry can fix (bad data, a missing draft): fail at once.
 BAD_DATA = "BadData"
@@ -95,4 +95,38 @@ def drain(wait_seconds: float) -> dict[str, Any]:
         heartbeat_timeout=timedelta(seconds=30),
         retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1),
                                  maximum_interval=timedelta(seconds=30)),
+    )
+
+
+# Delivery errors no retry can fix: the destination refused (4xx but 408/429), the delivery or
+# its draft is gone, the draft is not approved.
+PERMANENT_DELIVERY_ERRORS = ["DeliveryRefused", "DeliveryMissing", "NotApproved"]
+
+
+def deliver(policy: PublishPolicy) -> dict[str, Any]:
+    """One destination's delivery: each attempt bounded by the request timeout (plus room to
+    log it), retried with backoff until the publish window closes. The destination's
+    Retry-After, when it sends one, replaces the backoff for that attempt."""
+    return dict(
+        start_to_close_timeout=timedelta(seconds=policy.request_timeout_seconds + 15),
+        schedule_to_close_timeout=timedelta(seconds=policy.retry_seconds),
+        retry_policy=RetryPolicy(
+            initial_interval=timedelta(seconds=policy.retry_initial_seconds),
+            backoff_coefficient=2.0,
+            maximum_interval=timedelta(seconds=policy.retry_max_interval_seconds),
+            non_retryable_error_types=PERMANENT_DELIVERY_ERRORS,
+        ),
+    )
+
+
+def publish_write() -> dict[str, Any]:
+    """The publishing run's local writes (plan, give up, its event): retried while the
+    database is away, never on a permanent error."""
+    return dict(
+        start_to_close_timeout=timedelta(seconds=30),
+        retry_policy=RetryPolicy(
+            initial_interval=timedelta(milliseconds=200),
+            maximum_interval=timedelta(seconds=10),
+            non_retryable_error_types=PERMANENT_WRITE_ERRORS + PERMANENT_DELIVERY_ERRORS,
+        ),
     )

@@ -21,6 +21,7 @@ WORKFLOW_TYPE = "DraftReview"
 WORKFLOW_TYPE_V1 = "DraftReviewWorkflow"
 WORKFLOW_TYPES = (WORKFLOW_TYPE, WORKFLOW_TYPE_V1)
 OUTBOX_WORKFLOW_TYPE = "MailOutbox"
+PUBLISH_WORKFLOW_TYPE = "PublishDraft"
 
 # Search attributes: ids and states only, never personal data.
 REVIEW_STATE = SearchAttributeKey.for_keyword("ReviewState")
@@ -41,6 +42,10 @@ def workflow_id_for(draft_id: int) -> str:
 
 def outbox_workflow_id(task_queue: str) -> str:
     return f"mail-outbox-{task_queue}"
+
+
+def publish_workflow_id(draft_id: int) -> str:
+    return f"publish-{draft_id}"
 
 
 # --- workflow -------------------------------------------------------------------------------
@@ -80,6 +85,16 @@ class ActivityPolicy:
 
 
 @dataclass(frozen=True)
+class PublishPolicy:
+    """How an approved draft is delivered to its destinations (settings PUBLISH_*)."""
+
+    retry_seconds: float = 24 * 3600.0  # each destination is tried for this long
+    request_timeout_seconds: float = 10.0  # one HTTP request, connect to last byte
+    retry_initial_seconds: float = 10.0
+    retry_max_interval_seconds: float = 3600.0
+
+
+@dataclass(frozen=True)
 class ReviewInput:
     draft_id: int
     author_id: int
@@ -91,6 +106,23 @@ class ReviewInput:
     first_version: int = 1
     first_event_seq: int = 1
     policy: ActivityPolicy = field(default_factory=ActivityPolicy)
+    publish: PublishPolicy = field(default_factory=PublishPolicy)
+
+
+@dataclass(frozen=True)
+class PublishInput:
+    """A PublishDraft run: deliver an approved draft to its destinations; its event (published
+    or delivery_failed) takes `first_event_seq`."""
+
+    draft_id: int
+    first_event_seq: int
+    policy: PublishPolicy = field(default_factory=PublishPolicy)
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    delivered: int
+    failed: dict[str, str]  # destination name → why
 
 
 @dataclass(frozen=True)
@@ -351,12 +383,59 @@ class SectionInput:
     previous_text: str = ""  # the whole previous version; the activity picks this section
 
 
+@dataclass(frozen=True)
+class PlanInput:
+    draft_id: int
+
+
+@dataclass(frozen=True)
+class PlannedDelivery:
+    delivery_id: int
+    destination: str  # its name (no URL or secret: those stay in the database)
+
+
+@dataclass(frozen=True)
+class DeliveryPlan:
+    """The deliveries a PublishDraft run makes: every matching destination not yet delivered
+    to; `not_retried`: failed deliveries left alone (destination deactivated) → why."""
+
+    state: str  # the draft's state (approved, or published)
+    version: int
+    deliveries: list[PlannedDelivery]
+    not_retried: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DeliverInput:
+    delivery_id: int
+    request_timeout_seconds: float = 10.0
+
+
+@dataclass(frozen=True)
+class DeliverResult:
+    status_code: int  # 0: it had been delivered before (nothing sent)
+
+
+@dataclass(frozen=True)
+class GiveUpInput:
+    delivery_id: int
+    reason: str = ""  # Temporal's, for a delivery that recorded no attempt
+
+
+@dataclass(frozen=True)
+class GiveUpResult:
+    failure: str  # the sentence shown for that destination ("" if it was delivered after all)
+
+
 # Activity names: workflows refer to activities by name, so they never import Django code.
 GENERATE_DRAFT = "generate_draft"
 OUTLINE_DRAFT = "outline_draft"
 WRITE_SECTION = "write_section"
 PROJECT = "project"  # local activity
 DRAIN_OUTBOX = "drain_outbox"
+PLAN_DELIVERIES = "plan_deliveries"  # local activity
+DELIVER = "deliver"
+GIVE_UP_DELIVERY = "give_up_delivery"  # local activity
 # v1 runs only
 STORE_VERSION = "store_version"
 RECORD_EVENT = "record_event"

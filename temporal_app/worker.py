@@ -38,6 +38,7 @@ from temporal_app.types import DrainInput
 from temporal_app.workflows.draft_review import DraftReviewWorkflow
 from temporal_app.workflows.draft_review_v1 import DraftReviewWorkflowV1
 from temporal_app.workflows.outbox import MailOutboxWorkflow
+from temporal_app.workflows.publish_draft import PublishDraftWorkflow
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +141,8 @@ def _review_worker(client: Client, task_queue: str, executor: ThreadPoolExecutor
 
     regular = settings.TEMPORAL_ACTIVITY_THREADS
     local = settings.TEMPORAL_LOCAL_ACTIVITY_THREADS
-    workflows = [DraftReviewWorkflow, DraftReviewWorkflowV1, MailOutboxWorkflow]
+    workflows = [DraftReviewWorkflow, DraftReviewWorkflowV1, MailOutboxWorkflow,
+                 PublishDraftWorkflow]
     precompile(*workflows)
     return Worker(
         client,

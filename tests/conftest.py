@@ -139,14 +139,16 @@ def workflow_result(draft_id: int, timeout: float = 30.0):
     return gateway.run(go(), timeout=timeout)
 
 
-def save_history(draft_id: int, name: str) -> None:
+def save_history(draft_id: int, name: str, workflow_id: str = "") -> None:
     """With RECORD_HISTORIES=1, write the workflow's history to tests/histories/NAME.json
-    (for the replay test). The workflow must have completed."""
+    (for the replay test). The workflow (the draft's review, unless `workflow_id` names
+    another) must have completed."""
     if os.environ.get("RECORD_HISTORIES") != "1":
         return
 
     async def go():
-        handle = (await gateway.get_client()).get_workflow_handle(workflow_id_for(draft_id))
+        handle = (await gateway.get_client()).get_workflow_handle(
+            workflow_id or workflow_id_for(draft_id))
         return await handle.fetch_history()
 
     history = gateway.run(go(), timeout=30)

@@ -159,7 +159,10 @@ def test_tables_cover_every_value():
     assert set(lifecycle.STATE_AFTER) == set(EventKind)
     assert set(lifecycle.OUTCOME) == set(DecisionKind)
     assert set(lifecycle.PAST_TENSE) == set(DecisionKind)
-    assert set(lifecycle.EVENT_FOR_FINAL_STATE) == lifecycle.FINAL_STATES
+    # A review run ends in every final state but published (its publishing leads there).
+    assert set(lifecycle.EVENT_FOR_FINAL_STATE) == lifecycle.FINAL_STATES - {
+        ReviewState.PUBLISHED}
+    assert set(lifecycle.DELIVERY_LABELS) == set(lifecycle.DeliveryStatus)
     assert set(lifecycle.CLOSED_SENTENCES) == lifecycle.FINAL_STATES
     for decision, (event, state) in lifecycle.OUTCOME.items():
         assert lifecycle.STATE_AFTER[event] == state, decision
@@ -202,3 +205,23 @@ def test_a_write_failure_names_the_step_and_bounds_the_reason():
     assert sentence.startswith("Could not record this step (edited by an editor and approved): "
                                "the database refused it (bad value")
     assert "\x1b" not in sentence and "\n" not in sentence and len(sentence) < 450
+
+
+def test_delivery_rules():
+    assert [c for c in (200, 204, 301, 408, 429, 500, 503) if lifecycle.delivery_retryable(c)] \
+        == [200, 204, 301, 408, 429, 500, 503]
+    assert not any(lifecycle.delivery_retryable(c) for c in (400, 401, 403, 404, 410, 422))
+    assert lifecycle.delivery_failed(1, 0.5, "HTTP 410 Gone") == (
+        "Delivery failed after 1 attempt; last error: HTTP 410 Gone.")
+    assert lifecycle.delivery_failed(7, 24 * 3600, "timed out\r\nafter 10 s") == (
+        "Delivery failed after 7 attempts over 24 h; last error: timed out after 10 s.")
+    assert lifecycle.channel_problem("") == ""
+    assert lifecycle.channel_problem("newsletter-en") == ""
+    assert "lower-case" in lifecycle.channel_problem("Blog")
+    assert "one line" in lifecycle.channel_problem("a\nb")
+    assert "too long" in lifecycle.channel_problem("a" * 51)
+    refuse = lifecycle.retry_delivery_refusal
+    assert refuse(ReviewState.REJECTED, 1, 0).code == "NotApproved"
+    assert refuse(ReviewState.APPROVED, 1, 1).code == "Delivering"
+    assert refuse(ReviewState.PUBLISHED, 0, 0).code == "NothingFailed"
+    assert refuse(ReviewState.APPROVED, 1, 0) is None

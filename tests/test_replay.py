@@ -21,12 +21,16 @@ from temporal_app import gateway
 from temporal_app.workflows.draft_review import DraftReviewWorkflow
 from temporal_app.workflows.draft_review_v1 import DraftReviewWorkflowV1
 from temporal_app.workflows.outbox import MailOutboxWorkflow
+from temporal_app.workflows.publish_draft import PublishDraftWorkflow
 
 ROOT = Path(__file__).parent / "histories"
 HISTORIES = sorted(ROOT.glob("*.json")) + sorted((ROOT / "v1").glob("*.json"))
 PATHS = {"approve", "reject", "revise_then_approve", "edit_then_approve", "expire", "withdraw",
          "cancel_while_writing"}
-WORKFLOWS = [DraftReviewWorkflow, DraftReviewWorkflowV1, MailOutboxWorkflow]
+# Publishing: an approval that starts its PublishDraft child, and PublishDraft runs.
+PUBLISH_PATHS = {"approve_publish", "publish_delivered", "publish_failed"}
+WORKFLOWS = [DraftReviewWorkflow, DraftReviewWorkflowV1, MailOutboxWorkflow,
+             PublishDraftWorkflow]
 
 
 def _name(path: Path) -> str:
@@ -44,7 +48,7 @@ def replay(data: dict, name: str):
 
 
 def test_every_path_has_a_recorded_history():
-    assert PATHS <= {p.stem for p in ROOT.glob("*.json")}, "today's workflow type"
+    assert PATHS | PUBLISH_PATHS <= {p.stem for p in ROOT.glob("*.json")}, "today's types"
     # v1 cancel_while_writing was recorded before the notify-stop-while-writing patch.
     assert PATHS <= {p.stem for p in (ROOT / "v1").glob("*.json")}, "the v1 type"
 

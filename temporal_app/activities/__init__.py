@@ -1,5 +1,5 @@
 """Activities: the only code that calls the LLM, writes a draft's review state (through
-drafts/projection.py) or sends mail.
+drafts/projection.py), sends mail or delivers approved drafts (webhooks).
 
 Import this package only after django.setup() (the worker does): it imports Django models.
 """
@@ -13,6 +13,8 @@ def llm_activities() -> list:
 
 def all_activities() -> list:
     from temporal_app.activities.outbox import drain_outbox
+    from temporal_app.activities.publishing import deliver, give_up_delivery, plan_deliveries
     from temporal_app.activities.records import notify, project, record_event, store_version
 
-    return [*llm_activities(), project, drain_outbox, store_version, record_event, notify]
+    return [*llm_activities(), project, drain_outbox, plan_deliveries, deliver,
+            give_up_delivery, store_version, record_event, notify]

@@ -43,6 +43,8 @@ def recipients(draft: Draft, audience: Audience) -> list[str]:
         users = users.filter(groups__name=EDITORS).exclude(pk=draft.author_id)
     elif audience == Audience.AUTHOR_AND_ADMINS:
         users = users.filter(is_staff=True) | users.filter(pk=draft.author_id)
+    elif audience == Audience.ADMINS:
+        users = users.filter(is_staff=True)
     else:
         users = users.filter(pk=draft.author_id)
     return sorted(set(users.values_list("email", flat=True)))

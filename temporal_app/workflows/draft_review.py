@@ -6,6 +6,7 @@
                                     ├─ deadline passes ──────────────▶ expired (reminder first)
                                     └─ withdraw / cancel (any time) ─▶ withdrawn / cancelled
     the LLM fails for good ─▶ failed (the author retries: a new run, same workflow id)
+    approved ─▶ a PublishDraft child delivers it (workflows/publish_draft.py) and outlives this run
 
 Whether a decision is allowed, and the sentence when it is not, is the rulebook's
 (`lifecycle.refusal`); writing a version is `writing.write`; options live in `options`. Every
@@ -26,8 +27,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from temporalio import workflow
-from temporalio.common import RawValue
-from temporalio.exceptions import ActivityError, ApplicationError, CancelledError, FailureError
+from temporalio.common import RawValue, TypedSearchAttributes
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    CancelledError,
+    FailureError,
+    WorkflowAlreadyStartedError,
+)
 
 with workflow.unsafe.imports_passed_through():
     # Whole-module imports by full name: `from temporal_app import lifecycle` would re-run
@@ -48,7 +55,9 @@ with workflow.unsafe.imports_passed_through():
         VersionKind,
     )
     from temporal_app.types import (
+        DRAFT_ID,
         PROJECT,
+        PUBLISH_WORKFLOW_TYPE,
         REVIEW_DEADLINE,
         REVIEW_STATE,
         REVISION,
@@ -62,18 +71,22 @@ with workflow.unsafe.imports_passed_through():
         GenerateResult,
         ProjectInput,
         ProjectResult,
+        PublishInput,
         RemindInput,
         ReviewInput,
         ReviewResult,
         ReviewStatus,
         StopInput,
         VersionRecord,
+        publish_workflow_id,
     )
 
 
 # Runs started before a permanent write failure was recorded (and a long outage went on as a
 # regular activity) failed outright instead: replaying them must take the old path.
 WRITE_FAILURES = "write-failures-recorded"
+# Runs approved before publishing existed ended without starting a PublishDraft child.
+PUBLISH = "publish-on-approval"
 
 
 class _WriteFailed(Exception):
@@ -148,6 +161,8 @@ class DraftReviewWorkflow:
                 return await self._result()
             if decision.kind != DecisionKind.REQUEST_CHANGES:
                 await self._close(decision)
+                if self._state == ReviewState.APPROVED and workflow.patched(PUBLISH):
+                    await self._start_publishing()
                 return await self._result(decision)
             self._revisions += 1
             await self._record(EventKind.CHANGES_REQUESTED, decision=decision)
@@ -222,6 +237,22 @@ class DraftReviewWorkflow:
         await self._record(EventKind.EDITED, event, decision=decision, version=VersionRecord(
             number=self._version, kind=VersionKind.EDITED, text=decision.text,
             actor_id=decision.actor_id))
+
+    async def _start_publishing(self) -> None:
+        """Deliver the approved version to the destinations (a child workflow that goes on
+        after this run ends: its events follow this run's)."""
+        try:
+            await workflow.start_child_workflow(
+                PUBLISH_WORKFLOW_TYPE,
+                PublishInput(draft_id=self._inp.draft_id, first_event_seq=self._seq + 1,
+                             policy=self._inp.publish),
+                id=publish_workflow_id(self._inp.draft_id),
+                parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+                search_attributes=TypedSearchAttributes([
+                    DRAFT_ID.value_set(self._inp.draft_id)]),
+                static_summary=f"publish draft {self._inp.draft_id}")
+        except WorkflowAlreadyStartedError:  # one is delivering it already (an admin's retry)
+            workflow.logger.warning("draft %s is being published already", self._inp.draft_id)
 
     async def _result(self, decision: _Decision | None = None) -> ReviewResult:
         # Every update handler returns its answer before the run completes.
