@@ -14,16 +14,16 @@ from temporal_app.types import PublishInput
 
 
 def retry_delivery(*, draft_id: int, user) -> str:
-    """Deliver an approved draft again to the destinations that failed: a new PublishDraft
-    run (same id, same message ids, so receivers see the same messages). Returns the sentence
-    to show. Raises Refused (nothing failed, still delivering, not approved) or
-    EngineUnavailable; either way nothing is recorded."""
+    """Deliver an approved draft again to the destinations that did not get it: a new
+    PublishDraft run (same id, same message ids, so receivers see the same messages). Returns
+    the sentence to show. Raises Refused (nothing to retry, not approved, a run delivering
+    right now: the engine refuses a second one) or EngineUnavailable; either way nothing is
+    recorded."""
     with transaction.atomic():
         draft = Draft.objects.select_for_update().get(pk=draft_id)
-        counts = {s: Delivery.objects.filter(draft=draft, status=s.value).count()
-                  for s in (DeliveryStatus.FAILED, DeliveryStatus.PENDING)}
-        refusal = lifecycle.retry_delivery_refusal(draft.state, counts[DeliveryStatus.FAILED],
-                                                   counts[DeliveryStatus.PENDING])
+        undelivered = Delivery.objects.filter(draft=draft).exclude(
+            status=DeliveryStatus.DELIVERED.value).count()
+        refusal = lifecycle.retry_delivery_refusal(draft.state, undelivered)
         if refusal is not None:
             raise errors.Refused(refusal.sentence, refusal.code)
         # The run's event follows the `delivery_retried` one written here once it started
@@ -32,6 +32,6 @@ def retry_delivery(*, draft_id: int, user) -> str:
         gateway.start_publish(PublishInput(draft_id=draft.pk, first_event_seq=seq + 1,
                                            policy=publish_policy()))
         projection.record(draft, EventKind.DELIVERY_RETRIED, actor_id=user.pk)
-    failed = counts[DeliveryStatus.FAILED]
     return (f"Delivering draft #{draft.pk} again to the "
-            f"{'destination' if failed == 1 else f'{failed} destinations'} that failed.")
+            f"{'destination' if undelivered == 1 else f'{undelivered} destinations'} that did "
+            "not get it.")

@@ -609,15 +609,13 @@ DELIVERING = ("This draft is being delivered right now; wait until every destina
               "accepted it or been given up.")
 
 
-def retry_delivery_refusal(state: ReviewState, failed: int, in_progress: int
-                           ) -> Refusal | None:
-    """May an admin deliver an approved draft again to the destinations that failed? (The
-    engine has the last word on "in progress": a run may be delivering with no row pending.)"""
+def retry_delivery_refusal(state: ReviewState, undelivered: int) -> Refusal | None:
+    """May an admin deliver an approved draft again to the destinations that did not get it?
+    (Whether a run is delivering right now is the engine's to say: it refuses a second run
+    with DELIVERING, and a row left pending by a run that was terminated can be retried.)"""
     if state not in APPROVED_STATES:
         return Refusal("NotApproved", "Only an approved draft is delivered.")
-    if in_progress:
-        return Refusal("Delivering", DELIVERING)
-    if not failed:
+    if not undelivered:
         return Refusal("NothingFailed", "No delivery of this draft failed; there is nothing "
                                         "to retry.")
     return None

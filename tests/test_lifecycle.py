@@ -221,7 +221,6 @@ def test_delivery_rules():
     assert "one line" in lifecycle.channel_problem("a\nb")
     assert "too long" in lifecycle.channel_problem("a" * 51)
     refuse = lifecycle.retry_delivery_refusal
-    assert refuse(ReviewState.REJECTED, 1, 0).code == "NotApproved"
-    assert refuse(ReviewState.APPROVED, 1, 1).code == "Delivering"
-    assert refuse(ReviewState.PUBLISHED, 0, 0).code == "NothingFailed"
-    assert refuse(ReviewState.APPROVED, 1, 0) is None
+    assert refuse(ReviewState.REJECTED, 1).code == "NotApproved"
+    assert refuse(ReviewState.PUBLISHED, 0).code == "NothingFailed"
+    assert refuse(ReviewState.APPROVED, 1) is None

@@ -170,3 +170,39 @@ def test_secrets_are_checked(db):
     with pytest.raises(ValidationError, match="base64"):
         Destination(name="x", url="https://example.com/h", secret="whsec_not base64!").full_clean()
     Destination(name="x", url="https://example.com/h").full_clean()  # the generated one
+
+
+def test_retry_is_refused_while_delivering_and_heals_a_terminated_run(live_worker, author,
+                                                                      editor, admin_user):
+    with Receiver(default=HANG, hang_seconds=10) as receiver:
+        Destination.objects.create(name="Slow", url=receiver.url)
+        draft = approved(author, editor)
+        wait_for(lambda: Delivery.objects.filter(draft=draft, attempts__gte=1).exists(),
+                 what="a first attempt")
+        with pytest.raises(errors.Refused, match="being delivered right now"):
+            publishing.retry_delivery(draft_id=draft.pk, user=admin_user)
+        assert "delivery_retried" not in events(draft)
+
+        # Someone terminates the run in Temporal: its delivery is left pending, not stuck.
+        async def terminate():
+            handle = (await gateway.get_client()).get_workflow_handle(
+                publish_workflow_id(draft.pk))
+            await handle.terminate("test")
+
+        gateway.run(terminate(), timeout=30)
+        assert Delivery.objects.get(draft=draft).is_pending
+        receiver.default = 204
+        publishing.retry_delivery(draft_id=draft.pk, user=admin_user)
+        wait_for_status(draft, "published")
+        assert events(draft)[-2:] == ["delivery_retried", "published"]
+
+
+def test_a_destination_pointing_at_the_app_itself_is_refused_not_looped(live_worker, live_server,
+                                                                         author, editor):
+    """Redline's own API as a destination: it answers 401 to an unsigned-in POST, which is
+    final; nothing loops or hangs."""
+    Destination.objects.create(name="Myself", url=f"{live_server.url}/api/v1/drafts/")
+    draft = approved(author, editor)
+    failure = publish_result(draft.pk).failed["Myself"]
+    assert failure.startswith("Delivery failed after 1 attempt; last error: HTTP 401")
+    assert Delivery.objects.get(draft=draft).attempts == 1
