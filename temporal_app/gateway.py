@@ -315,49 +315,38 @@ def pollers(workflow_queues: list[str], activity_queues: list[str]) -> dict[str,
 # ------------------------------------------------------------------ reviews
 
 
-def start_review(inp: ReviewInput) -> None:
-    """Start the draft's workflow. One running workflow per draft: a second start while one
-    runs is refused; a new run after a closed one (a retried failure) is allowed."""
+def _start(run: Any, inp: Any, workflow_id: str, attributes: list[SearchAttributePair],
+           summary: str, doing: str, **options: Any) -> None:
+    """Start a workflow for a draft: one running per id (a second start while one runs is
+    refused), a new run after a closed one allowed."""
 
     async def go() -> None:
         client = await get_client()
         await client.start_workflow(
-            DraftReviewWorkflow.run, inp,
-            id=workflow_id_for(inp.draft_id),
-            task_queue=settings.TEMPORAL_TASK_QUEUE,
+            run, inp, id=workflow_id, task_queue=settings.TEMPORAL_TASK_QUEUE,
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
             search_attributes=TypedSearchAttributes([
-                SearchAttributePair(DRAFT_ID, inp.draft_id),
-                SearchAttributePair(REVIEW_STATE, ReviewState.GENERATING.value),
-                SearchAttributePair(REVISION, 0),
-            ]),
-            task_timeout=timedelta(seconds=settings.TEMPORAL_WORKFLOW_TASK_TIMEOUT),
-            static_summary=f"Review of draft {inp.draft_id}",
-            rpc_timeout=timedelta(seconds=10),
-        )
+                SearchAttributePair(DRAFT_ID, inp.draft_id), *attributes]),
+            static_summary=summary, rpc_timeout=timedelta(seconds=10), **options)
 
-    _call(go(), timeout=15, draft_id=inp.draft_id, doing="start")
+    _call(go(), timeout=15, draft_id=inp.draft_id, doing=doing)
+
+
+def start_review(inp: ReviewInput) -> None:
+    """Start the draft's review (its first run, or a new one after a failure)."""
+    _start(DraftReviewWorkflow.run, inp, workflow_id_for(inp.draft_id), [
+        SearchAttributePair(REVIEW_STATE, ReviewState.GENERATING.value),
+        SearchAttributePair(REVISION, 0),
+    ], f"Review of draft {inp.draft_id}", "start",
+        task_timeout=timedelta(seconds=settings.TEMPORAL_WORKFLOW_TASK_TIMEOUT))
 
 
 def start_publish(inp: PublishInput) -> None:
     """Start delivering an approved draft again (an admin's Retry delivery): a new run of its
     PublishDraft workflow, refused while one is running."""
-
-    async def go() -> None:
-        client = await get_client()
-        await client.start_workflow(
-            PublishDraftWorkflow.run, inp,
-            id=publish_workflow_id(inp.draft_id),
-            task_queue=settings.TEMPORAL_TASK_QUEUE,
-            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-            search_attributes=TypedSearchAttributes([SearchAttributePair(DRAFT_ID, inp.draft_id)]),
-            static_summary=f"publish draft {inp.draft_id}",
-            rpc_timeout=timedelta(seconds=10),
-        )
-
-    _call(go(), timeout=15, draft_id=inp.draft_id, doing="publish")
+    _start(PublishDraftWorkflow.run, inp, publish_workflow_id(inp.draft_id), [],
+           f"publish draft {inp.draft_id}", "publish")
 
 
 def _expiring(payload: T, expires_at: datetime) -> T:
