@@ -23,7 +23,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from temporal_app import errors, gateway, queues
-from temporal_app.lifecycle import ReviewState
+from temporal_app.lifecycle import DeliveryStatus, ReviewState
 
 
 @never_cache
@@ -74,20 +74,22 @@ def _temporal() -> dict[str, dict]:
 
 
 class ReviewsByState:
-    """redline_reviews{state=...}: drafts per state, one query per scrape."""
+    """redline_reviews{state=...}: drafts per state, and redline_deliveries{status=...}:
+    deliveries to destinations per status (alert on failed); one query each per scrape."""
 
     def collect(self):
-        gauge = GaugeMetricFamily("redline_reviews", "Drafts by review state", labels=["state"])
-        counts = dict(_review_counts())
-        for state in ReviewState:
-            gauge.add_metric([state.value], counts.get(state.value, 0))
-        yield gauge
+        from drafts.models import Draft
+        from publishing.models import Delivery
 
-
-def _review_counts():
-    from drafts.models import Draft
-
-    return Draft.objects.values_list("status").annotate(n=Count("pk")).order_by()
+        for name, what, label, model, values in (
+                ("redline_reviews", "Drafts by review state", "state", Draft, ReviewState),
+                ("redline_deliveries", "Deliveries of approved drafts by status", "status",
+                 Delivery, DeliveryStatus)):
+            gauge = GaugeMetricFamily(name, what, labels=[label])
+            counts = dict(model.objects.values_list("status").annotate(n=Count("pk")).order_by())
+            for value in values:
+                gauge.add_metric([value.value], counts.get(value.value, 0))
+            yield gauge
 
 
 _REVIEWS = CollectorRegistry(auto_describe=False)

@@ -14,7 +14,7 @@ import pytest
 from django.test import Client
 
 from temporal_app import devserver, gateway, queues
-from temporal_app.lifecycle import ReviewState
+from temporal_app.lifecycle import DeliveryStatus, ReviewState
 from tests.conftest import database_url, wait_for
 from tests.test_faults_inputs import database_unreachable
 from tests.test_web_common import make_draft
@@ -80,6 +80,7 @@ def test_metrics_count_requests_and_reviews_by_state(settings, author):
     assert "django_http_requests_total_by_view_transport_method_total" in body
     assert f'redline_reviews{{state="{ReviewState.AWAITING_REVIEW.value}"}} 1.0' in body
     assert f'redline_reviews{{state="{ReviewState.APPROVED.value}"}} 0.0' in body
+    assert f'redline_deliveries{{status="{DeliveryStatus.FAILED.value}"}} 0.0' in body
 
     settings.METRICS_TOKEN = "s3cret-scrape-token"
     assert client.get("/metrics").status_code == 401
