@@ -49,7 +49,9 @@ def role_required(check, message: str):
 # Said by the web (403 pages) and the API alike.
 AUTHORS_ONLY = "Only authors can do this."
 EDITORS_ONLY = "Only editors can review drafts."
+RETRY_DELIVERY_ADMINS_ONLY = "Only admins can retry a delivery."
 
 author_required = role_required(is_author, AUTHORS_ONLY)
 editor_required = role_required(is_editor, EDITORS_ONLY)
 admin_required = role_required(is_admin, "Only admins can see this page.")
+retry_delivery_required = role_required(is_admin, RETRY_DELIVERY_ADMINS_ONLY)

@@ -20,6 +20,8 @@ from drafts import roles, selectors, services
 from drafts.diff import versions_with_diffs
 from drafts.forms import DraftForm, StatusFilterForm
 from drafts.models import Draft
+from publishing import services as publishing_services
+from publishing.selectors import publishing_of
 from temporal_app import errors, gateway
 from temporal_app.lifecycle import ReviewState
 
@@ -100,12 +102,25 @@ def draft_new(request: HttpRequest) -> HttpResponse:
 
 
 def _detail_context(request: HttpRequest, draft: Draft) -> dict:
+    publishing = publishing_of(draft)
+    publishing_live = publishing.delivering
+    # What the page last saw: the draft's stamp, and its deliveries' once it has some.
+    stamp = draft.live_stamp
+    if publishing.deliveries:
+        stamp += f"|{publishing.stamp}"
     return {
         "draft": draft,
         "is_own": draft.author_id == request.user.pk,
         "versions": versions_with_diffs(draft.versions.all()),
         "show_usage": roles.is_editor(request.user),
         "temporal_url": gateway.workflow_ui_url(draft.pk),
+        "publishing": publishing,
+        "publishing_live": publishing_live,
+        # The status region polls while the review runs or its deliveries are under way.
+        "live": not draft.is_final or publishing_live,
+        "live_stamp": stamp,
+        "can_retry_delivery": (roles.is_admin(request.user) and bool(publishing.failed)
+                               and not publishing_live),
     }
 
 
@@ -137,16 +152,19 @@ def draft_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = _detail_context(request, draft)
     if not request.htmx:
         return render(request, "drafts/detail.html", context)
-    # Polling: the status region every time; the versions and history (out of band) only when
-    # they changed since the stamp the page last saw, so open <details> stay open.
-    changed = request.GET.get("seen") != draft.live_stamp
-    if not changed and request.GET.get("p") == str(draft.progress_chars):
+    # Polling: the status region every time; the deliveries, versions and history (out of
+    # band) only when they changed since the stamp the page last saw, so open <details> stay
+    # open. Once nothing is live (the review ended and no delivery is under way), the answer
+    # is the final status region and 286: htmx stops polling.
+    changed = request.GET.get("seen") != context["live_stamp"]
+    if (context["live"] and not changed
+            and request.GET.get("p") == str(draft.progress_chars)):
         return HttpResponse(status=204)  # nothing new: htmx keeps the page as it is
     html = render_to_string("drafts/detail.html#live", context, request=request)
     if changed:
         context["oob"] = True
         html += render_to_string("drafts/detail.html#content", context, request=request)
-    if draft.is_final:
+    if not context["live"]:
         return HttpResponseStopPolling(html)
     return HttpResponse(html)
 
@@ -176,3 +194,20 @@ def draft_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     except errors.RedlineError as err:
         messages.error(request, str(err))
     return redirect("drafts:detail", pk=pk)
+
+
+@htmx_login
+@require_POST
+@roles.retry_delivery_required
+def draft_retry_delivery(request: HttpRequest, pk: int) -> HttpResponse:
+    """An admin delivers an approved draft again to the destinations that did not get it."""
+    draft = selectors.visible_draft(request.user, pk)
+    try:
+        messages.success(request, publishing_services.retry_delivery(draft_id=draft.pk,
+                                                                     user=request.user))
+    except errors.RedlineError as err:  # refused, or Temporal did not answer: nothing recorded
+        messages.error(request, str(err))
+    url = draft.get_absolute_url()
+    if request.htmx:
+        return HttpResponseClientRedirect(url)
+    return redirect(url)

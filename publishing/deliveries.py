@@ -12,12 +12,12 @@ import json
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from drafts.markdown import render_markdown
 from drafts.models import Draft
-from publishing.models import Delivery, DeliveryAttempt, Destination
+from publishing.models import Delivery, DeliveryAttempt
+from publishing.selectors import matching_destinations
 from temporal_app import lifecycle
 from temporal_app.lifecycle import DeliveryStatus
 
@@ -26,11 +26,6 @@ EVENT_TYPE = "draft.approved"
 
 class NotApproved(LookupError):
     """The draft is not approved (or gone): there is nothing to deliver, now or later."""
-
-
-def matching_destinations(draft: Draft):
-    return Destination.objects.filter(is_active=True).filter(
-        Q(channel="") | Q(channel=draft.channel))
 
 
 def plan(draft_id: int) -> tuple[Draft, list[Delivery], dict[str, str]]:

@@ -3,9 +3,12 @@ local receiver, a real Temporal dev server and real PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
+from temporalio.service import RPCError, RPCStatusCode
 
 from drafts import services
 from drafts.models import Draft
@@ -37,10 +40,19 @@ def approved(author, editor, **kw) -> Draft:
 
 
 def publish_result(draft_id: int) -> PublishResult:
+    """The PublishDraft run's result. The approval's answer comes before the review starts
+    its child, so the run may not exist yet for a moment."""
     async def go():
         handle = (await gateway.get_client()).get_workflow_handle(
             publish_workflow_id(draft_id), result_type=PublishResult)
-        return await handle.result()
+        for _ in range(100):
+            try:
+                return await handle.result()
+            except RPCError as err:
+                if err.status != RPCStatusCode.NOT_FOUND:
+                    raise
+                await asyncio.sleep(0.1)
+        raise AssertionError(f"no PublishDraft run for draft {draft_id}")
 
     return gateway.run(go(), timeout=60)
 

@@ -34,6 +34,7 @@ def _urls(draft_pk: int) -> dict[str, tuple[str, str]]:
         "detail": ("get", reverse("drafts:detail", args=[draft_pk])),
         "retry": ("post", reverse("drafts:retry", args=[draft_pk])),
         "withdraw": ("post", reverse("drafts:withdraw", args=[draft_pk])),
+        "retry_delivery": ("post", reverse("drafts:retry_delivery", args=[draft_pk])),
         "queue": ("get", reverse("review:queue")),
         "review": ("get", reverse("review:draft", args=[draft_pk])),
         "decide": ("post", reverse("review:decide", args=[draft_pk])),
@@ -55,6 +56,7 @@ MATRIX = {
     "detail":        [LOGIN, 200, 404, 200, 200],
     "retry":         [LOGIN, "detail", 404, 403, 403],
     "withdraw":      [LOGIN, "detail", 404, 403, 403],
+    "retry_delivery": [LOGIN, 403, 403, 403, "detail"],  # nothing failed: refused in words
     "queue":         [LOGIN, 403, 403, 200, 200],
     "review":        [LOGIN, 403, 403, 200, 200],
     "decide":        [LOGIN, 403, 403, 422, 422],
@@ -91,6 +93,9 @@ def test_permission_matrix(users, editor, name, role, htmx):
     elif expected == LOGIN:
         assert response.status_code == 302
         assert response.url == f"/login/?next={quote(url)}"
+    elif expected == "detail" and htmx and name == "retry_delivery":
+        assert response.status_code == 200  # htmx: the browser goes to the page
+        assert response["HX-Redirect"] == reverse("drafts:detail", args=[draft.pk])
     elif expected == "detail":
         assert response.status_code == 302
         assert response.url == reverse("drafts:detail", args=[draft.pk])
