@@ -28,3 +28,7 @@ class IsEditor(_Role):
 class IsAdmin(_Role):
     check = staticmethod(roles.is_admin)
     message = "Only admins can see the pending workflows."
+
+
+class IsAdminToRetry(IsAdmin):
+    message = roles.RETRY_DELIVERY_ADMINS_ONLY

@@ -10,10 +10,13 @@ from collections.abc import Mapping
 
 from django.core.validators import ProhibitNullCharactersValidator
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.exceptions import BadRequest
 from drafts.models import STATE_CHOICES, Draft, DraftEvent, DraftVersion
+from publishing.models import DELIVERY_CHOICES, Delivery, DeliveryAttempt
+from publishing.selectors import publishing_of
 from temporal_app import lifecycle
 from temporal_app.lifecycle import DecisionKind
 
@@ -65,10 +68,11 @@ class StrictSerializer(serializers.Serializer):
             known = {name for name, field in self.fields.items() if not field.read_only}
             unknown = sorted(str(key) for key in data if key not in known)
             if unknown:
+                takes = (f"This request takes: {', '.join(sorted(known))}." if known else
+                         "This request takes no fields: send {} or no body.")
                 raise BadRequest(
                     f"Unknown field{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}. "
-                    f"This request takes: {', '.join(sorted(known))}.", "UnknownField",
-                    {key: "Unknown field." for key in unknown})
+                    f"{takes}", "UnknownField", {key: "Unknown field." for key in unknown})
         return super().to_internal_value(data)
 
 
@@ -125,6 +129,11 @@ class WithdrawSerializer(StrictSerializer):
                    help_text="Optional: why.")
 
 
+class RetryDeliverySerializer(StrictSerializer):
+    """An admin delivers an approved draft again to the destinations that did not get it: no
+    fields."""
+
+
 # ------------------------------------------------------------------ responses
 
 
@@ -179,9 +188,9 @@ class DraftSummarySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Draft
-        fields = ("id", "topic", "state", "state_label", "is_final", "current_version",
-                  "revisions", "deadline", "author", "created_at", "updated_at", "url",
-                  "web_url")
+        fields = ("id", "topic", "channel", "state", "state_label", "is_final",
+                  "current_version", "revisions", "deadline", "author", "created_at",
+                  "updated_at", "url", "web_url")
 
     def get_url(self, draft) -> str:
         return _url(self.context, "api:draft", draft.pk)
@@ -190,17 +199,53 @@ class DraftSummarySerializer(serializers.ModelSerializer):
         return _url(self.context, "drafts:detail", draft.pk)
 
 
+class DeliveryAttemptSerializer(serializers.ModelSerializer):
+    status_code = serializers.IntegerField(allow_null=True, help_text="The destination's "
+                                           "HTTP status; null when it did not answer.")
+    error = serializers.CharField(help_text="Why this attempt failed; \"\" when accepted.")
+
+    class Meta:
+        model = DeliveryAttempt
+        fields = ("number", "status_code", "error", "duration_ms", "at")
+
+
+class DeliverySerializer(serializers.ModelSerializer):
+    """One destination's delivery of the approved draft (publishing.models.Delivery)."""
+
+    destination = serializers.CharField(source="destination.name")
+    status = serializers.ChoiceField(choices=DELIVERY_CHOICES)
+    status_label = serializers.CharField(source="label")
+    message_id = serializers.CharField(help_text="The webhook-id header of every attempt.")
+    last_error = serializers.CharField(help_text="The last attempt's error; \"\" if none.")
+    failure = serializers.CharField(help_text="Why it was given up; \"\" unless failed.")
+    log = DeliveryAttemptSerializer(many=True, help_text="Every HTTP request, in order.")
+
+    class Meta:
+        model = Delivery
+        fields = ("destination", "status", "status_label", "version", "message_id",
+                  "attempts", "last_error", "failure", "first_attempt_at", "last_attempt_at",
+                  "delivered_at", "log")
+
+
 class DraftSerializer(DraftSummarySerializer):
     decided_by = serializers.CharField(source="decided_by.get_username", default=None,
                                        allow_null=True)
     versions = VersionSummarySerializer(many=True)
     events = EventSerializer(many=True)
+    deliveries = serializers.SerializerMethodField(
+        help_text="Once approved: each destination's delivery, with its log.")
 
     class Meta(DraftSummarySerializer.Meta):
         fields = (*DraftSummarySerializer.Meta.fields, "brief", "audience", "tone",
                   "target_words", "status_message", "progress_chars", "remind_at",
                   "decided_by", "decided_at", "decision_comment", "workflow_id", "versions",
-                  "events")
+                  "events", "deliveries")
+
+    @extend_schema_field(DeliverySerializer(many=True))
+    def get_deliveries(self, draft) -> list[dict]:
+        # Two queries (deliveries with their destinations, then their logs), for one draft.
+        return DeliverySerializer(publishing_of(draft).deliveries, many=True,
+                                  context=self.context).data
 
 
 DIFF_LINE_KINDS = ["same", "added", "removed", "skipped"]  # drafts.diff.DiffLine.kind
@@ -228,6 +273,10 @@ class DecisionResultSerializer(serializers.Serializer):
                                     help_text="The draft's state after the decision.")
     version = serializers.IntegerField()
     message = serializers.CharField()
+
+
+class DetailSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="A sentence for people: what happens now.")
 
 
 class ErrorSerializer(serializers.Serializer):

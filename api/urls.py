@@ -20,6 +20,8 @@ v1 = [
          name="version_diff"),
     path("drafts/<int:draft_id>/withdraw/", views.WithdrawView.as_view(), name="withdraw"),
     path("drafts/<int:draft_id>/decisions/", views.DecisionsView.as_view(), name="decisions"),
+    path("drafts/<int:draft_id>/deliveries/retry/", views.RetryDeliveryView.as_view(),
+         name="retry_delivery"),
     path("queue/", views.QueueView.as_view(), name="queue"),
     path("pending/", views.PendingView.as_view(), name="pending"),
     re_path(r"^.*$", views.not_found, name="not_found"),  # last: JSON 404 for anything else

@@ -22,15 +22,17 @@ from rest_framework.views import APIView
 
 from api import pagination
 from api.exceptions import ApiError, BadRequest, Conflict, Forbidden
-from api.permissions import IsAdmin, IsAuthor, IsEditor
+from api.permissions import IsAdmin, IsAdminToRetry, IsAuthor, IsEditor
 from api.serializers import (
     DecisionResultSerializer,
     DecisionSerializer,
+    DetailSerializer,
     DiffSerializer,
     DraftSerializer,
     DraftSummarySerializer,
     ErrorSerializer,
     PendingPageSerializer,
+    RetryDeliverySerializer,
     SubmitSerializer,
     VersionSerializer,
     WithdrawSerializer,
@@ -38,6 +40,7 @@ from api.serializers import (
 from drafts import selectors, services
 from drafts.diff import diff_lines
 from drafts.models import STATE_CHOICES
+from publishing import services as publishing_services
 from review import services as review_services
 from temporal_app import lifecycle, visibility
 
@@ -265,6 +268,27 @@ class PendingView(APIView):
         return Response(PendingPageSerializer({
             "next": next_url, "total": page.total, "counts": page.counts,
             "results": [row.as_json() for row in page.rows]}).data)
+
+
+class RetryDeliveryView(APIView):
+    permission_classes = [IsAdminToRetry]
+
+    @extend_schema(
+        operation_id="deliveries_retry", tags=["admin"], request=RetryDeliverySerializer,
+        summary="Deliver an approved draft again to the destinations that did not get it",
+        description="A new delivery run with the same webhook-ids (receivers drop repeats). "
+                    "Answers at once; follow the draft's `deliveries` and `state` (published "
+                    "once every destination accepted it). 409: NotApproved, Delivering (a run "
+                    "is still trying), NothingFailed.",
+        responses={202: OpenApiResponse(DetailSerializer, description="Started: the sentence "
+                                        "says how many destinations are tried again"),
+                   **_errors(400, 401, 403, 404, 409, 503)})
+    def post(self, request, draft_id: int):
+        draft = selectors.draft_or_404(draft_id)
+        RetryDeliverySerializer(data=request.data).is_valid(raise_exception=True)
+        sentence = publishing_services.retry_delivery(draft_id=draft.pk, user=request.user)
+        return Response(DetailSerializer({"detail": sentence}).data,
+                        status=status.HTTP_202_ACCEPTED)
 
 
 # ------------------------------------------------------------------ anything else under /api/v1/

@@ -336,7 +336,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {"ReviewStateEnum": "drafts.models.STATE_CHOICES",
                             "EventKindEnum": "drafts.models.EVENT_CHOICES",
                             "VersionKindEnum": "drafts.models.VERSION_CHOICES",
-                            "DiffLineKindEnum": "api.serializers.DIFF_LINE_KINDS"},
+                            "DiffLineKindEnum": "api.serializers.DIFF_LINE_KINDS",
+                            "DeliveryStatusEnum": "publishing.models.DELIVERY_CHOICES"},
 }
 # Requests per API token (per user for a browser session), e.g. "600/min"; empty: no limit.
 # Counted in Django's cache, per web process unless CACHES names a shared one.
