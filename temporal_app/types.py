@@ -279,6 +279,9 @@ class ProjectInput:
 @dataclass(frozen=True)
 class ProjectResult:
     applied: int  # events newer than the row's last one (0 on a retry)
+    # An `approved` event was written and an active destination wants the draft: the review
+    # starts its PublishDraft child (no destination, no child: approvals stay cheap).
+    publish: bool = False
 
 
 @dataclass(frozen=True)

@@ -150,8 +150,24 @@ def test_a_destination_that_never_answers_is_given_up(live_worker, settings, aut
 
 
 def test_approval_without_destinations_stays_approved(live_worker, author, editor):
+    """No destination wants the draft (none for its channel, or inactive): the approval
+    starts no PublishDraft run at all, so approvals stay as cheap as before."""
+    Destination.objects.create(name="Newsletter", url="https://example.com/h", channel="news")
+    Destination.objects.create(name="Off", url="https://example.com/h", is_active=False)
     draft = approved(author, editor)
-    assert publish_result(draft.pk) == PublishResult(delivered=0, failed={})
+    assert workflow_result(draft.pk).state == "approved"
+
+    async def publish_run_exists():
+        handle = (await gateway.get_client()).get_workflow_handle(publish_workflow_id(draft.pk))
+        try:
+            await handle.describe()
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                return False
+            raise
+        return True
+
+    assert not gateway.run(publish_run_exists(), timeout=30)
     assert Draft.objects.get(pk=draft.pk).status == "approved"
     assert events(draft)[-1] == "approved"
     with pytest.raises(errors.Refused, match="nothing to retry"):

@@ -16,6 +16,7 @@ from temporalio.exceptions import ApplicationError
 
 from drafts import projection
 from drafts.models import Draft, OutboxMail
+from publishing.selectors import matching_destinations
 from temporal_app.lifecycle import NOTIFY as NOTIFY_TABLE
 from temporal_app.lifecycle import EventKind
 from temporal_app.options import BAD_DATA
@@ -65,7 +66,15 @@ def _first_line(err: Exception) -> str:
 
 @activity.defn(name=PROJECT)
 def project(inp: ProjectInput) -> ProjectResult:
-    return ProjectResult(applied=_apply(inp.draft_id, inp.events, inp.version))
+    applied = _apply(inp.draft_id, inp.events, inp.version)
+    approved = any(e.kind == EventKind.APPROVED for e in inp.events)
+    return ProjectResult(applied=applied, publish=approved and _wanted(inp.draft_id))
+
+
+def _wanted(draft_id: int) -> bool:
+    """Does an active destination want this approved draft?"""
+    draft = Draft.objects.filter(pk=draft_id).only("channel").first()
+    return draft is not None and matching_destinations(draft).exists()
 
 
 # ------------------------------------------------------------------ v1 runs only

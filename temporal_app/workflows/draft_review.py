@@ -6,7 +6,8 @@
                                     ├─ deadline passes ──────────────▶ expired (reminder first)
                                     └─ withdraw / cancel (any time) ─▶ withdrawn / cancelled
     the LLM fails for good ─▶ failed (the author retries: a new run, same workflow id)
-    approved ─▶ a PublishDraft child delivers it (workflows/publish_draft.py) and outlives this run
+    approved ─▶ a PublishDraft child delivers it to the destinations that want it (the approval's
+                write says whether any does: workflows/publish_draft.py); it outlives this run
 
 Whether a decision is allowed, and the sentence when it is not, is the rulebook's
 (`lifecycle.refusal`); writing a version is `writing.write`; options live in `options`. Every
@@ -128,6 +129,7 @@ class DraftReviewWorkflow:
         self._writes = asyncio.Lock()  # one write at a time, in event order
         self._upserted: tuple | None = None
         self._halted = ""  # a write failed for good (the sentence): the run ends
+        self._publish_wanted = False  # the approval's write found destinations that want it
 
     # ------------------------------------------------------------------ the flow
     @workflow.run
@@ -161,7 +163,7 @@ class DraftReviewWorkflow:
                 return await self._result()
             if decision.kind != DecisionKind.REQUEST_CHANGES:
                 await self._close(decision)
-                if self._state == ReviewState.APPROVED and workflow.patched(PUBLISH):
+                if self._publish_wanted and workflow.patched(PUBLISH):
                     await self._start_publishing()
                 return await self._result(decision)
             self._revisions += 1
@@ -282,8 +284,8 @@ class DraftReviewWorkflow:
                 remind_at=self._remind_at if awaiting else None))
         async with self._writes:
             try:
-                await self._project(ProjectInput(draft_id=self._inp.draft_id, events=events,
-                                                 version=version), kinds)
+                written = await self._project(ProjectInput(
+                    draft_id=self._inp.draft_id, events=events, version=version), kinds)
             except FailureError as err:
                 reason = options.permanent_write_error(err)
                 if not reason or not workflow.patched(WRITE_FAILURES):
@@ -296,18 +298,19 @@ class DraftReviewWorkflow:
                 if decision is not None:
                     decision.error = self._halted
                 raise _WriteFailed(self._halted) from err
+        self._publish_wanted = self._publish_wanted or written.publish
         self._upsert()
         if decision is not None:
             decision.result = DecisionResult(
                 state=self._state.value, version=self._version,
                 message=lifecycle.decided_message(decision.kind, decision.actor))
 
-    async def _project(self, inp: ProjectInput, kinds: tuple[EventKind, ...]) -> None:
+    async def _project(self, inp: ProjectInput, kinds: tuple[EventKind, ...]) -> ProjectResult:
         """The write as a local activity; while the database stays away beyond its local
         attempts, as a regular one, which Temporal shows with its attempts and last error."""
         summary = " + ".join(k.value for k in kinds)
         try:
-            await workflow.execute_local_activity(
+            return await workflow.execute_local_activity(
                 PROJECT, inp, result_type=ProjectResult, summary=summary,
                 **options.project(self._inp.policy))
         except FailureError as err:  # a local activity's own error: its attempts are spent
@@ -315,7 +318,7 @@ class DraftReviewWorkflow:
                     or not options.local_attempts_spent(err, self._inp.policy) \
                     or not workflow.patched(WRITE_FAILURES):
                 raise
-            await workflow.execute_activity(
+            return await workflow.execute_activity(
                 PROJECT, inp, result_type=ProjectResult, summary=summary,
                 **options.project_durable(self._inp.policy))
 
