@@ -5,6 +5,7 @@ import uuid
 from django import forms
 
 from drafts.models import STATE_CHOICES
+from review.models import Channel
 from temporal_app import lifecycle
 
 
@@ -30,12 +31,22 @@ class DraftForm(forms.Form):
     target_words = forms.TypedChoiceField(choices=lifecycle.LENGTHS, coerce=int,
                                           initial=lifecycle.DEFAULT_LENGTH,
                                           label="Target length")
-    channel = forms.CharField(max_length=lifecycle.CHANNEL_MAX, required=False, strip=True,
-                              help_text="Optional: where the approved text goes, e.g. “blog” "
-                                        "(destinations for every channel get it too).")
+    channel = forms.ChoiceField(required=False, choices=[("", "Default")],
+                                help_text="Where it is going: picks who reviews it and where "
+                                          "the approved text is delivered.",
+                                error_messages={"invalid_choice": "There is no channel "
+                                                "'%(value)s'; choose one from the list."})
     # The form's one-time token (double-submit safety). A request without one (a hand-made
     # POST) still works: it just gets a fresh token.
     submission_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        channels = Channel.objects.filter(is_active=True).order_by("name")
+        self.fields["channel"].choices = [("", "Default")] + [
+            (c.slug, c.name) for c in channels]
+        if len(self.fields["channel"].choices) == 1:
+            self.fields["channel"].widget = forms.HiddenInput()
 
     def clean_submission_key(self) -> uuid.UUID:
         return self.cleaned_data.get("submission_key") or uuid.uuid4()
@@ -47,8 +58,6 @@ class DraftForm(forms.Form):
         values = {f: data[f] for f in lifecycle.BRIEF_FIELDS if f in data}
         for field, problem in lifecycle.brief_problems(**values).items():
             self.add_error(field, problem)
-        if problem := lifecycle.channel_problem(data.get("channel", "")):
-            self.add_error("channel", problem)
         return data
 
 

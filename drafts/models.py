@@ -33,7 +33,7 @@ VERSION_CHOICES = [(k.value, k.label) for k in VersionKind]
 # The fields only drafts/projection.py writes.
 WORKFLOW_FIELDS = ("status", "current_version", "revisions", "deadline", "remind_at",
                    "status_message", "progress_chars", "decided_by", "decided_at",
-                   "decision_comment", "last_seq")
+                   "decision_comment", "last_seq", "step")
 
 
 class Draft(models.Model):
@@ -47,8 +47,12 @@ class Draft(models.Model):
     tone = models.CharField(max_length=lifecycle.TONE_MAX, blank=True)
     target_words = models.PositiveIntegerField(choices=LENGTH_CHOICES,
                                                default=lifecycle.DEFAULT_LENGTH)
-    # Which publishing destinations get it once approved (publishing.models.Destination).
+    # Its channel (review.models.Channel's slug): which review policy it gets and which
+    # publishing destinations get it once approved (publishing.models.Destination).
     channel = models.CharField(max_length=lifecycle.CHANNEL_MAX, blank=True)
+    # The review policy in force when it was submitted (dataclasses.asdict of the rulebook's
+    # ReviewPolicy; empty: the default, one editor decides). Never changes afterwards.
+    review_policy = models.JSONField(default=dict, blank=True)
     # The form's one-time token: a double-submitted form creates one draft.
     submission_key = models.UUIDField(null=True, blank=True)
 
@@ -66,6 +70,7 @@ class Draft(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_comment = models.TextField(blank=True)
     last_seq = models.PositiveIntegerField(default=0)  # the newest event applied to this row
+    step = models.PositiveSmallIntegerField(default=0)  # the policy step (index) it is at
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -102,6 +107,22 @@ class Draft(models.Model):
     @property
     def state(self) -> ReviewState:
         return ReviewState(self.status)
+
+    @property
+    def policy(self) -> lifecycle.ReviewPolicy:
+        return lifecycle.policy_from_data(self.review_policy)
+
+    @property
+    def has_steps(self) -> bool:
+        """Reviewed under a policy of more than one editor's approval (the progress line)."""
+        return self.policy.is_chain
+
+    @property
+    def step_label(self) -> str:
+        """ "step 2 of 3, Legal" while awaiting review under a chain, else ""."""
+        if not (self.has_steps and self.awaiting_review):
+            return ""
+        return lifecycle.step_words(self.policy, min(self.step, len(self.policy.steps) - 1))
 
     @property
     def is_final(self) -> bool:

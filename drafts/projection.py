@@ -185,6 +185,8 @@ def _fold(draft: Draft, record: EventRecord, event: DraftEvent) -> None:
     awaiting = record.state == ReviewState.AWAITING_REVIEW
     draft.deadline = record.deadline if awaiting else None
     draft.remind_at = record.remind_at if awaiting else None
+    if record.step is not None:
+        draft.step = record.step
     if record.revisions is not None:
         draft.revisions = record.revisions
     elif kind == EventKind.CHANGES_REQUESTED:  # v1 runs do not say

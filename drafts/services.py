@@ -3,6 +3,7 @@ withdraw. The draft's review state is written through drafts/projection.py only.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import uuid
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from django.db import transaction
 
 from drafts import projection
 from drafts.models import Draft
+from review.models import Channel
 from temporal_app import errors, gateway, lifecycle, queues
 from temporal_app.lifecycle import DecisionKind, EventKind
 from temporal_app.types import (
@@ -60,6 +62,7 @@ def review_input(draft: Draft, *, first_version: int, first_event_seq: int) -> R
             llm_task_queue=queues.llm_queue(),
         ),
         publish=publish_policy(),
+        review_policy=draft.policy,
     )
 
 
@@ -92,6 +95,28 @@ def _start_after_commit(draft_id: int, inp: ReviewInput) -> Start:
     return ticket
 
 
+def _policy_for(channel: str) -> tuple[lifecycle.ReviewPolicy, str]:
+    """(the review policy a draft of `channel` gets, or a sentence when the channel is not
+    one an author may pick). No channel, or a channel without a policy: the default."""
+    if not channel:
+        return lifecycle.DEFAULT_POLICY, ""
+    if problem := lifecycle.channel_problem(channel):
+        return lifecycle.DEFAULT_POLICY, problem
+    found = Channel.objects.filter(slug=channel, is_active=True).select_related("policy").first()
+    if found is None:
+        known = ", ".join(Channel.objects.filter(is_active=True).values_list("slug", flat=True))
+        return lifecycle.DEFAULT_POLICY, (
+            f"There is no channel '{channel}'. " + (f"Choose one of: {known}." if known else
+                                                    "Leave it blank."))
+    return (found.policy.as_rule() if found.policy else lifecycle.DEFAULT_POLICY), ""
+
+
+def _stored(policy: lifecycle.ReviewPolicy) -> dict:
+    """The policy as the draft keeps it: nothing for the default (so old and new drafts
+    without a policy look the same)."""
+    return {} if policy == lifecycle.DEFAULT_POLICY else dataclasses.asdict(policy)
+
+
 def submit_draft(*, author, topic: str, brief: str = "", audience: str = "", tone: str = "",
                  target_words: int = lifecycle.DEFAULT_LENGTH, channel: str = "",
                  submission_key: uuid.UUID | None = None) -> tuple[Draft, bool]:
@@ -100,7 +125,8 @@ def submit_draft(*, author, topic: str, brief: str = "", audience: str = "", ton
     Raises InvalidBrief when the rulebook refuses a field and Refused when the author already
     has MAX_DRAFTS_IN_FLIGHT drafts not yet decided; either way nothing is written."""
     problems = lifecycle.brief_problems(topic=topic, brief=brief, audience=audience, tone=tone)
-    if channel_problem := lifecycle.channel_problem(channel):
+    policy, channel_problem = _policy_for(channel)
+    if channel_problem:
         problems["channel"] = channel_problem
     if problems:
         raise errors.InvalidBrief(problems)
@@ -118,7 +144,8 @@ def submit_draft(*, author, topic: str, brief: str = "", audience: str = "", ton
             raise errors.Refused(refusal.sentence, refusal.code)
         draft = projection.create(author=author, topic=topic, brief=brief,
                                   audience=audience, tone=tone, target_words=target_words,
-                                  channel=channel, submission_key=submission_key)
+                                  channel=channel, submission_key=submission_key,
+                                  review_policy=_stored(policy))
         _start_after_commit(draft.pk, review_input(draft, first_version=1,
                                                    first_event_seq=draft.last_seq + 1))
     return draft, True

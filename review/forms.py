@@ -56,6 +56,9 @@ class DecisionForm(forms.Form):
     version = forms.IntegerField(min_value=1, widget=forms.HiddenInput,
                                  error_messages={"required": "Reload the page: the form did "
                                                              "not say which version you read."})
+    # The policy step the page showed (0-based): an approval for a step that has since moved
+    # on is refused (lifecycle "StepMoved"). Optional: without it, not checked.
+    step = forms.IntegerField(min_value=0, required=False, widget=forms.HiddenInput)
     # Limits and required fields are the rulebook's (clean): one sentence per problem.
     comment = forms.CharField(required=False, strip=True,
                               widget=forms.Textarea(attrs={"rows": 3}))

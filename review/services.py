@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from drafts import roles
 from drafts.models import Draft
 from temporal_app import errors, gateway, lifecycle
 from temporal_app.lifecycle import Decided, DecisionKind, Request, Snapshot
@@ -41,8 +42,18 @@ def early_refusal(draft: Draft, editor, kind: DecisionKind, version: int, commen
 EARLY_CODES = frozenset({"Invalid", "OwnDraft", "AlreadyDecided", "Closed", "StaleVersion"})
 
 
+def reviewer_groups(user) -> list[str]:
+    """The groups a reviewer decides for at a policy step: theirs, and Editors for admins
+    (who may do what editors do)."""
+    groups = set(user.groups.values_list("name", flat=True))
+    if roles.is_admin(user):
+        groups.add(lifecycle.EDITORS_GROUP)
+    return sorted(groups)
+
+
 def decide(*, editor, decision: str, version: int, comment: str = "", text: str = "",
-           draft: Draft | None = None, draft_id: int | None = None) -> DecisionResult:
+           step: int | None = None, draft: Draft | None = None, draft_id: int | None = None
+           ) -> DecisionResult:
     """Send the decision and return the workflow's answer. Raises DecisionRefused (with the
     sentence to show), EngineUnavailable (nothing was recorded) or DecisionAccepted."""
     kind = DecisionKind(decision)
@@ -53,4 +64,4 @@ def decide(*, editor, decision: str, version: int, comment: str = "", text: str 
         raise errors.DecisionRefused(refusal.sentence, refusal.code)
     return gateway.decide(draft.pk, kind, DecisionInput(
         actor_id=editor.pk, actor=editor.get_username(), version=version, comment=comment,
-        text=text))
+        text=text, actor_groups=reviewer_groups(editor), step=step))

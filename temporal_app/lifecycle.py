@@ -17,6 +17,7 @@ Imports only the standard library: the workflow sandbox imports it.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -64,6 +65,7 @@ class EventKind(StrEnum):
     PUBLISHED = "published"
     DELIVERY_FAILED = "delivery_failed"
     DELIVERY_RETRIED = "delivery_retried"
+    STEP_APPROVED = "step_approved"  # an approval that does not close the review (policies)
 
     @property
     def label(self) -> str:
@@ -123,6 +125,7 @@ EVENT_LABELS = {
     EventKind.PUBLISHED: "Published to every destination",
     EventKind.DELIVERY_FAILED: "Delivery failed",
     EventKind.DELIVERY_RETRIED: "Delivery retried",
+    EventKind.STEP_APPROVED: "Approved at a step",
 }
 VERSION_LABELS = {
     VersionKind.GENERATED: "Generated",
@@ -191,6 +194,7 @@ STATE_AFTER: dict[EventKind, ReviewState | None] = {
     EventKind.PUBLISHED: ReviewState.PUBLISHED,
     EventKind.DELIVERY_FAILED: None,  # stays approved; each destination says why
     EventKind.DELIVERY_RETRIED: None,
+    EventKind.STEP_APPROVED: None,  # the review goes on (more approvals, or the next step)
 }
 # The event that records a review closing in each final state (reconcile uses it; a review
 # run never ends as published: that state comes from its publishing afterwards).
@@ -199,7 +203,8 @@ EVENT_FOR_FINAL_STATE = {state: event for event, state in STATE_AFTER.items()
 # Events a person decided: shown under "Decisions"; the ones that close a review also name
 # the decider on the draft.
 DECISION_EVENTS = frozenset({EventKind.APPROVED, EventKind.REJECTED, EventKind.CHANGES_REQUESTED,
-                             EventKind.EDITED, EventKind.WITHDRAWN, EventKind.CANCELLED})
+                             EventKind.EDITED, EventKind.WITHDRAWN, EventKind.CANCELLED,
+                             EventKind.STEP_APPROVED})
 CLOSING_DECISION_EVENTS = frozenset({EventKind.APPROVED, EventKind.REJECTED,
                                      EventKind.WITHDRAWN, EventKind.CANCELLED})
 NEW_VERSION_EVENTS = frozenset({EventKind.GENERATED, EventKind.REVISED})
@@ -300,6 +305,83 @@ def brief_problems(**values: str) -> dict[str, str]:
 # ------------------------------------------------------------------ the decision rule
 
 
+# ------------------------------------------------------------------ review policies
+
+# The group of people who review under the default policy (Django group of that name; admins
+# may do what its members do).
+EDITORS_GROUP = "Editors"
+STEP_NAME_MAX = 100
+MAX_STEPS = 10
+MAX_REQUIRED = 20
+
+
+@dataclass(frozen=True)
+class ReviewStep:
+    """One step of a review policy: `required` distinct members of `group` approve the same
+    version. `review_seconds`: the step's own deadline (0: the review's)."""
+
+    name: str
+    group: str
+    required: int = 1
+    review_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class ReviewPolicy:
+    """Ordered steps; `distinct_across_steps`: one person counts at most once in the whole
+    chain (separation of duties). Copied into the review when it starts: editing a policy
+    changes new drafts only."""
+
+    name: str = "Default"
+    steps: list[ReviewStep] = dataclasses.field(default_factory=lambda: [
+        ReviewStep("Review", EDITORS_GROUP, 1)])
+    distinct_across_steps: bool = False
+
+    @property
+    def is_chain(self) -> bool:
+        """More than today's one approval by one editor."""
+        return len(self.steps) > 1 or self.steps[0].required > 1
+
+
+DEFAULT_POLICY = ReviewPolicy()
+
+
+def policy_from_data(data: dict | None) -> ReviewPolicy:
+    """A policy stored as JSON (dataclasses.asdict of one); empty: the default policy."""
+    if not data:
+        return DEFAULT_POLICY
+    return ReviewPolicy(name=data["name"], steps=[ReviewStep(**step) for step in data["steps"]],
+                        distinct_across_steps=data.get("distinct_across_steps", False))
+
+
+def policy_problems(policy: ReviewPolicy) -> list[str]:
+    """What is wrong with a policy an admin defines (one sentence each; empty when fine)."""
+    problems = []
+    if not policy.steps:
+        problems.append("A policy needs at least one step.")
+    if len(policy.steps) > MAX_STEPS:
+        problems.append(f"A policy has at most {MAX_STEPS} steps.")
+    for number, step in enumerate(policy.steps, 1):
+        if not 1 <= step.required <= MAX_REQUIRED:
+            problems.append(f"Step {number} ({step.name}) must need between 1 and "
+                            f"{MAX_REQUIRED} approvals.")
+        if step.review_seconds and not (
+                MIN_EXTENSION_SECONDS <= step.review_seconds <= MAX_EXTENSION_SECONDS):
+            problems.append(f"Step {number} ({step.name}): a deadline is between a minute "
+                            "and 30 days.")
+    return problems
+
+
+@dataclass(frozen=True)
+class Approval:
+    """An approval counted in the current round (since the version that started at step 1)."""
+
+    actor_id: int
+    actor: str
+    step: int  # index into the policy's steps
+    version: int
+
+
 @dataclass(frozen=True)
 class Decided:
     """A decision in flight or the one that closed the review."""
@@ -324,6 +406,9 @@ class Snapshot:
     text: str = ""
     extensions: int = 0
     reminder_pending: bool = False
+    policy: ReviewPolicy = DEFAULT_POLICY
+    step: int = 0  # the current step (index into policy.steps)
+    approvals: tuple[Approval, ...] = ()  # this round's, accepted so far (recorded or not)
 
 
 @dataclass(frozen=True)
@@ -338,6 +423,10 @@ class Request:
     comment: str = ""
     text: str = ""
     expires_at: datetime | None = None
+    # The reviewer's groups (admins: also EDITORS_GROUP), for step eligibility; None = not
+    # said (signals from the CLI, callers from before policies): not checked.
+    actor_groups: frozenset[str] | None = None
+    step: int | None = None  # the step the reviewer saw (None: not said, not checked)
 
 
 @dataclass(frozen=True)
@@ -457,12 +546,89 @@ def refusal(snap: Snapshot, request: Request, now: datetime) -> Refusal | None:
         return Refusal("UnknownVersion", f"There is no version {request.version} of this draft "
                                          f"yet; the current one is version {snap.version}. "
                                          "Reload the page.")
+    step_refusal = _step_refusal(snap, request)
+    if step_refusal is not None:
+        return step_refusal
     if kind == DecisionKind.REQUEST_CHANGES and snap.revisions >= snap.max_revisions:
         return Refusal("TooManyRevisions", f"This draft has had {snap.revisions} revisions, the "
                                            "most allowed; approve or reject it.")
     if kind == DecisionKind.APPROVE_WITH_EDITS and snap.text and request.text == snap.text:
         return _invalid("The edited text is unchanged; use Approve instead.", "text")
     return None
+
+
+def step_words(policy: ReviewPolicy, step: int) -> str:
+    """ "step 2 of 3, Legal" (or "" for a one-step policy)."""
+    if len(policy.steps) == 1:
+        return ""
+    return f"step {step + 1} of {len(policy.steps)}, {policy.steps[step].name}"
+
+
+def step_approvals(snap: Snapshot) -> list[Approval]:
+    """The approvals that count toward the current step: its own, of the current version."""
+    return [a for a in snap.approvals if a.step == snap.step and a.version == snap.version]
+
+
+def _step_refusal(snap: Snapshot, request: Request) -> Refusal | None:
+    """The policy's rules for an editor's decision at the current step."""
+    policy, current = snap.policy, snap.policy.steps[snap.step]
+    where = step_words(policy, snap.step)
+    if request.step is not None and request.step != snap.step:
+        if request.step < snap.step:
+            seen = policy.steps[request.step] if request.step < len(policy.steps) else None
+            name = f" ({seen.name})" if seen else ""
+            return Refusal("StepMoved", f"Step {request.step + 1}{name} already has its "
+                                        f"approvals; this draft is now at {where}. Reload "
+                                        "the page.")
+        return Refusal("StepMoved", f"This draft is at {where or 'its only step'}, not step "
+                                    f"{request.step + 1}. Reload the page.")
+    if request.actor_groups is not None and current.group not in request.actor_groups:
+        who = f"This draft is at {where}, which members of" if where else "Members of"
+        return Refusal("NotEligible", f"{who} {current.group} decide; you are not one of "
+                                      "them.")
+    if request.kind not in (DecisionKind.APPROVE, DecisionKind.APPROVE_WITH_EDITS):
+        return None
+    if request.kind == DecisionKind.APPROVE and any(
+            a.actor_id == request.actor_id for a in step_approvals(snap)):
+        left = current.required - len(step_approvals(snap))
+        return Refusal("AlreadyApproved", f"You already approved version {snap.version}"
+                                          f"{' at ' + where if where else ''}; it needs {left} "
+                                          f"more approval{'s' if left != 1 else ''} from "
+                                          f"{current.group}, by other people.")
+    if policy.distinct_across_steps:
+        earlier = [a for a in snap.approvals if a.actor_id == request.actor_id
+                   and a.step < snap.step]
+        if earlier:
+            return Refusal("SeparationOfDuties", (
+                f"You approved this draft at {step_words(policy, earlier[0].step)}; this "
+                "policy needs different people at each step."))
+    return None
+
+
+def after_approval(snap: Snapshot, actor_id: int, edited: bool = False
+                   ) -> tuple[EventKind, int]:
+    """What an accepted approval leads to: (APPROVED, step) when it completes the last step,
+    else (STEP_APPROVED, the step the review is at after it). An edit is a new version, so
+    only its author's approval counts toward the step."""
+    count = 1 if edited else len(step_approvals(snap)) + 1
+    if count < snap.policy.steps[snap.step].required:
+        return EventKind.STEP_APPROVED, snap.step
+    if snap.step + 1 < len(snap.policy.steps):
+        return EventKind.STEP_APPROVED, snap.step + 1
+    return EventKind.APPROVED, snap.step
+
+
+def step_progress(policy: ReviewPolicy, step: int, approvals: list[Approval], version: int,
+                  final: bool = False) -> list[tuple[ReviewStep, str, list[str]]]:
+    """Each step with "done", "current" or "waiting" and the names counted at it, for the
+    progress line on the draft and review pages."""
+    rows = []
+    for index, rule in enumerate(policy.steps):
+        names = [a.actor for a in approvals if a.step == index
+                 and (index < step or a.version == version)]
+        status = "done" if index < step or final else "current" if index == step else "waiting"
+        rows.append((rule, status, names))
+    return rows
 
 
 def extension_refusal(snap: Snapshot, seconds: float, now: datetime) -> Refusal | None:
@@ -519,6 +685,28 @@ def deadlines(now: datetime, review_seconds: float, remind_after_seconds: float
               ) -> tuple[datetime, datetime]:
     """(deadline, reminder time) for a version published at `now`."""
     return now + timedelta(seconds=review_seconds), now + timedelta(seconds=remind_after_seconds)
+
+
+def step_deadlines(now: datetime, step: ReviewStep, review_seconds: float,
+                   remind_after_seconds: float) -> tuple[datetime, datetime]:
+    """(deadline, reminder time) for a step that starts at `now`: its own time if it has one
+    (the reminder at the same share of it), else the review's."""
+    if not step.review_seconds:
+        return deadlines(now, review_seconds, remind_after_seconds)
+    share = remind_after_seconds / review_seconds if review_seconds else 1.0
+    return deadlines(now, step.review_seconds, step.review_seconds * share)
+
+
+def vote_message(policy: ReviewPolicy, actor: str, step_before: int, step_after: int,
+                 counted: int) -> str:
+    """The answer to an approval that does not close the review."""
+    if step_after > step_before:
+        return (f"Approved by {actor}: {step_words(policy, step_before)} is complete; the "
+                f"draft goes to {step_words(policy, step_after)}.")
+    rule = policy.steps[step_before]
+    where = step_words(policy, step_before)
+    return (f"Approved by {actor}: {counted} of {rule.required} approvals"
+            f"{' at ' + where if where else ''}.")
 
 
 def extended(deadline: datetime, seconds: float, review_seconds: float,

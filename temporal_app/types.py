@@ -15,6 +15,8 @@ from datetime import datetime
 
 from temporalio.common import SearchAttributeKey
 
+from temporal_app.lifecycle import Approval, ReviewPolicy
+
 # The review workflow's type, and the type of runs started by releases before the local-writes
 # core (workflows/draft_review_v1.py), kept registered until no such run is open.
 WORKFLOW_TYPE = "DraftReview"
@@ -28,11 +30,13 @@ REVIEW_STATE = SearchAttributeKey.for_keyword("ReviewState")
 REVIEW_DEADLINE = SearchAttributeKey.for_datetime("ReviewDeadline")
 DRAFT_ID = SearchAttributeKey.for_int("DraftId")
 REVISION = SearchAttributeKey.for_int("Revision")
+REVIEW_STEP = SearchAttributeKey.for_int("ReviewStep")  # 1-based; set for multi-step policies
 SEARCH_ATTRIBUTES = {
     REVIEW_STATE.name: "Keyword",
     REVIEW_DEADLINE.name: "Datetime",
     DRAFT_ID.name: "Int",
     REVISION.name: "Int",
+    REVIEW_STEP.name: "Int",
 }
 
 
@@ -107,6 +111,9 @@ class ReviewInput:
     first_event_seq: int = 1
     policy: ActivityPolicy = field(default_factory=ActivityPolicy)
     publish: PublishPolicy = field(default_factory=PublishPolicy)
+    # Who approves, in which steps (the rulebook's ReviewPolicy), copied when the review
+    # starts; runs started before policies existed get the default: one editor.
+    review_policy: ReviewPolicy = field(default_factory=ReviewPolicy)
 
 
 @dataclass(frozen=True)
@@ -149,6 +156,10 @@ class DecisionInput:
     # it, so a caller that gave up can truthfully say it was not recorded. None (signals from
     # the CLI): no limit.
     expires_at: datetime | None = None
+    # The reviewer's groups and the policy step they reviewed at (lifecycle.Request); None:
+    # not said (not checked).
+    actor_groups: list[str] | None = None
+    step: int | None = None
 
 
 @dataclass(frozen=True)
@@ -212,6 +223,8 @@ class ReviewStatus:
     extensions: int
     decisions: list[DecisionRecord]
     seq: int = 0  # the last event the workflow recorded
+    step: int = 0  # the policy step the review is at
+    approvals: list[Approval] = field(default_factory=list)  # counted in this round
 
 
 # --- activities ---------------------------------------------------------------------------------
@@ -265,6 +278,7 @@ class EventRecord:
     remind_at: datetime | None = None
     revisions: int | None = None
     notify: bool = True  # queue the mail the rulebook names for this event (lifecycle.NOTIFY)
+    step: int | None = None  # the policy step after the event (None: unchanged, or no policy)
 
 
 @dataclass(frozen=True)

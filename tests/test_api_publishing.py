@@ -25,6 +25,7 @@ from standardwebhooks import Webhook
 from drafts.models import Draft
 from publishing.deliveries import body as payload
 from publishing.models import Delivery, DeliveryAttempt, Destination, new_secret
+from review.models import Channel
 from temporal_app import devserver, gateway
 from temporal_app.lifecycle import DELIVERING, DeliveryStatus, EventKind, ReviewState
 from temporal_app.types import PublishResult, publish_workflow_id
@@ -77,6 +78,7 @@ def test_deliveries_in_the_detail_and_the_admins_retry(live_worker, author, edit
     with Receiver([410]) as gone, Receiver() as ok:
         Destination.objects.create(name="Old CMS", url=gone.url)
         Destination.objects.create(name="Blog", url=ok.url, channel="blog")
+        Channel.objects.create(slug="blog", name="Blog")
         draft = approved(author, editor, channel="blog")
         # (The run's outcome, from the database: the child may not have started yet when the
         # approval answers, and asking Temporal for its result then finds no workflow.)

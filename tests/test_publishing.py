@@ -15,6 +15,7 @@ from drafts.models import Draft
 from publishing import services as publishing
 from publishing.models import Delivery, Destination
 from review import services as review
+from review.models import Channel
 from temporal_app import errors, gateway
 from temporal_app.types import PublishResult, publish_workflow_id
 from tests.conftest import save_history, wait_for, wait_for_status, workflow_result
@@ -108,6 +109,8 @@ def test_a_410_fails_without_retry_and_admin_retry_delivers(live_worker, author,
         Destination.objects.create(name="Old CMS", url=gone.url)
         Destination.objects.create(name="Blog", url=ok.url, channel="blog")
         Destination.objects.create(name="Newsletter", url=ok.url, channel="newsletter")
+        for slug in ("blog", "newsletter"):
+            Channel.objects.create(slug=slug, name=slug.title())
         draft = approved(author, editor, channel="blog")
         result = publish_result(draft.pk)
         sentence = "Delivery failed after 1 attempt; last error: HTTP 410 Gone."

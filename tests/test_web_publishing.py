@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from drafts.models import Draft, DraftEvent
 from publishing.models import Delivery, DeliveryAttempt, Destination
+from review.models import Channel
 from temporal_app import lifecycle
 from temporal_app.lifecycle import DeliveryStatus
 from tests.conftest import make_user, wait_for, wait_for_status
@@ -295,14 +296,17 @@ def test_the_admin_action_reports_a_refusal_per_draft(author, editor, superuser)
 # ----------------------------------------------------------------- the new topic form
 
 
-def test_the_form_refuses_a_channel_the_rulebook_refuses(author):
+def test_the_form_offers_the_channels_and_refuses_another(author):
     client = client_for(author)
+    assert 'name="channel"' not in client.get(reverse("drafts:new")).content.decode().replace(
+        'type="hidden" name="channel"', "")  # no channel defined: nothing to pick
+    Channel.objects.create(slug="blog", name="Blog")
     form = client.get(reverse("drafts:new")).content.decode()
     assert '<label for="id_channel">Channel</label>' in form
+    assert '<option value="blog">Blog</option>' in form
     data = {"topic": "Tides", "target_words": "600", "channel": "Blog",
             "submission_key": str(uuid.uuid4())}
-    sentence = lifecycle.channel_problem("Blog")
-    assert sentence.startswith("The channel must be lower-case")
+    sentence = "There is no channel 'Blog'; choose one from the list."
     for headers, status in (({}, 200), (HTMX, 422)):
         response = client.post(reverse("drafts:new"), data, **headers)
         assert response.status_code == status

@@ -47,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
         OUTCOME,
         STATE_AFTER,
         STOP_DECISIONS,
+        Approval,
         Decided,
         DecisionKind,
         EventKind,
@@ -61,6 +62,7 @@ with workflow.unsafe.imports_passed_through():
         PUBLISH_WORKFLOW_TYPE,
         REVIEW_DEADLINE,
         REVIEW_STATE,
+        REVIEW_STEP,
         REVISION,
         WORKFLOW_TYPE,
         DeadlineResult,
@@ -106,6 +108,10 @@ class _Decision:
     at: datetime
     result: DecisionResult | None = None
     error: str = ""  # it could not be recorded (the sentence)
+    # An approval that does not close the review (a policy step): the step it was given at,
+    # the step after it, the version it approved and how many approvals that step then had;
+    # recorded by the run loop in order, the review goes on.
+    vote: tuple[int, int, int, int] | None = None
 
 
 @workflow.defn(name=WORKFLOW_TYPE)
@@ -130,6 +136,10 @@ class DraftReviewWorkflow:
         self._upserted: tuple | None = None
         self._halted = ""  # a write failed for good (the sentence): the run ends
         self._publish_wanted = False  # the approval's write found destinations that want it
+        self._policy = inp.review_policy
+        self._step = 0  # the policy step the current version is at
+        self._approvals: list[Approval] = []  # this round's (since its version got step 1)
+        self._votes: list[_Decision] = []  # accepted approvals not recorded yet
 
     # ------------------------------------------------------------------ the flow
     @workflow.run
@@ -189,9 +199,8 @@ class DraftReviewWorkflow:
 
     async def _publish(self, number: int, event: EventKind, written: GenerateResult) -> None:
         self._version, self._text = number, written.text
-        self._deadline, self._remind_at = lifecycle.deadlines(
-            workflow.now(), self._inp.review_timeout_seconds, self._inp.remind_after_seconds)
-        self._reminded = False
+        self._step, self._approvals = 0, []  # a new version starts the policy again
+        self._start_step()
         await self._record(event, version=VersionRecord(
             number=number, kind=lifecycle.VERSION_KIND_FOR_EVENT[event], text=written.text,
             generation=dataclasses.replace(written, text="")))  # the text once, not twice
@@ -203,6 +212,8 @@ class DraftReviewWorkflow:
             if self._reminder_by is not None:
                 await self._remind(self._reminder_by.actor_id)
                 self._reminder_by = None
+            while self._votes:  # approvals at a step, in the order they were accepted
+                await self._record_vote(self._votes.pop(0))
             if self._decision is not None:
                 return self._decision
             now = workflow.now()
@@ -214,16 +225,44 @@ class DraftReviewWorkflow:
             if wake_at > now:
                 try:
                     await workflow.wait_condition(
-                        lambda: self._decision is not None or self._wake or self._halted,
+                        lambda: self._decision is not None or self._wake or self._halted
+                        or bool(self._votes),
                         timeout=wake_at - now,
                         timeout_summary="reminder" if remind_first else "review deadline")
                 except TimeoutError:
                     pass
             if self._halted:  # an admin update's write failed for good
                 raise _WriteFailed(self._halted)
-            if self._decision is None and not self._wake and remind_first \
+            if self._decision is None and not self._wake and not self._votes and remind_first \
                     and workflow.now() >= self._remind_at:
                 await self._remind(None)
+
+    def _start_step(self) -> None:
+        """The current step's deadline and reminder, from now."""
+        self._deadline, self._remind_at = lifecycle.step_deadlines(
+            workflow.now(), self._policy.steps[self._step], self._inp.review_timeout_seconds,
+            self._inp.remind_after_seconds)
+        self._reminded = False
+
+    async def _record_vote(self, vote: _Decision) -> None:
+        """An approval at a step that does not close the review: its event (after the edit
+        that made a new version, for edit-and-approve); a completed step starts the next
+        (its deadline, mail to its reviewers); the approval is answered with the progress."""
+        assert vote.vote is not None
+        before, after, number, counted = vote.vote
+        if after > before:
+            self._start_step()
+        kinds: tuple[EventKind, ...] = (EventKind.STEP_APPROVED,)
+        version = None
+        if vote.kind == DecisionKind.APPROVE_WITH_EDITS:
+            kinds = (EventKind.EDITED, EventKind.STEP_APPROVED)
+            version = VersionRecord(number=number, kind=VersionKind.EDITED, text=vote.text,
+                                    actor_id=vote.actor_id)
+        await self._record(*kinds, decision=vote, version=version, step=after,
+                           notify=after > before, at_version=number)
+        assert vote.result is not None
+        vote.result = dataclasses.replace(vote.result, message=lifecycle.vote_message(
+            self._policy, vote.actor, before, after, counted))
 
     async def _remind(self, actor_id: int | None) -> None:
         self._reminded = True
@@ -266,7 +305,8 @@ class DraftReviewWorkflow:
     # ------------------------------------------------------------------ the one write
     async def _record(self, *kinds: EventKind, decision: _Decision | None = None,
                       actor_id: int | None = None, comment: str = "",
-                      version: VersionRecord | None = None) -> None:
+                      version: VersionRecord | None = None, step: int | None = None,
+                      notify: bool = True, at_version: int | None = None) -> None:
         """Write events (and a version) through the projection in one local activity, then
         answer the decision they carry out. States follow the rulebook's STATE_AFTER."""
         if decision is not None:
@@ -278,10 +318,12 @@ class DraftReviewWorkflow:
             self._state = STATE_AFTER[kind] or self._state
             awaiting = self._state == ReviewState.AWAITING_REVIEW
             events.append(EventRecord(
-                seq=self._seq, kind=kind.value, state=self._state.value, version=self._version,
+                seq=self._seq, kind=kind.value, state=self._state.value,
+                version=self._version if at_version is None else at_version,
                 actor_id=actor_id, comment=comment, revisions=self._revisions,
                 deadline=self._deadline if awaiting else None,
-                remind_at=self._remind_at if awaiting else None))
+                remind_at=self._remind_at if awaiting else None,
+                **self._step_fields(kind, step, notify)))
         async with self._writes:
             try:
                 written = await self._project(ProjectInput(
@@ -305,6 +347,17 @@ class DraftReviewWorkflow:
                 state=self._state.value, version=self._version,
                 message=lifecycle.decided_message(decision.kind, decision.actor))
 
+    def _step_fields(self, kind: EventKind, step: int | None, notify: bool) -> dict:
+        """A chain's events carry its step (the draft page's progress line); a step approval
+        mails the next step's reviewers only when it completed a step. Nothing for the
+        default policy: its events stay as they were."""
+        if not self._policy.is_chain:
+            return {}
+        fields: dict = {"step": self._step if step is None else step}
+        if kind == EventKind.STEP_APPROVED:
+            fields["notify"] = notify
+        return fields
+
     async def _project(self, inp: ProjectInput, kinds: tuple[EventKind, ...]) -> ProjectResult:
         """The write as a local activity; while the database stays away beyond its local
         attempts, as a regular one, which Temporal shows with its attempts and last error."""
@@ -325,7 +378,9 @@ class DraftReviewWorkflow:
     def _upsert(self) -> None:
         """Search attributes for the admins' list, only when they change."""
         awaiting = self._state == ReviewState.AWAITING_REVIEW
-        values = (self._state, self._revisions, self._deadline if awaiting else None)
+        chain = self._policy.is_chain
+        values = (self._state, self._revisions, self._deadline if awaiting else None,
+                  self._step if chain else None)
         if values == self._upserted:
             return
         self._upserted = values
@@ -334,6 +389,7 @@ class DraftReviewWorkflow:
             REVISION.value_set(self._revisions),
             REVIEW_DEADLINE.value_set(self._deadline) if values[2] is not None
             else REVIEW_DEADLINE.value_unset(),
+            *([REVIEW_STEP.value_set(self._step + 1)] if chain else []),
         ])
 
     # ------------------------------------------------------------------ rules
@@ -344,12 +400,15 @@ class DraftReviewWorkflow:
             revisions=self._revisions, max_revisions=self._inp.max_revisions,
             deadline=self._deadline, text=self._text, extensions=self._extensions,
             decided=Decided(decision.kind, decision.actor, decision.at) if decision else None,
-            reminder_pending=self._reminder_by is not None)
+            reminder_pending=self._reminder_by is not None, policy=self._policy,
+            step=self._step, approvals=tuple(self._approvals))
 
     def _check(self, kind: DecisionKind, actor_id: int, version: int | None, comment: str = "",
-               text: str = "", expires_at: datetime | None = None) -> None:
+               text: str = "", expires_at: datetime | None = None,
+               groups: list[str] | None = None, step: int | None = None) -> None:
         refusal = lifecycle.refusal(self._snapshot(), Request(
-            kind, actor_id, version, comment, text, expires_at), workflow.now())
+            kind, actor_id, version, comment, text, expires_at,
+            None if groups is None else frozenset(groups), step), workflow.now())
         if refusal is not None:
             raise _refused(refusal)
 
@@ -357,22 +416,38 @@ class DraftReviewWorkflow:
         return self._decision is not None and self._decision.kind in STOP_DECISIONS
 
     def _accept(self, kind: DecisionKind, actor_id: int, actor: str, version: int | None,
-                comment: str = "", text: str = "", expires_at: datetime | None = None
-                ) -> _Decision:
+                comment: str = "", text: str = "", expires_at: datetime | None = None,
+                groups: list[str] | None = None, step: int | None = None) -> _Decision:
         # Checked again: two updates in one workflow task both pass their validators before
         # either handler runs, and the second must get the same refusal as a later one.
-        self._check(kind, actor_id, version, comment, text, expires_at)
+        self._check(kind, actor_id, version, comment, text, expires_at, groups, step)
         decision = _Decision(kind, actor_id, actor, comment, text, workflow.now())
-        self._decision = decision
         self._history.append(DecisionRecord(kind=kind.value, actor=actor,
                                             version=self._version, comment=comment,
                                             at=decision.at))
+        if kind in (DecisionKind.APPROVE, DecisionKind.APPROVE_WITH_EDITS):
+            edited = kind == DecisionKind.APPROVE_WITH_EDITS
+            event, after = lifecycle.after_approval(self._snapshot(), actor_id, edited)
+            if event == EventKind.STEP_APPROVED:
+                # Counted at once, so the next approval (even in this workflow task) sees it;
+                # an edit is a new version at once, so approvals of the old one are stale.
+                if edited:
+                    self._version, self._text = self._version + 1, text
+                self._approvals.append(Approval(actor_id, actor, self._step, self._version))
+                counted = len(lifecycle.step_approvals(self._snapshot()))
+                decision.vote = (self._step, after, self._version, counted)
+                self._step = after
+                self._votes.append(decision)
+                return decision
+        self._decision = decision
         return decision
 
     async def _decide(self, kind: DecisionKind, actor_id: int, actor: str,
-                      version: int | None, comment: str = "", text: str = ""
+                      version: int | None, comment: str = "", text: str = "",
+                      groups: list[str] | None = None, step: int | None = None
                       ) -> DecisionResult:
-        decision = self._accept(kind, actor_id, actor, version, comment, text)
+        decision = self._accept(kind, actor_id, actor, version, comment, text, None, groups,
+                                step)
         await workflow.wait_condition(lambda: decision.result is not None or decision.error)
         if decision.error:
             raise ApplicationError(decision.error, type="WriteFailed", non_retryable=True)
@@ -383,40 +458,42 @@ class DraftReviewWorkflow:
     @workflow.update
     async def approve(self, d: DecisionInput) -> DecisionResult:
         return await self._decide(DecisionKind.APPROVE, d.actor_id, d.actor, d.version,
-                                  d.comment)
+                                  d.comment, "", d.actor_groups, d.step)
 
     @approve.validator
     def _approve_allowed(self, d: DecisionInput) -> None:
-        self._check(DecisionKind.APPROVE, d.actor_id, d.version, d.comment, "", d.expires_at)
+        self._check(DecisionKind.APPROVE, d.actor_id, d.version, d.comment, "", d.expires_at,
+                    d.actor_groups, d.step)
 
     @workflow.update
     async def reject(self, d: DecisionInput) -> DecisionResult:
         return await self._decide(DecisionKind.REJECT, d.actor_id, d.actor, d.version,
-                                  d.comment)
+                                  d.comment, "", d.actor_groups, d.step)
 
     @reject.validator
     def _reject_allowed(self, d: DecisionInput) -> None:
-        self._check(DecisionKind.REJECT, d.actor_id, d.version, d.comment, "", d.expires_at)
+        self._check(DecisionKind.REJECT, d.actor_id, d.version, d.comment, "", d.expires_at,
+                    d.actor_groups, d.step)
 
     @workflow.update
     async def request_changes(self, d: DecisionInput) -> DecisionResult:
         return await self._decide(DecisionKind.REQUEST_CHANGES, d.actor_id, d.actor,
-                                  d.version, d.comment)
+                                  d.version, d.comment, "", d.actor_groups, d.step)
 
     @request_changes.validator
     def _request_changes_allowed(self, d: DecisionInput) -> None:
         self._check(DecisionKind.REQUEST_CHANGES, d.actor_id, d.version, d.comment, "",
-                    d.expires_at)
+                    d.expires_at, d.actor_groups, d.step)
 
     @workflow.update
     async def approve_with_edits(self, d: DecisionInput) -> DecisionResult:
         return await self._decide(DecisionKind.APPROVE_WITH_EDITS, d.actor_id, d.actor,
-                                  d.version, d.comment, d.text)
+                                  d.version, d.comment, d.text, d.actor_groups, d.step)
 
     @approve_with_edits.validator
     def _approve_with_edits_allowed(self, d: DecisionInput) -> None:
         self._check(DecisionKind.APPROVE_WITH_EDITS, d.actor_id, d.version, d.comment, d.text,
-                    d.expires_at)
+                    d.expires_at, d.actor_groups, d.step)
 
     @workflow.update
     async def withdraw(self, s: StopInput) -> DecisionResult:
@@ -486,10 +563,11 @@ class DraftReviewWorkflow:
             kind = DecisionKind(name)
             payload_type = StopInput if kind in STOP_DECISIONS else DecisionInput
             payload = workflow.payload_converter().from_payload(args[0].payload, payload_type)
-            version = None if kind in STOP_DECISIONS else payload.version
-            text = "" if kind in STOP_DECISIONS else payload.text
-            self._accept(kind, payload.actor_id, payload.actor, version, payload.comment, text,
-                         payload.expires_at)
+            stop = kind in STOP_DECISIONS
+            self._accept(kind, payload.actor_id, payload.actor,
+                         None if stop else payload.version, payload.comment,
+                         "" if stop else payload.text, payload.expires_at,
+                         None if stop else payload.actor_groups, None if stop else payload.step)
         except ApplicationError as err:
             workflow.logger.warning("signal %s refused: %s", name, err.message)
         except (ValueError, TypeError, IndexError, AttributeError) as err:
@@ -504,7 +582,8 @@ class DraftReviewWorkflow:
             deadline=self._deadline if awaiting else None,
             remind_at=self._remind_at if awaiting else None,
             reminded=self._reminded, extensions=self._extensions,
-            decisions=list(self._history), seq=self._seq)
+            decisions=list(self._history), seq=self._seq, step=self._step,
+            approvals=list(self._approvals))
 
 
 # Typed handler references by decision kind, for the gateway (temporal_app/gateway.py).

@@ -1,0 +1,86 @@
+"""Review policies (who approves, in which steps) and the channels that pick them.
+
+Admins define them in Django admin. An author picks a channel when submitting; its policy is
+copied into the draft (`Draft.review_policy`) and the review workflow's input, so editing a
+policy later changes new drafts only. No channel, or one without a policy: the default policy
+(lifecycle.DEFAULT_POLICY: one editor decides), as before policies existed. The rules
+themselves (quorum, distinct people, steps) are the rulebook's (temporal_app/lifecycle.py).
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from temporal_app import lifecycle
+
+
+def validate_channel(value: str) -> None:
+    if problem := lifecycle.channel_problem(value):
+        raise ValidationError(problem)
+
+
+class Policy(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    distinct_across_steps = models.BooleanField(
+        "different people at each step", default=False,
+        help_text="One person's approval counts at one step only (separation of duties).")
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "policies"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def as_rule(self) -> lifecycle.ReviewPolicy:
+        """The rulebook's form of this policy, as the workflow gets it."""
+        return lifecycle.ReviewPolicy(
+            name=self.name, distinct_across_steps=self.distinct_across_steps,
+            steps=[lifecycle.ReviewStep(name=s.name, group=s.group.name, required=s.required,
+                                        review_seconds=(s.review_hours or 0) * 3600.0)
+                   for s in self.steps.select_related("group").order_by("order", "pk")])
+
+
+class PolicyStep(models.Model):
+    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="steps")
+    order = models.PositiveSmallIntegerField(default=1)
+    name = models.CharField(max_length=lifecycle.STEP_NAME_MAX)
+    group = models.ForeignKey(Group, on_delete=models.PROTECT, related_name="+",
+                              help_text="Its members review at this step.")
+    required = models.PositiveSmallIntegerField(
+        "approvals needed", default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(lifecycle.MAX_REQUIRED)],
+        help_text="Distinct members of the group who approve the same version.")
+    review_hours = models.FloatField(
+        "deadline (hours)", null=True, blank=True,
+        validators=[MinValueValidator(lifecycle.MIN_EXTENSION_SECONDS / 3600),
+                    MaxValueValidator(lifecycle.MAX_EXTENSION_SECONDS / 3600)],
+        help_text="This step's own time to decide; blank: the review's (REVIEW_TIMEOUT).")
+
+    class Meta:
+        ordering = ["policy", "order", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.policy}: {self.order}. {self.name}"
+
+
+class Channel(models.Model):
+    """Where a draft is going (e.g. "blog", "press-release"): picks its review policy and the
+    publishing destinations that get it once approved."""
+
+    slug = models.CharField(max_length=lifecycle.CHANNEL_MAX, unique=True,
+                            validators=[validate_channel])
+    name = models.CharField(max_length=100)
+    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="channels",
+                               help_text="Blank: the default review (one editor decides).")
+    is_active = models.BooleanField("active", default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,155 @@
+"""Review policies on the real stack: a chain of steps with a quorum, run by the review
+workflow against a real Temporal dev server and real PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.contrib.auth.models import Group
+
+from drafts import services
+from drafts.models import Draft
+from review import services as review
+from review.models import Channel, Policy, PolicyStep
+from temporal_app import errors
+from temporal_app.types import ReviewStatus
+from tests.conftest import make_user, save_history, wait_for_status
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def press(db):
+    """Press release: an editor, then 2 of 3 from legal."""
+    legal = Group.objects.create(name="Legal")
+    policy = Policy.objects.create(name="Press release")
+    PolicyStep.objects.create(policy=policy, order=1, name="Editor",
+                              group=Group.objects.get_or_create(name="Editors")[0], required=1)
+    PolicyStep.objects.create(policy=policy, order=2, name="Legal", group=legal, required=2)
+    Channel.objects.create(slug="press-release", name="Press release", policy=policy)
+    return [make_user(f"legal{n}", "Legal") for n in (1, 2, 3)]
+
+
+def submit(author) -> Draft:
+    draft, _ = services.submit_draft(author=author, topic="Quarterly results",
+                                     channel="press-release")
+    return wait_for_status(draft, "awaiting_review")
+
+
+def decide(user, draft, decision="approve", version=None, **kw):
+    return review.decide(draft_id=draft.pk, editor=user, decision=decision,
+                         version=version or Draft.objects.get(pk=draft.pk).current_version, **kw)
+
+
+def events(draft) -> list[str]:
+    return list(Draft.objects.get(pk=draft.pk).events.values_list("kind", flat=True))
+
+
+def test_a_chain_with_a_quorum_and_racing_approvals(live_worker, press, author, editor):
+    draft = submit(author)
+    assert draft.policy.name == "Press release" and draft.step == 0
+    assert draft.step_label == "step 1 of 2, Editor"
+    with pytest.raises(errors.DecisionRefused, match="members of Editors decide"):
+        decide(press[0], draft)
+
+    moved = decide(editor, draft)
+    assert moved.state == "awaiting_review"
+    assert moved.message == ("Approved by editor1: step 1 of 2, Editor is complete; the draft "
+                             "goes to step 2 of 2, Legal.")
+    draft.refresh_from_db()
+    assert draft.step == 1 and draft.step_label == "step 2 of 2, Legal"
+    with pytest.raises(errors.DecisionRefused, match="already has its approvals"):
+        decide(editor, draft, step=0)  # a page that still showed step 1
+
+    # Three lawyers approve at once: two make the quorum, the third is told it is decided.
+    answers: dict[str, object] = {}
+
+    def approve(user):
+        try:
+            answers[user.username] = decide(user, draft, step=1).message
+        except errors.RedlineError as err:
+            answers[user.username] = err
+
+    threads = [threading.Thread(target=approve, args=(u,)) for u in press]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    messages = sorted(str(a) for a in answers.values())
+    refused = [a for a in answers.values() if isinstance(a, errors.DecisionRefused)]
+    assert len(refused) == 1, answers
+    assert "already approved by legal" in str(refused[0])
+    assert any(m.endswith(": 1 of 2 approvals at step 2 of 2, Legal.") for m in messages)
+    assert any(m.startswith("Approved by legal") and m.endswith(".") and "of 2" not in m
+               for m in messages), messages
+    draft = wait_for_status(draft, "approved")
+    assert events(draft) == ["submitted", "generated", "step_approved", "step_approved",
+                             "approved"]
+    assert draft.decided_by.username.startswith("legal")
+    save_history(draft.pk, "policy_quorum")
+
+
+def test_request_changes_mid_chain_starts_again_at_step_one(live_worker, press, author, editor,
+                                                            editor2):
+    draft = submit(author)
+    decide(editor, draft)
+    decide(press[0], draft)  # 1 of 2 at legal
+    decide(press[1], draft, "request_changes", comment="Cite the filing.")
+    draft = wait_for_status(draft, "awaiting_review")
+    wait_for_status(draft, "awaiting_review")
+    draft = Draft.objects.get(pk=draft.pk)
+    assert draft.current_version == 2 and draft.step == 0
+    with pytest.raises(errors.DecisionRefused, match="members of Editors decide"):
+        decide(press[0], draft)  # legal waits for the editor again
+    decide(editor2, draft)
+    # legal1's approval of version 1 does not carry over: one more is not enough
+    answer = decide(press[0], draft)
+    assert answer.message.endswith("1 of 2 approvals at step 2 of 2, Legal.")
+    assert decide(press[2], draft).state == "approved"
+    save_history(draft.pk, "policy_changes_mid_chain")
+
+
+def test_edit_and_approve_at_a_step_voids_the_old_versions_approvals(live_worker, press, author,
+                                                                     editor):
+    draft = submit(author)
+    decide(editor, draft)
+    decide(press[0], draft)  # legal1 approves version 1 (1 of 2)
+    edited = decide(press[1], draft, "approve_with_edits", version=1, text="# Better\n\nText.")
+    assert edited.state == "awaiting_review" and edited.version == 2
+    assert edited.message.endswith("1 of 2 approvals at step 2 of 2, Legal.")
+    with pytest.raises(errors.DecisionRefused, match="newer version"):
+        decide(press[2], draft, version=1)
+    assert decide(press[0], draft, version=2).state == "approved"  # legal1 again, on v2
+    draft = Draft.objects.get(pk=draft.pk)
+    assert draft.versions.get(number=2).text == "# Better\n\nText."
+    assert events(draft)[-4:] == ["step_approved", "edited", "step_approved", "approved"]
+
+
+def test_step_two_expires(live_worker, settings, press, author, editor):
+    settings.REVIEW_TIMEOUT = 3.0
+    settings.REMIND_AFTER = 2.0
+    draft = submit(author)
+    decide(editor, draft)
+    draft = wait_for_status(draft, "expired", timeout=20)
+    assert draft.step == 1
+    assert events(draft)[-3:] == ["step_approved", "reminded", "expired"]
+
+
+def test_the_status_query_shows_the_step_and_approvals(live_worker, press, author, editor):
+    from temporal_app import gateway
+
+    draft = submit(author)
+    decide(editor, draft)
+    decide(press[0], draft)
+    status: ReviewStatus = gateway.query_status(draft.pk)
+    assert status.step == 1
+    assert [(a.actor, a.step) for a in status.approvals] == [("editor1", 0), ("legal1", 1)]
+
+
+def test_unknown_channel_is_refused_and_nothing_written(db, press, author):
+    before = Draft.objects.count()
+    with pytest.raises(errors.InvalidBrief, match="no channel 'blogg'. Choose one of: "
+                                                  "press-release"):
+        services.submit_draft(author=author, topic="x", channel="blogg")
+    assert Draft.objects.count() == before

@@ -1,0 +1,122 @@
+"""Review policies in the rulebook, as pure functions: steps, quorum, distinct people,
+separation of duties, approvals voided by a new version, late and stale approvals."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from temporal_app import lifecycle
+from temporal_app.lifecycle import (
+    Approval,
+    DecisionKind,
+    EventKind,
+    Request,
+    ReviewPolicy,
+    ReviewState,
+    ReviewStep,
+    Snapshot,
+)
+
+NOW = datetime(2026, 11, 22, 14, 0, tzinfo=UTC)
+AUTHOR, ED1, ED2, L1, L2, L3 = 1, 2, 3, 4, 5, 6
+PRESS = ReviewPolicy("Press release", [ReviewStep("Editor", "Editors", 1),
+                                       ReviewStep("Legal", "Legal", 2)])
+GROUPS = {ED1: {"Editors"}, ED2: {"Editors"}, L1: {"Legal"}, L2: {"Legal"},
+          L3: {"Legal", "Editors"}}
+
+
+def snap(step=0, approvals=(), version=2, policy=PRESS) -> Snapshot:
+    return Snapshot(state=ReviewState.AWAITING_REVIEW, version=version, author_id=AUTHOR,
+                    deadline=NOW + timedelta(hours=1), policy=policy, step=step,
+                    approvals=tuple(approvals))
+
+
+def ask(s: Snapshot, who: int, kind=DecisionKind.APPROVE, step=None, version=None, **kw):
+    request = Request(kind, who, s.version if version is None else version,
+                      actor_groups=frozenset(GROUPS.get(who, set())), step=step, **kw)
+    return lifecycle.refusal(s, request, NOW)
+
+
+def test_only_the_current_steps_group_decides():
+    assert ask(snap(), ED1) is None
+    refused = ask(snap(), L1)
+    assert refused.code == "NotEligible"
+    assert refused.sentence == ("This draft is at step 1 of 2, Editor, which members of "
+                                "Editors decide; you are not one of them.")
+    assert ask(snap(step=1), L1) is None
+    assert ask(snap(step=1), ED1).code == "NotEligible"
+    # rejecting and requesting changes too
+    assert ask(snap(step=1), ED1, DecisionKind.REJECT, comment="no").code == "NotEligible"
+    # unknown groups (a CLI signal): not checked; the author never decides
+    assert lifecycle.refusal(snap(), Request(DecisionKind.APPROVE, L1, 2), NOW) is None
+    assert ask(snap(), AUTHOR).code == "OwnDraft"
+
+
+def test_quorum_counts_distinct_people_on_the_same_version():
+    first = Approval(L1, "legal1", 1, 2)
+    s = snap(step=1, approvals=[Approval(ED1, "ed1", 0, 2), first])
+    refused = ask(s, L1)
+    assert refused.code == "AlreadyApproved"
+    assert refused.sentence == ("You already approved version 2 at step 2 of 2, Legal; it "
+                                "needs 1 more approval from Legal, by other people.")
+    assert ask(s, L2) is None
+    assert lifecycle.after_approval(s, L2) == (EventKind.APPROVED, 1)
+    # the first of the two: recorded, the step stays
+    assert lifecycle.after_approval(snap(step=1), L1) == (EventKind.STEP_APPROVED, 1)
+    # the editor's step: one approval completes it and moves on
+    assert lifecycle.after_approval(snap(), ED1) == (EventKind.STEP_APPROVED, 1)
+
+
+def test_a_new_version_voids_the_current_steps_approvals():
+    """Approvals of version 2 at step 2 do not count for version 3 (an edit); step 1's
+    approval stands."""
+    s = snap(step=1, version=3, approvals=[Approval(ED1, "ed1", 0, 2), Approval(L1, "l1", 1, 2)])
+    assert lifecycle.step_approvals(s) == []
+    assert ask(s, L1) is None  # may approve the new version
+    assert lifecycle.after_approval(s, L1) == (EventKind.STEP_APPROVED, 1)
+    # an edit-and-approve is a new version: only its author's approval counts
+    s2 = snap(step=1, approvals=[Approval(L1, "l1", 1, 2)])
+    assert lifecycle.after_approval(s2, L2, edited=True) == (EventKind.STEP_APPROVED, 1)
+    progress = lifecycle.step_progress(PRESS, 1, list(s.approvals), 3)
+    assert [(rule.name, status, names) for rule, status, names in progress] == [
+        ("Editor", "done", ["ed1"]), ("Legal", "current", [])]
+
+
+def test_separation_of_duties_across_steps():
+    strict = ReviewPolicy("Strict", PRESS.steps, distinct_across_steps=True)
+    s = snap(step=1, policy=strict, approvals=[Approval(L3, "l3", 0, 2)])
+    refused = ask(s, L3)
+    assert refused.code == "SeparationOfDuties"
+    assert "step 1 of 2, Editor" in refused.sentence
+    assert ask(snap(step=1, approvals=[Approval(L3, "l3", 0, 2)]), L3) is None  # allowed
+
+
+def test_a_late_approval_for_a_step_that_moved_on_is_refused():
+    moved = ask(snap(step=1), ED2, step=0)
+    assert moved.code == "StepMoved"
+    assert moved.sentence == ("Step 1 (Editor) already has its approvals; this draft is now "
+                              "at step 2 of 2, Legal. Reload the page.")
+    assert ask(snap(step=1), L1, step=1) is None
+    assert ask(snap(step=1), L1, version=1).code == "StaleVersion"  # an old version
+
+
+def test_the_default_policy_is_todays_single_editor():
+    default = lifecycle.DEFAULT_POLICY
+    assert not default.is_chain and PRESS.is_chain
+    s = snap(policy=default)
+    assert lifecycle.step_words(default, 0) == ""
+    assert lifecycle.after_approval(s, ED1) == (EventKind.APPROVED, 0)
+    assert ask(s, L1).sentence == "Members of Editors decide; you are not one of them."
+
+
+@pytest.mark.parametrize("policy, problem", [
+    (ReviewPolicy("x", []), "at least one step"),
+    (ReviewPolicy("x", [ReviewStep("Legal", "Legal", 0)]), "between 1 and 20 approvals"),
+    (ReviewPolicy("x", [ReviewStep("Legal", "Legal", 1, 5.0)]), "between a minute"),
+    (ReviewPolicy("x", [ReviewStep("s", "g")] * 11), "at most 10 steps"),
+])
+def test_policy_problems(policy, problem):
+    assert any(problem in p for p in lifecycle.policy_problems(policy))
+    assert lifecycle.policy_problems(PRESS) == []
