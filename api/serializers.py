@@ -14,6 +14,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.exceptions import BadRequest
+from drafts import selectors
 from drafts.models import STATE_CHOICES, Draft, DraftEvent, DraftVersion
 from publishing.models import DELIVERY_CHOICES, Delivery, DeliveryAttempt
 from publishing.selectors import publishing_of
@@ -110,6 +111,10 @@ class DecisionSerializer(StrictSerializer):
                              "request_changes.")
     text = Text(limit=lifecycle.TEXT_MAX, required=False, default="", trim_whitespace=False,
                 help_text="approve_with_edits only: the edited Markdown.")
+    step = StrictInteger(required=False, allow_null=True, default=None, min_value=0,
+                         help_text="Under a multi-step policy: the step you reviewed at (the "
+                                   "draft's `step`, from 0). A decision for a step the draft "
+                                   "has left is refused (409 StepMoved). Omitted: not checked.")
 
     def validate(self, data):
         """The rulebook's checks on the request alone (as review.forms.DecisionForm)."""
@@ -227,9 +232,25 @@ class DeliverySerializer(serializers.ModelSerializer):
                   "delivered_at", "log")
 
 
+class PolicyStepSerializer(serializers.Serializer):
+    number = serializers.IntegerField(help_text="From 1.")
+    name = serializers.CharField(source="rule.name")
+    group = serializers.CharField(source="rule.group", help_text="Its members decide.")
+    required = serializers.IntegerField(source="rule.required",
+                                        help_text="Distinct approvals of the same version.")
+    status = serializers.ChoiceField(choices=["done", "current", "waiting"])
+    approved_by = serializers.ListField(source="names", child=serializers.CharField())
+    summary = serializers.CharField(help_text='e.g. "1 of 2 approvals: legal1".')
+
+
 class DraftSerializer(DraftSummarySerializer):
     decided_by = serializers.CharField(source="decided_by.get_username", default=None,
                                        allow_null=True)
+    policy = serializers.CharField(source="policy.name",
+                                   help_text="The review policy it was submitted under.")
+    steps = serializers.SerializerMethodField(
+        help_text="Under a multi-step policy: each step's progress (empty otherwise). `step` "
+                  "is the current one, from 0.")
     versions = VersionSummarySerializer(many=True)
     events = EventSerializer(many=True)
     deliveries = serializers.SerializerMethodField(
@@ -239,7 +260,11 @@ class DraftSerializer(DraftSummarySerializer):
         fields = (*DraftSummarySerializer.Meta.fields, "brief", "audience", "tone",
                   "target_words", "status_message", "progress_chars", "remind_at",
                   "decided_by", "decided_at", "decision_comment", "workflow_id", "versions",
-                  "events", "deliveries")
+                  "events", "deliveries", "policy", "step", "steps")
+
+    @extend_schema_field(PolicyStepSerializer(many=True))
+    def get_steps(self, draft) -> list[dict]:
+        return PolicyStepSerializer(selectors.policy_progress(draft), many=True).data
 
     @extend_schema_field(DeliverySerializer(many=True))
     def get_deliveries(self, draft) -> list[dict]:

@@ -239,6 +239,7 @@ class DraftEvent(models.Model):
                               null=True, blank=True, related_name="+")
     version = models.PositiveIntegerField(default=0)
     comment = models.TextField(blank=True)
+    step = models.PositiveSmallIntegerField(null=True, blank=True)  # the policy step it was at
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -114,6 +114,7 @@ def apply_status(draft_id: int, status: ReviewStatus) -> bool:
         if status.version:
             draft.current_version = status.version
         draft.revisions = status.revisions
+        draft.step = status.step
         draft.deadline = status.deadline if awaiting else None
         draft.remind_at = status.remind_at if awaiting else None
         draft.last_seq = max(draft.last_seq, status.seq)
@@ -151,8 +152,9 @@ def _locked(draft_id: int) -> Draft:
 
 
 def _event_fields(record_: EventRecord) -> dict:
+    step = record_.step if record_.event_step is None else record_.event_step
     return {"kind": record_.kind, "actor_id": record_.actor_id, "version": record_.version,
-            "comment": record_.comment}
+            "comment": record_.comment, "step": step}
 
 
 def _store_version(draft: Draft, version: VersionRecord, *, surely_new: bool) -> None:

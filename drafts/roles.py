@@ -28,7 +28,23 @@ def is_author(user) -> bool:
 
 
 def is_editor(user) -> bool:
-    return is_admin(user) or (user.is_authenticated and EDITORS in _groups(user))
+    """Reviews drafts: an editor, an admin, or a member of a group a review policy's step
+    names (review.models.PolicyStep), who decides at that step."""
+    if is_admin(user):
+        return True
+    if not user.is_authenticated:
+        return False
+    groups = _groups(user)
+    return EDITORS in groups or bool(groups & _step_groups(user))
+
+
+def _step_groups(user) -> set[str]:
+    if not hasattr(user, "_redline_step_groups"):
+        from review.models import PolicyStep
+
+        user._redline_step_groups = set(
+            PolicyStep.objects.values_list("group__name", flat=True).distinct())
+    return user._redline_step_groups
 
 
 def role_required(check, message: str):

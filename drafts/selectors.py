@@ -13,6 +13,7 @@ from django.utils import timezone
 from drafts import roles
 from drafts.models import Draft
 from drafts.paging import CappedCount, capped
+from temporal_app import lifecycle
 from temporal_app.lifecycle import FINAL_STATES, ReviewState
 
 # The navigation counts up to this many, then shows "99+".
@@ -43,6 +44,27 @@ def draft_with_history(pk: int) -> Draft:
     return (Draft.objects.select_related("author", "decided_by")
             .prefetch_related("versions__created_by", "events__actor")
             .get(pk=pk))
+
+
+def policy_progress(draft: Draft) -> list[lifecycle.StepProgress]:
+    """The progress line of a draft reviewed under a chain of steps (empty otherwise), from
+    its events (prefetched with their actors: draft_with_history): the approvals of the
+    current round, since the version that started at step 1."""
+    policy = draft.policy
+    if not policy.is_chain:
+        return []
+    events = list(draft.events.all())
+    start = max((i for i, e in enumerate(events) if e.kind in NEW_VERSION_KINDS), default=0)
+    approvals = [lifecycle.Approval(e.actor_id or 0, e.actor.get_username() if e.actor else "",
+                                    e.step, e.version)
+                 for e in events[start:] if e.kind in APPROVAL_KINDS and e.step is not None]
+    last = min(draft.step, len(policy.steps) - 1)
+    return lifecycle.step_progress(policy, last, approvals, draft.current_version,
+                                   final=draft.is_approved)
+
+
+NEW_VERSION_KINDS = {k.value for k in lifecycle.NEW_VERSION_EVENTS}
+APPROVAL_KINDS = {lifecycle.EventKind.STEP_APPROVED.value, lifecycle.EventKind.APPROVED.value}
 
 
 def awaiting_review() -> QuerySet[Draft]:

@@ -65,6 +65,7 @@ from temporal_app.lifecycle import DELIVERING, REVIEW_ENDED, DecisionKind, Revie
 from temporal_app.types import (
     DRAFT_ID,
     REVIEW_STATE,
+    REVIEW_STEP,
     REVISION,
     DeadlineResult,
     DecisionInput,
@@ -457,6 +458,7 @@ class ReviewTruth:
     result: ReviewResult | None = None  # completed runs
     query: ReviewStatus | None = None  # running runs, when a worker answered
     pending: tuple[PendingActivity, ...] = ()  # running runs
+    step: int = 0  # the ReviewStep search attribute (from 1; 0: a one-step review)
 
     @property
     def running(self) -> bool:
@@ -502,7 +504,8 @@ async def _truth(client: Client, draft_id: int, with_query: bool) -> ReviewTruth
                         last_error=p.last_failure.message if p.HasField("last_failure") else "")
         for p in desc.raw_description.pending_activities)
     return ReviewTruth(exists=True, status=desc.status, state=state, result=result, query=query,
-                       pending=pending)
+                       pending=pending,
+                       step=desc.typed_search_attributes.get(REVIEW_STEP) or 0)
 
 
 def review_truths(draft_ids: list[int], *, with_query: bool = False, concurrency: int = 16

@@ -618,16 +618,36 @@ def after_approval(snap: Snapshot, actor_id: int, edited: bool = False
     return EventKind.APPROVED, snap.step
 
 
+@dataclass(frozen=True)
+class StepProgress:
+    """One step on the progress line: done, current or waiting, and who approved at it."""
+
+    number: int  # from 1
+    rule: ReviewStep
+    status: str  # "done", "current", "waiting" (presentation words, not states)
+    names: tuple[str, ...]
+
+    @property
+    def summary(self) -> str:
+        """ "1 of 2 approvals: legal1" for the current step; the names for a done one."""
+        who = ", ".join(self.names)
+        if self.status == "current":
+            return (f"{len(self.names)} of {self.rule.required} approval"
+                    f"{'s' if self.rule.required != 1 else ''}" + (f": {who}" if who else ""))
+        return who
+
+
 def step_progress(policy: ReviewPolicy, step: int, approvals: list[Approval], version: int,
-                  final: bool = False) -> list[tuple[ReviewStep, str, list[str]]]:
-    """Each step with "done", "current" or "waiting" and the names counted at it, for the
-    progress line on the draft and review pages."""
+                  final: bool = False) -> list[StepProgress]:
+    """Each step with its status and the names counted at it (a done step's approvals of any
+    version of this round; the current step's of the current version only)."""
     rows = []
     for index, rule in enumerate(policy.steps):
-        names = [a.actor for a in approvals if a.step == index
-                 and (index < step or a.version == version)]
-        status = "done" if index < step or final else "current" if index == step else "waiting"
-        rows.append((rule, status, names))
+        done = index < step or final
+        names = tuple(a.actor for a in approvals
+                      if a.step == index and (done or a.version == version))
+        status = "done" if done else "current" if index == step else "waiting"
+        rows.append(StepProgress(index + 1, rule, status, names))
     return rows
 
 

@@ -101,6 +101,11 @@ def compare(draft: Draft, truth: Truth, retry_threshold: int = 0) -> Finding | N
         return Finding(draft.pk, STATE_DIFFERS, db, state, (
             f"Draft #{draft.pk} is {db} in the database, but its running workflow says "
             f"{state}."), truth)
+    step = truth.query.step + 1 if truth.query else truth.step  # from 1; 0: not a chain
+    if step and step != draft.step + 1:
+        return Finding(draft.pk, STATE_DIFFERS, db, state, (
+            f"Draft #{draft.pk} is at policy step {draft.step + 1} in the database, but its "
+            f"running workflow is at step {step}."), truth)
     return None
 
 
@@ -116,7 +121,7 @@ def find_mismatches(*, draft_ids=None, settle: float = 2.0, retry_threshold: int
     """(number of drafts checked, mismatches). A mismatch seen once is checked again after
     `settle` seconds: a workflow records the database row before it updates its search
     attributes, so a draft caught mid-step can disagree for a moment."""
-    drafts = list(pending_drafts(draft_ids).only("pk", "status"))
+    drafts = list(pending_drafts(draft_ids).only("pk", "status", "step"))
     truths = read_truths([d.pk for d in drafts])
     findings = [f for d in drafts if (f := compare(d, truths[d.pk], retry_threshold))]
     if findings:
@@ -184,12 +189,15 @@ def record_closed(draft_id: int, truth: Truth) -> str:
 
 
 def sync_running(draft_id: int, truth: Truth) -> str:
-    before = Draft.objects.get(pk=draft_id).status
+    before = Draft.objects.only("status", "step").get(pk=draft_id)
     if truth.query is not None:
         projection.apply_status(draft_id, truth.query)
         source = "status query"
     else:
         projection.apply_state(draft_id, ReviewState(truth.state))
         source = "search attribute"
-    after = Draft.objects.get(pk=draft_id).status
-    return f"set the state from {before} to {after} (from the workflow's {source})."
+    after = Draft.objects.only("status", "step").get(pk=draft_id)
+    if before.status == after.status and before.step != after.step:
+        return (f"set the policy step from {before.step + 1} to {after.step + 1} (from the "
+                f"workflow's {source}).")
+    return f"set the state from {before.status} to {after.status} (from the workflow's {source})."

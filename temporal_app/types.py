@@ -279,6 +279,8 @@ class EventRecord:
     revisions: int | None = None
     notify: bool = True  # queue the mail the rulebook names for this event (lifecycle.NOTIFY)
     step: int | None = None  # the policy step after the event (None: unchanged, or no policy)
+    # The step the event was taken at, when it differs (an approval that completed its step).
+    event_step: int | None = None
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from temporal_app.types import (
     DRAFT_ID,
     REVIEW_DEADLINE,
     REVIEW_STATE,
+    REVIEW_STEP,
     REVISION,
     WORKFLOW_TYPES,
 )
@@ -186,6 +187,7 @@ class PendingRow:
     started: datetime | None
     task_queue: str
     ui_url: str
+    step: int = 0  # the policy step (from 1) of a multi-step review; 0: a one-step review
 
     @property
     def awaiting_review(self) -> bool:
@@ -216,6 +218,7 @@ class PendingRow:
             "run_id": self.run_id,
             "state": self.state,
             "revision": self.revision,
+            "step": self.step or None,
             "deadline": self.deadline.isoformat() if self.deadline else None,
             "started": self.started.isoformat() if self.started else None,
             "age_seconds": int(self.age.total_seconds()) if self.age else None,
@@ -267,6 +270,7 @@ def _row(execution: WorkflowExecution) -> PendingRow:
         task_queue=execution.task_queue,
         ui_url=gateway.workflow_ui_url(draft_id, workflow_id=execution.id,
                                         run_id=execution.run_id),
+        step=attrs.get(REVIEW_STEP) or 0,
     )
 
 

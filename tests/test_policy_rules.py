@@ -80,8 +80,10 @@ def test_a_new_version_voids_the_current_steps_approvals():
     s2 = snap(step=1, approvals=[Approval(L1, "l1", 1, 2)])
     assert lifecycle.after_approval(s2, L2, edited=True) == (EventKind.STEP_APPROVED, 1)
     progress = lifecycle.step_progress(PRESS, 1, list(s.approvals), 3)
-    assert [(rule.name, status, names) for rule, status, names in progress] == [
-        ("Editor", "done", ["ed1"]), ("Legal", "current", [])]
+    assert [(row.rule.name, row.status, row.summary) for row in progress] == [
+        ("Editor", "done", "ed1"), ("Legal", "current", "0 of 2 approvals")]
+    progress = lifecycle.step_progress(PRESS, 1, [*s.approvals, Approval(L2, "l2", 1, 3)], 3)
+    assert progress[1].summary == "1 of 2 approvals: l2"
 
 
 def test_separation_of_duties_across_steps():

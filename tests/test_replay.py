@@ -29,6 +29,9 @@ PATHS = {"approve", "reject", "revise_then_approve", "edit_then_approve", "expir
          "cancel_while_writing"}
 # Publishing: an approval that starts its PublishDraft child, and PublishDraft runs.
 PUBLISH_PATHS = {"approve_publish", "publish_delivered", "publish_failed"}
+# Review policies: a 2-step chain with a 2-of-3 quorum (racing approvals), and request changes
+# in the middle of the chain.
+POLICY_PATHS = {"policy_quorum", "policy_changes_mid_chain"}
 WORKFLOWS = [DraftReviewWorkflow, DraftReviewWorkflowV1, MailOutboxWorkflow,
              PublishDraftWorkflow]
 
@@ -48,7 +51,8 @@ def replay(data: dict, name: str):
 
 
 def test_every_path_has_a_recorded_history():
-    assert PATHS | PUBLISH_PATHS <= {p.stem for p in ROOT.glob("*.json")}, "today's types"
+    assert PATHS | PUBLISH_PATHS | POLICY_PATHS <= {p.stem for p in ROOT.glob("*.json")}, \
+        "today's types"
     # v1 cancel_while_writing was recorded before the notify-stop-while-writing patch.
     assert PATHS <= {p.stem for p in (ROOT / "v1").glob("*.json")}, "the v1 type"
 

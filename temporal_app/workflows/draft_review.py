@@ -259,7 +259,7 @@ class DraftReviewWorkflow:
             version = VersionRecord(number=number, kind=VersionKind.EDITED, text=vote.text,
                                     actor_id=vote.actor_id)
         await self._record(*kinds, decision=vote, version=version, step=after,
-                           notify=after > before, at_version=number)
+                           notify=after > before, at_version=number, at_step=before)
         assert vote.result is not None
         vote.result = dataclasses.replace(vote.result, message=lifecycle.vote_message(
             self._policy, vote.actor, before, after, counted))
@@ -306,7 +306,8 @@ class DraftReviewWorkflow:
     async def _record(self, *kinds: EventKind, decision: _Decision | None = None,
                       actor_id: int | None = None, comment: str = "",
                       version: VersionRecord | None = None, step: int | None = None,
-                      notify: bool = True, at_version: int | None = None) -> None:
+                      notify: bool = True, at_version: int | None = None,
+                      at_step: int | None = None) -> None:
         """Write events (and a version) through the projection in one local activity, then
         answer the decision they carry out. States follow the rulebook's STATE_AFTER."""
         if decision is not None:
@@ -323,7 +324,7 @@ class DraftReviewWorkflow:
                 actor_id=actor_id, comment=comment, revisions=self._revisions,
                 deadline=self._deadline if awaiting else None,
                 remind_at=self._remind_at if awaiting else None,
-                **self._step_fields(kind, step, notify)))
+                **self._step_fields(kind, step, notify, at_step)))
         async with self._writes:
             try:
                 written = await self._project(ProjectInput(
@@ -347,7 +348,8 @@ class DraftReviewWorkflow:
                 state=self._state.value, version=self._version,
                 message=lifecycle.decided_message(decision.kind, decision.actor))
 
-    def _step_fields(self, kind: EventKind, step: int | None, notify: bool) -> dict:
+    def _step_fields(self, kind: EventKind, step: int | None, notify: bool,
+                     at_step: int | None) -> dict:
         """A chain's events carry its step (the draft page's progress line); a step approval
         mails the next step's reviewers only when it completed a step. Nothing for the
         default policy: its events stay as they were."""
@@ -356,6 +358,8 @@ class DraftReviewWorkflow:
         fields: dict = {"step": self._step if step is None else step}
         if kind == EventKind.STEP_APPROVED:
             fields["notify"] = notify
+            if at_step is not None and at_step != fields["step"]:
+                fields["event_step"] = at_step
         return fields
 
     async def _project(self, inp: ProjectInput, kinds: tuple[EventKind, ...]) -> ProjectResult:

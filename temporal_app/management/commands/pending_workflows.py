@@ -93,9 +93,9 @@ class Command(BaseCommand):
                           f"{where} (by state: {per_state}).")
         if not rows:
             return
-        header = ("DRAFT", "STATE", "REV", "AGE", "DEADLINE (UTC)", "DUE", "WORKFLOW")
+        header = ("DRAFT", "STATE", "REV", "STEP", "AGE", "DEADLINE (UTC)", "DUE", "WORKFLOW")
         lines = [header] + [
-            (str(r.draft_id or "?"), r.state, str(r.revision), r.age_text,
+            (str(r.draft_id or "?"), r.state, str(r.revision), str(r.step or "-"), r.age_text,
              r.deadline.strftime("%Y-%m-%d %H:%M") if r.deadline else "-",
              r.deadline_in_text or "-", r.workflow_id)
             for r in rows]
