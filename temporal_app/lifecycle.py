@@ -214,7 +214,9 @@ VERSION_KIND_FOR_EVENT = {EventKind.GENERATED: VersionKind.GENERATED,
 
 
 class Audience(StrEnum):
-    EDITORS = "editors"  # every active editor but the draft's author
+    # every active editor but the draft's author; under a multi-step policy, the members of
+    # the group of the step the draft is at
+    EDITORS = "editors"
     AUTHOR = "author"
     AUTHOR_AND_ADMINS = "author_and_admins"
     ADMINS = "admins"
@@ -234,6 +236,9 @@ NOTIFY: dict[EventKind, tuple[Audience, str]] = {
                         "Draft #{id} expired without a review: {topic}"),
     EventKind.CANCELLED: (Audience.AUTHOR,
                           "The review of your draft #{id} was cancelled: {topic}"),
+    # Only when the approval completed a step (the workflow says so): the next step's group.
+    EventKind.STEP_APPROVED: (Audience.EDITORS,
+                              "Draft #{id} awaits your review at the next step: {topic}"),
     EventKind.DELIVERY_FAILED: (Audience.ADMINS,
                                 "Approved draft #{id} could not be delivered: {topic}"),
 }

@@ -214,3 +214,23 @@ def test_the_api_shows_the_steps_and_refuses_a_decision_for_a_step_left(live_wor
         ("Editor", "done", "editor1"), ("Legal", "current", "0 of 2 approvals")]
     lawyer = Api(create_token(press[0]))
     assert lawyer.post(url, {"decision": "approve", "version": 1, "step": 1}).status_code == 200
+
+
+def test_each_step_mails_its_own_group(live_worker, press, author, editor, editor2):
+    from django.core import mail
+
+    from tests.conftest import wait_for
+
+    draft = submit(author)
+    wait_for(lambda: {m.to[0] for m in mail.outbox if "awaits your review" in m.subject}
+             == {"editor1@example.com", "editor2@example.com"}, what="the editors' mail")
+    decide(editor, draft)
+    wait_for(lambda: {m.to[0] for m in mail.outbox if "at the next step" in m.subject}
+             == {"legal1@example.com", "legal2@example.com", "legal3@example.com"},
+             what="the lawyers' mail")
+    decide(press[0], draft)  # 1 of 2: nobody is mailed
+    decide(press[1], draft)
+    wait_for(lambda: any("was approved" in m.subject for m in mail.outbox), what="approval")
+    assert sum("at the next step" in m.subject for m in mail.outbox) == 3
+    assert not any(m.to[0] == "editor1@example.com" and "next step" in m.subject
+                   for m in mail.outbox)

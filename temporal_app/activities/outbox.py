@@ -29,7 +29,6 @@ from django.utils import timezone
 from temporalio import activity
 
 from drafts.models import Draft, OutboxMail
-from drafts.roles import EDITORS
 from temporal_app.lifecycle import NOTIFY, Audience, EventKind
 from temporal_app.types import DRAIN_OUTBOX, DrainInput, DrainResult
 
@@ -37,10 +36,16 @@ log = logging.getLogger(__name__)
 CLAIM_SECONDS = 120  # a claimed row is retried if its sender died before marking it
 
 
+def reviewing_group(draft: Draft) -> str:
+    """Who reviews the draft now: the group of its policy step (Editors by default)."""
+    policy = draft.policy
+    return policy.steps[min(draft.step, len(policy.steps) - 1)].group
+
+
 def recipients(draft: Draft, audience: Audience) -> list[str]:
     users = get_user_model().objects.filter(is_active=True).exclude(email="")
     if audience == Audience.EDITORS:
-        users = users.filter(groups__name=EDITORS).exclude(pk=draft.author_id)
+        users = users.filter(groups__name=reviewing_group(draft)).exclude(pk=draft.author_id)
     elif audience == Audience.AUTHOR_AND_ADMINS:
         users = users.filter(is_staff=True) | users.filter(pk=draft.author_id)
     elif audience == Audience.ADMINS:
@@ -89,7 +94,7 @@ def send_due(batch: int = 200, digest_threshold: int = 5) -> tuple[int, int]:
     audiences: dict[tuple, list[str]] = {}  # one query per audience and author, not per row
     for row in rows:
         audience = NOTIFY[EventKind(row.kind)][0]
-        key = (audience, row.draft.author_id)
+        key = (audience, row.draft.author_id, reviewing_group(row.draft))
         if key not in audiences:
             audiences[key] = recipients(row.draft, audience)
         row.to = audiences[key]
