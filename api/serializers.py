@@ -95,6 +95,16 @@ class SubmitSerializer(StrictSerializer):
                                 required=False, default=lifecycle.DEFAULT_LENGTH,
                                 help_text="Target length in words: "
                                 + ", ".join(label for _, label in lifecycle.LENGTHS) + ".")
+    priority = StrictChoice(choices=[p.name.lower() for p in lifecycle.Priority],
+                            required=False, default=lifecycle.Priority.NORMAL.name.lower(),
+                            help_text="high: to the top of the editors' queue.")
+    due_at = serializers.DateTimeField(
+        required=False, allow_null=True, default=None,
+        help_text="When it must be decided by (ISO 8601 with a time zone, at least an hour "
+                  "ahead, within a year); no review deadline goes past it.")
+    def validate_priority(self, value: str) -> int:
+        return lifecycle.Priority[value.upper()].value
+
     channel = Text(limit=lifecycle.CHANNEL_MAX, required=False, default="",
                    help_text="Which publishing destinations get the approved text (lower-case "
                              "letters, digits, '-', '_'); blank: only those for every channel.")
@@ -185,6 +195,8 @@ class VersionSerializer(VersionSummarySerializer):
 
 class DraftSummarySerializer(serializers.ModelSerializer):
     state = serializers.ChoiceField(source="status", choices=STATE_CHOICES)
+    priority = serializers.ChoiceField(source="priority_name",
+                                       choices=[p.name.lower() for p in lifecycle.Priority])
     state_label = serializers.CharField(source="state.label")
     is_final = serializers.BooleanField()
     author = serializers.CharField(source="author.get_username")
@@ -194,8 +206,8 @@ class DraftSummarySerializer(serializers.ModelSerializer):
     class Meta:
         model = Draft
         fields = ("id", "topic", "channel", "state", "state_label", "is_final",
-                  "current_version", "revisions", "deadline", "author", "created_at",
-                  "updated_at", "url", "web_url")
+                  "current_version", "revisions", "deadline", "priority", "due_at", "author",
+                  "created_at", "updated_at", "url", "web_url")
 
     def get_url(self, draft) -> str:
         return _url(self.context, "api:draft", draft.pk)

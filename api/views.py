@@ -51,7 +51,8 @@ IDEMPOTENCY_KEY_MAX = 255
 _KEY_CHARS = frozenset(string.ascii_letters + string.digits + string.punctuation)
 # The fields of a submit compared when a key comes back: the same key with another body is
 # a mistake to report, not a replay.
-SUBMIT_FIELDS = ("topic", "brief", "audience", "tone", "target_words", "channel")
+SUBMIT_FIELDS = ("topic", "brief", "audience", "tone", "target_words", "channel", "priority",
+                 "due_at")
 
 _ERROR_WORDS = {
     400: "Invalid input (MalformedJSON, UnknownField, Invalid, InvalidBrief, …)",

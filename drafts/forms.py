@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 
 from django import forms
+from django.utils import timezone
 
 from drafts.models import STATE_CHOICES
 from review.models import Channel
@@ -31,22 +32,25 @@ class DraftForm(forms.Form):
     target_words = forms.TypedChoiceField(choices=lifecycle.LENGTHS, coerce=int,
                                           initial=lifecycle.DEFAULT_LENGTH,
                                           label="Target length")
-    channel = forms.ChoiceField(required=False, choices=[("", "Default")],
+    channel = forms.ChoiceField(required=False, choices=lambda: [("", "Default")] + [
+                                    (c.slug, c.name) for c in Channel.objects.filter(
+                                        is_active=True).order_by("name")],
                                 help_text="Where it is going: picks who reviews it and where "
                                           "the approved text is delivered.",
                                 error_messages={"invalid_choice": "There is no channel "
                                                 "'%(value)s'; choose one from the list."})
+    priority = forms.TypedChoiceField(
+        choices=[(p.value, p.label) for p in lifecycle.Priority], coerce=int,
+        initial=lifecycle.Priority.NORMAL.value, required=False,
+        empty_value=lifecycle.Priority.NORMAL.value,
+        help_text="High goes to the top of the editors' queue.")
+    due_at = forms.DateTimeField(
+        label="Due date (UTC)", required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="Optional: when it must be decided by; no review deadline goes past it.")
     # The form's one-time token (double-submit safety). A request without one (a hand-made
     # POST) still works: it just gets a fresh token.
     submission_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        channels = Channel.objects.filter(is_active=True).order_by("name")
-        self.fields["channel"].choices = [("", "Default")] + [
-            (c.slug, c.name) for c in channels]
-        if len(self.fields["channel"].choices) == 1:
-            self.fields["channel"].widget = forms.HiddenInput()
 
     def clean_submission_key(self) -> uuid.UUID:
         return self.cleaned_data.get("submission_key") or uuid.uuid4()
@@ -58,6 +62,8 @@ class DraftForm(forms.Form):
         values = {f: data[f] for f in lifecycle.BRIEF_FIELDS if f in data}
         for field, problem in lifecycle.brief_problems(**values).items():
             self.add_error(field, problem)
+        if problem := lifecycle.due_problem(data.get("due_at"), timezone.now()):
+            self.add_error("due_at", problem)
         return data
 
 

@@ -53,6 +53,11 @@ class Draft(models.Model):
     # The review policy in force when it was submitted (dataclasses.asdict of the rulebook's
     # ReviewPolicy; empty: the default, one editor decides). Never changes afterwards.
     review_policy = models.JSONField(default=dict, blank=True)
+    # Urgency: the queue sorts by priority, then deadline; no deadline goes past the due date.
+    priority = models.PositiveSmallIntegerField(
+        choices=[(p.value, p.label) for p in lifecycle.Priority],
+        default=lifecycle.Priority.NORMAL.value)
+    due_at = models.DateTimeField("due date", null=True, blank=True)
     # The form's one-time token: a double-submitted form creates one draft.
     submission_key = models.UUIDField(null=True, blank=True)
 
@@ -88,6 +93,8 @@ class Draft(models.Model):
             # review, in the queue's order, and per filter, so a page and its capped count
             # read a few index entries however long the queue or the history grows.
             models.Index(fields=["deadline", "id"], name="draft_queue_order", condition=AWAITING),
+            models.Index(fields=["-priority", "deadline", "created_at", "id"],
+                         name="draft_queue_urgency", condition=AWAITING),
             models.Index(fields=["author", "deadline", "id"], name="draft_queue_author",
                          condition=AWAITING),
             models.Index(fields=["created_at"], name="draft_queue_age", condition=AWAITING),
@@ -107,6 +114,15 @@ class Draft(models.Model):
     @property
     def state(self) -> ReviewState:
         return ReviewState(self.status)
+
+    @property
+    def is_high_priority(self) -> bool:
+        return self.priority == lifecycle.Priority.HIGH
+
+    @property
+    def priority_name(self) -> str:
+        """ "normal" / "high", as the API says it."""
+        return lifecycle.Priority(self.priority).name.lower()
 
     @property
     def policy(self) -> lifecycle.ReviewPolicy:

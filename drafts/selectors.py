@@ -73,17 +73,24 @@ def awaiting_review() -> QuerySet[Draft]:
 
 
 def review_queue(*, author_id: int | None = None, age: str = "",
-                 reminder_due: bool = False, now=None) -> QuerySet[Draft]:
-    """Drafts awaiting review, nearest deadline first, with their authors joined."""
+                 reminder_due: bool = False, channel: str = "", step: int | None = None,
+                 now=None) -> QuerySet[Draft]:
+    """Drafts awaiting review, most urgent first (high priority, then the nearest deadline,
+    which never passes the due date, then the oldest), with their authors joined.
+    `step`: drafts at that policy step (from 0)."""
     now = now or timezone.now()
     qs = awaiting_review()
     if author_id:
         qs = qs.filter(author_id=author_id)
+    if channel:
+        qs = qs.filter(channel=channel)
+    if step is not None:
+        qs = qs.filter(step=step)
     if age in QUEUE_AGES:
         qs = qs.filter(created_at__lte=now - QUEUE_AGES[age][1])
     if reminder_due:
         qs = qs.filter(remind_at__lte=now)
-    return qs.select_related("author").order_by("deadline", "pk")
+    return qs.select_related("author").order_by("-priority", "deadline", "created_at", "pk")
 
 
 def queue_authors() -> QuerySet:

@@ -7,10 +7,12 @@ import dataclasses
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 
 from drafts import projection
 from drafts.models import Draft
@@ -63,6 +65,7 @@ def review_input(draft: Draft, *, first_version: int, first_event_seq: int) -> R
         ),
         publish=publish_policy(),
         review_policy=draft.policy,
+        due_at=draft.due_at,
     )
 
 
@@ -119,6 +122,7 @@ def _stored(policy: lifecycle.ReviewPolicy) -> dict:
 
 def submit_draft(*, author, topic: str, brief: str = "", audience: str = "", tone: str = "",
                  target_words: int = lifecycle.DEFAULT_LENGTH, channel: str = "",
+                 priority: int = lifecycle.Priority.NORMAL, due_at: datetime | None = None,
                  submission_key: uuid.UUID | None = None) -> tuple[Draft, bool]:
     """Create a draft and start its review. Returns (draft, created): the same submission key
     twice (a double-submitted form, even two at the same instant) returns the first draft.
@@ -128,6 +132,10 @@ def submit_draft(*, author, topic: str, brief: str = "", audience: str = "", ton
     policy, channel_problem = _policy_for(channel)
     if channel_problem:
         problems["channel"] = channel_problem
+    if due := lifecycle.due_problem(due_at, timezone.now()):
+        problems["due_at"] = due
+    if priority not in set(lifecycle.Priority):
+        problems["priority"] = "Choose a priority: normal or high."
     if problems:
         raise errors.InvalidBrief(problems)
     with transaction.atomic():
@@ -145,7 +153,8 @@ def submit_draft(*, author, topic: str, brief: str = "", audience: str = "", ton
         draft = projection.create(author=author, topic=topic, brief=brief,
                                   audience=audience, tone=tone, target_words=target_words,
                                   channel=channel, submission_key=submission_key,
-                                  review_policy=_stored(policy))
+                                  review_policy=_stored(policy), priority=int(priority),
+                                  due_at=due_at)
         _start_after_commit(draft.pk, review_input(draft, first_version=1,
                                                    first_event_seq=draft.last_seq + 1))
     return draft, True

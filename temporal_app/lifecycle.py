@@ -21,7 +21,7 @@ import dataclasses
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 
 # ------------------------------------------------------------------ vocabulary
 
@@ -412,6 +412,7 @@ class Snapshot:
     extensions: int = 0
     reminder_pending: bool = False
     policy: ReviewPolicy = DEFAULT_POLICY
+    due_at: datetime | None = None  # the author's due date: no deadline goes past it
     step: int = 0  # the current step (index into policy.steps)
     approvals: tuple[Approval, ...] = ()  # this round's, accepted so far (recorded or not)
 
@@ -667,6 +668,9 @@ def extension_refusal(snap: Snapshot, seconds: float, now: datetime) -> Refusal 
                        f"The deadline was already extended {MAX_EXTENSIONS} times.")
     if snap.deadline is not None and now >= snap.deadline:
         return Refusal("Expired", CLOSED_SENTENCES[ReviewState.EXPIRED])
+    if snap.due_at is not None and snap.deadline is not None and snap.deadline >= snap.due_at:
+        return Refusal("DueDate", f"The deadline is already the author's due date "
+                                  f"({snap.due_at:%Y-%m-%d %H:%M} UTC); it cannot go past it.")
     return None
 
 
@@ -704,6 +708,15 @@ def withdraw_refusal(state: ReviewState) -> Refusal | None:
 
 
 # ------------------------------------------------------------------ deadlines and wording
+
+
+def capped(deadline: datetime, remind_at: datetime, due_at: datetime | None
+           ) -> tuple[datetime, datetime]:
+    """(deadline, reminder) never past the author's due date (the reminder keeps its share
+    of the time left)."""
+    if due_at is None or deadline <= due_at:
+        return deadline, remind_at
+    return due_at, min(remind_at, due_at)
 
 
 def deadlines(now: datetime, review_seconds: float, remind_after_seconds: float
@@ -757,6 +770,35 @@ def write_failed(kinds: tuple[EventKind, ...], reason: str) -> str:
     steps = " and ".join(EVENT_LABELS[kind].lower() for kind in kinds)
     return (f"Could not record this step ({steps}): {reason}. Nothing of it was saved and the "
             "review stopped here; the author can retry.")
+
+
+# ------------------------------------------------------------------ urgency
+
+class Priority(IntEnum):
+    NORMAL = 0
+    HIGH = 1
+
+    @property
+    def label(self) -> str:
+        return PRIORITY_LABELS[self]
+
+
+PRIORITY_LABELS = {Priority.NORMAL: "Normal", Priority.HIGH: "High"}
+MIN_DUE_SECONDS = 3600.0  # a due date at least an hour ahead: editors need time to decide
+MAX_DUE_SECONDS = 365 * 24 * 3600.0
+
+
+def due_problem(due_at: datetime | None, now: datetime) -> str:
+    """A sentence saying what is wrong with a due date ("" when fine or none)."""
+    if due_at is None:
+        return ""
+    if due_at.tzinfo is None:
+        return "Give the due date with its time zone."
+    if (due_at - now).total_seconds() < MIN_DUE_SECONDS:
+        return "The due date must be at least an hour from now."
+    if (due_at - now).total_seconds() > MAX_DUE_SECONDS:
+        return "The due date must be within a year."
+    return ""
 
 
 # ------------------------------------------------------------------ publishing

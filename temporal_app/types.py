@@ -114,6 +114,8 @@ class ReviewInput:
     # Who approves, in which steps (the rulebook's ReviewPolicy), copied when the review
     # starts; runs started before policies existed get the default: one editor.
     review_policy: ReviewPolicy = field(default_factory=ReviewPolicy)
+    # The author's due date: no review deadline goes past it (None: no due date).
+    due_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -239,9 +239,9 @@ class DraftReviewWorkflow:
 
     def _start_step(self) -> None:
         """The current step's deadline and reminder, from now."""
-        self._deadline, self._remind_at = lifecycle.step_deadlines(
+        self._deadline, self._remind_at = lifecycle.capped(*lifecycle.step_deadlines(
             workflow.now(), self._policy.steps[self._step], self._inp.review_timeout_seconds,
-            self._inp.remind_after_seconds)
+            self._inp.remind_after_seconds), self._inp.due_at)
         self._reminded = False
 
     async def _record_vote(self, vote: _Decision) -> None:
@@ -405,6 +405,7 @@ class DraftReviewWorkflow:
             deadline=self._deadline, text=self._text, extensions=self._extensions,
             decided=Decided(decision.kind, decision.actor, decision.at) if decision else None,
             reminder_pending=self._reminder_by is not None, policy=self._policy,
+            due_at=self._inp.due_at,
             step=self._step, approvals=tuple(self._approvals))
 
     def _check(self, kind: DecisionKind, actor_id: int, version: int | None, comment: str = "",
@@ -521,9 +522,9 @@ class DraftReviewWorkflow:
         self._extend_allowed(e)  # again, for two extensions in one workflow task
         assert self._deadline is not None
         self._extensions += 1
-        self._deadline, self._remind_at = lifecycle.extended(
+        self._deadline, self._remind_at = lifecycle.capped(*lifecycle.extended(
             self._deadline, e.seconds, self._inp.review_timeout_seconds,
-            self._inp.remind_after_seconds)
+            self._inp.remind_after_seconds), self._inp.due_at)
         self._reminded = self._remind_at <= workflow.now()
         self._wake = True
         try:
@@ -531,6 +532,10 @@ class DraftReviewWorkflow:
                                comment=f"by {lifecycle.duration_words(e.seconds)}")
         except _WriteFailed as failed:  # the run loop ends the review (self._halted)
             raise ApplicationError(str(failed), type="WriteFailed", non_retryable=True) from None
+        if self._deadline == self._inp.due_at:
+            return DeadlineResult(deadline=self._deadline, message=(
+                f"Deadline extended to the author's due date ({self._deadline:%Y-%m-%d %H:%M} "
+                "UTC), the latest it can be."))
         return DeadlineResult(deadline=self._deadline, message=(
             f"Deadline extended by {lifecycle.duration_words(e.seconds)}."))
 
