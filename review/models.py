@@ -9,6 +9,7 @@ themselves (quorum, distinct people, steps) are the rulebook's (temporal_app/lif
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -84,3 +85,22 @@ class Channel(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Claim(models.Model):
+    """ "I'm reviewing this": one reviewer holds a draft awaiting review until `until`, so
+    others see it (queue, review page) and confirm before deciding. Advisory, not a review
+    fact: the workflow never reads it. Released on the holder's decision, when the review
+    closes, by the holder, or by running out (review/services.py)."""
+
+    draft = models.OneToOneField("drafts.Draft", on_delete=models.CASCADE, related_name="claim")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="+")
+    until = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"draft #{self.draft_id} claimed by {self.user} until {self.until:%H:%M}"
+
+    def active(self, now) -> bool:
+        return self.until > now

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from drafts import roles
 from drafts.models import Draft
+from review.models import Claim
 from temporal_app import errors, gateway, lifecycle
 from temporal_app.lifecycle import Decided, DecisionKind, Request, Snapshot
 from temporal_app.types import DecisionInput, DecisionResult
@@ -51,17 +56,69 @@ def reviewer_groups(user) -> list[str]:
     return sorted(groups)
 
 
+def claim(*, user, draft_id: int) -> Claim:
+    """Claim a draft for CLAIM_DURATION (or renew one's own claim). Raises Refused when
+    someone else holds it or it is not awaiting review; nothing is written then."""
+    now = timezone.now()
+    with transaction.atomic():
+        draft = Draft.objects.select_for_update().get(pk=draft_id)
+        held = Claim.objects.filter(draft=draft).select_related("user").first()
+        refusal = lifecycle.claim_refusal(
+            draft.state, held.user.get_username() if held else "", held.user_id if held else None,
+            held.until if held else None, user.pk, now)
+        if (refusal is None or refusal.code == "Claimed") and not eligible(user, draft):
+            refusal = lifecycle.Refusal("NotEligible", (
+                f"Members of {current_group(draft)} review this draft now; you are not one of "
+                "them."))
+        if refusal is not None:
+            raise errors.Refused(refusal.sentence, refusal.code)
+        until = now + timedelta(seconds=settings.CLAIM_DURATION)
+        held, _ = Claim.objects.update_or_create(draft=draft,
+                                                 defaults={"user": user, "until": until})
+    return held
+
+
+def release(*, user, draft_id: int) -> bool:
+    """The holder lets go of a claim; True if there was one to let go."""
+    return Claim.objects.filter(draft_id=draft_id, user=user).delete()[0] > 0
+
+
+def active_claim(draft: Draft) -> Claim | None:
+    held = Claim.objects.filter(draft=draft).select_related("user").first()
+    return held if held is not None and held.active(timezone.now()) else None
+
+
+def current_group(draft: Draft) -> str:
+    policy = draft.policy
+    return policy.steps[min(draft.step, len(policy.steps) - 1)].group
+
+
+def eligible(user, draft: Draft) -> bool:
+    """May `user` decide at the step the draft is at (as far as the row knows)?"""
+    return current_group(draft) in reviewer_groups(user) and user.pk != draft.author_id
+
+
 def decide(*, editor, decision: str, version: int, comment: str = "", text: str = "",
-           step: int | None = None, draft: Draft | None = None, draft_id: int | None = None
-           ) -> DecisionResult:
+           step: int | None = None, confirm_claim: bool = False, draft: Draft | None = None,
+           draft_id: int | None = None) -> DecisionResult:
     """Send the decision and return the workflow's answer. Raises DecisionRefused (with the
     sentence to show), EngineUnavailable (nothing was recorded) or DecisionAccepted."""
     kind = DecisionKind(decision)
     if draft is None:
         draft = Draft.objects.select_related("decided_by").get(pk=draft_id)
     refusal = early_refusal(draft, editor, kind, version, comment, text)
+    if refusal is None and (held := active_claim(draft)) is not None:
+        refusal = lifecycle.claim_override_refusal(
+            held.user.get_username(), held.user_id, held.until, editor.pk, timezone.now(),
+            confirm_claim)
     if refusal is not None:
         raise errors.DecisionRefused(refusal.sentence, refusal.code)
-    return gateway.decide(draft.pk, kind, DecisionInput(
+    result = gateway.decide(draft.pk, kind, DecisionInput(
         actor_id=editor.pk, actor=editor.get_username(), version=version, comment=comment,
         text=text, actor_groups=reviewer_groups(editor), step=step))
+    # A decision releases the decider's claim; one that closed the review, anyone's.
+    claims = Claim.objects.filter(draft_id=draft.pk)
+    if not lifecycle.ReviewState(result.state).is_final:
+        claims = claims.filter(user=editor)
+    claims.delete()
+    return result
