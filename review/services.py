@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import timedelta
 
+from django import db
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -122,3 +125,48 @@ def decide(*, editor, decision: str, version: int, comment: str = "", text: str 
         claims = claims.filter(user=editor)
     claims.delete()
     return result
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    """One draft's answer in a bulk decision."""
+
+    draft_id: int
+    decided: bool  # the workflow recorded it (or accepted it: `sentence` says which)
+    recorded: bool  # False with decided False: the engine did not answer, NOT recorded
+    sentence: str
+
+
+def bulk_decide(*, editor, items: list[tuple[int, int]], decision: str, comment: str = ""
+                ) -> list[BulkOutcome]:
+    """Approve or reject several drafts, each (draft id, the version the editor saw) as its
+    own Update through `decide`, a few at a time; one outcome per draft, in the given order.
+    Raises DecisionRefused when the batch itself is refused (too many, reject without a
+    reason); nothing is sent then."""
+    kind = DecisionKind(decision)
+    refusal = lifecycle.bulk_refusal(len(items), kind, comment)
+    if refusal is not None:
+        raise errors.DecisionRefused(refusal.sentence, refusal.code)
+
+    def one(item: tuple[int, int]) -> BulkOutcome:
+        draft_id, version = item
+        try:
+            result = decide(editor=editor, draft_id=draft_id, decision=decision,
+                            version=version, comment=comment)
+            return BulkOutcome(draft_id, True, True, result.message)
+        except Draft.DoesNotExist:
+            return BulkOutcome(draft_id, False, True, f"There is no draft #{draft_id}.")
+        except errors.DecisionAccepted as err:
+            return BulkOutcome(draft_id, True, True, str(err))
+        except errors.EngineUnavailable as err:
+            return BulkOutcome(draft_id, False, False, str(err))
+        except errors.Refused as err:
+            return BulkOutcome(draft_id, False, True, str(err))
+        finally:
+            db.connections.close_all()  # this thread's connection
+
+    with ThreadPoolExecutor(max_workers=BULK_CONCURRENCY) as pool:
+        return list(pool.map(one, items))
+
+
+BULK_CONCURRENCY = 8
