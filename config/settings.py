@@ -220,6 +220,8 @@ TEMPORAL_WORKFLOW_TASK_TIMEOUT = env_duration("TEMPORAL_WORKFLOW_TASK_TIMEOUT", 
 REVIEW_TIMEOUT = env_duration("REVIEW_TIMEOUT", "24h")
 REMIND_AFTER = env_duration("REMIND_AFTER", "20h")
 MAX_REVISIONS = env_int("MAX_REVISIONS", 3)
+# How long an outside approver's link works (it also dies once used or when the draft moves on).
+OUTSIDE_LINK_TTL = env_duration("OUTSIDE_LINK_TTL", "7d")
 # How long a reviewer's claim on a draft ("I'm reviewing this") lasts unless renewed.
 CLAIM_DURATION = env_duration("CLAIM_DURATION", "30m")
 # Drafts one author may have in progress (not yet decided) at once; 0 = no cap.

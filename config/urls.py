@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from config import ops
 from drafts import views as draft_views
+from review import outside_views
 
 urlpatterns = [
     path("healthz", ops.healthz, name="healthz"),
@@ -14,6 +15,8 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("drafts/", include("drafts.urls")),
     path("review/", include("review.urls")),
+    # Outside approvers: no account, a signed single-use link (review/outside.py).
+    path("outside/<str:token>/", outside_views.outside_link, name="outside"),
     path("admin/", admin.site.urls),
     path("", include("api.urls")),  # /api/v1/… and /account/tokens/ (docs/api.md)
 ]

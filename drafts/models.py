@@ -256,6 +256,7 @@ class DraftEvent(models.Model):
     version = models.PositiveIntegerField(default=0)
     comment = models.TextField(blank=True)
     step = models.PositiveSmallIntegerField(null=True, blank=True)  # the policy step it was at
+    actor_email = models.EmailField(blank=True)  # an outside approver's (actor is then None)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -154,7 +154,7 @@ def _locked(draft_id: int) -> Draft:
 def _event_fields(record_: EventRecord) -> dict:
     step = record_.step if record_.event_step is None else record_.event_step
     return {"kind": record_.kind, "actor_id": record_.actor_id, "version": record_.version,
-            "comment": record_.comment, "step": step}
+            "comment": record_.comment, "step": step, "actor_email": record_.actor_email}
 
 
 def _store_version(draft: Draft, version: VersionRecord, *, surely_new: bool) -> None:

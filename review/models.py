@@ -40,8 +40,10 @@ class Policy(models.Model):
         """The rulebook's form of this policy, as the workflow gets it."""
         return lifecycle.ReviewPolicy(
             name=self.name, distinct_across_steps=self.distinct_across_steps,
-            steps=[lifecycle.ReviewStep(name=s.name, group=s.group.name, required=s.required,
-                                        review_seconds=(s.review_hours or 0) * 3600.0)
+            steps=[lifecycle.ReviewStep(name=s.name, group=s.group.name if s.group else "",
+                                        required=s.required,
+                                        review_seconds=(s.review_hours or 0) * 3600.0,
+                                        outside=s.outside_list)
                    for s in self.steps.select_related("group").order_by("order", "pk")])
 
 
@@ -49,8 +51,12 @@ class PolicyStep(models.Model):
     policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="steps")
     order = models.PositiveSmallIntegerField(default=1)
     name = models.CharField(max_length=lifecycle.STEP_NAME_MAX)
-    group = models.ForeignKey(Group, on_delete=models.PROTECT, related_name="+",
-                              help_text="Its members review at this step.")
+    group = models.ForeignKey(Group, on_delete=models.PROTECT, related_name="+", null=True,
+                              blank=True, help_text="Its members review at this step.")
+    outside_emails = models.TextField(
+        "outside approvers", blank=True,
+        help_text="Email addresses, one per line, of people without an account who decide at "
+                  "this step through a signed link mailed to them.")
     required = models.PositiveSmallIntegerField(
         "approvals needed", default=1,
         validators=[MinValueValidator(1), MaxValueValidator(lifecycle.MAX_REQUIRED)],
@@ -66,6 +72,10 @@ class PolicyStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.policy}: {self.order}. {self.name}"
+
+    @property
+    def outside_list(self) -> list[str]:
+        return [line.strip() for line in self.outside_emails.splitlines() if line.strip()]
 
 
 class Channel(models.Model):
@@ -104,3 +114,26 @@ class Claim(models.Model):
 
     def active(self, now) -> bool:
         return self.until > now
+
+
+class OutsideLink(models.Model):
+    """An outside approver's single-use link for one step of one version of a draft. The URL
+    carries a signed `nonce` (review/outside.py); this row says what it is for and whether it
+    was used. It dies after use, after OUTSIDE_LINK_TTL, or when the draft moves on."""
+
+    nonce = models.UUIDField(unique=True)
+    draft = models.ForeignKey("drafts.Draft", on_delete=models.CASCADE,
+                              related_name="outside_links")
+    email = models.EmailField()
+    version = models.PositiveIntegerField()
+    step = models.PositiveSmallIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+    decision = models.CharField(max_length=30, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["draft", "version", "step", "email"],
+                                               name="one_link_per_approver_and_step")]
+
+    def __str__(self) -> str:
+        return f"{self.email} for draft #{self.draft_id} v{self.version} step {self.step + 1}"

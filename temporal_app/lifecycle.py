@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import IntEnum, StrEnum
@@ -322,13 +323,24 @@ MAX_REQUIRED = 20
 
 @dataclass(frozen=True)
 class ReviewStep:
-    """One step of a review policy: `required` distinct members of `group` approve the same
-    version. `review_seconds`: the step's own deadline (0: the review's)."""
+    """One step of a review policy: `required` distinct members of `group`, or outside
+    approvers named by email (`outside`, people without an account, who decide through a
+    signed link), approve the same version. `review_seconds`: the step's own deadline (0:
+    the review's)."""
 
     name: str
     group: str
     required: int = 1
     review_seconds: float = 0.0
+    outside: list[str] = dataclasses.field(default_factory=list)
+
+    def takes(self, email: str) -> bool:
+        return email.strip().lower() in {e.strip().lower() for e in self.outside}
+
+
+def outside_actor_id(email: str) -> int:
+    """A stable id for an outside approver (no account): negative, so never a user's."""
+    return -1 - (zlib.crc32(email.strip().lower().encode()) & 0x7FFFFFFF)
 
 
 @dataclass(frozen=True)
@@ -367,6 +379,14 @@ def policy_problems(policy: ReviewPolicy) -> list[str]:
     if len(policy.steps) > MAX_STEPS:
         problems.append(f"A policy has at most {MAX_STEPS} steps.")
     for number, step in enumerate(policy.steps, 1):
+        if not step.group and not step.outside:
+            problems.append(f"Step {number} ({step.name}) needs a group or outside approvers.")
+        if any("@" not in e or len(e.split()) != 1 for e in step.outside):
+            problems.append(f"Step {number} ({step.name}): outside approvers are email "
+                            "addresses, one per line.")
+        if not step.group and step.required > len(step.outside):
+            problems.append(f"Step {number} ({step.name}) needs {step.required} approvals but "
+                            f"names {len(step.outside)} outside approvers and no group.")
         if not 1 <= step.required <= MAX_REQUIRED:
             problems.append(f"Step {number} ({step.name}) must need between 1 and "
                             f"{MAX_REQUIRED} approvals.")
@@ -433,6 +453,7 @@ class Request:
     # said (signals from the CLI, callers from before policies): not checked.
     actor_groups: frozenset[str] | None = None
     step: int | None = None  # the step the reviewer saw (None: not said, not checked)
+    outside_email: str = ""  # an outside approver's, deciding through their link
 
 
 @dataclass(frozen=True)
@@ -588,7 +609,17 @@ def _step_refusal(snap: Snapshot, request: Request) -> Refusal | None:
                                         "the page.")
         return Refusal("StepMoved", f"This draft is at {where or 'its only step'}, not step "
                                     f"{request.step + 1}. Reload the page.")
-    if request.actor_groups is not None and current.group not in request.actor_groups:
+    if request.outside_email:
+        if not current.takes(request.outside_email):
+            return Refusal("NotEligible", f"This draft is at {where or 'review'}, which "
+                                          f"{request.outside_email} does not decide.")
+        if request.kind == DecisionKind.APPROVE_WITH_EDITS:
+            return _invalid("Outside approvers approve, reject or request changes; they do "
+                            "not edit.")
+    elif request.actor_groups is not None and current.group not in request.actor_groups:
+        if not current.group:
+            return Refusal("NotEligible", f"Only the outside approvers named at "
+                                          f"{where or 'this step'} decide it.")
         who = f"This draft is at {where}, which members of" if where else "Members of"
         return Refusal("NotEligible", f"{who} {current.group} decide; you are not one of "
                                       "them.")

@@ -162,6 +162,9 @@ class DecisionInput:
     # not said (not checked).
     actor_groups: list[str] | None = None
     step: int | None = None
+    # An outside approver deciding through their signed link (actor_id is then
+    # lifecycle.outside_actor_id(email), actor the email).
+    outside_email: str = ""
 
 
 @dataclass(frozen=True)
@@ -283,6 +286,7 @@ class EventRecord:
     step: int | None = None  # the policy step after the event (None: unchanged, or no policy)
     # The step the event was taken at, when it differs (an approval that completed its step).
     event_step: int | None = None
+    actor_email: str = ""  # an outside approver's (no account: actor_id is None)
 
 
 @dataclass(frozen=True)

@@ -113,7 +113,27 @@ def test_the_default_policy_is_todays_single_editor():
     assert ask(s, L1).sentence == "Members of Editors decide; you are not one of them."
 
 
+def test_outside_approvers_decide_by_email_only():
+    quote = ReviewPolicy("Quote", [ReviewStep("Partner", "", 1, outside=["Partner@Example.com"])])
+    s = snap(policy=quote)
+    partner = lifecycle.outside_actor_id("partner@example.com")
+    assert partner < 0 and partner == lifecycle.outside_actor_id(" PARTNER@example.com")
+    ok = Request(DecisionKind.APPROVE, partner, 2, outside_email="partner@example.com")
+    assert lifecycle.refusal(s, ok, NOW) is None
+    stranger = Request(DecisionKind.APPROVE, -5, 2, outside_email="x@example.com")
+    assert lifecycle.refusal(s, stranger, NOW).code == "NotEligible"
+    edit = Request(DecisionKind.APPROVE_WITH_EDITS, partner, 2, text="new",
+                   outside_email="partner@example.com")
+    assert "do not edit" in lifecycle.refusal(s, edit, NOW).sentence
+    assert ask(s, ED1).sentence == "Only the outside approvers named at this step decide it."
+
+
 @pytest.mark.parametrize("policy, problem", [
+    (ReviewPolicy("x", [ReviewStep("Partner", "")]), "needs a group or outside approvers"),
+    (ReviewPolicy("x", [ReviewStep("Partner", "", 2, outside=["a@b.c"])]),
+     "needs 2 approvals but names 1 outside approvers"),
+    (ReviewPolicy("x", [ReviewStep("Partner", "", 1, outside=["not an email"])]),
+     "email addresses"),
     (ReviewPolicy("x", []), "at least one step"),
     (ReviewPolicy("x", [ReviewStep("Legal", "Legal", 0)]), "between 1 and 20 approvals"),
     (ReviewPolicy("x", [ReviewStep("Legal", "Legal", 1, 5.0)]), "between a minute"),

@@ -29,9 +29,9 @@ PATHS = {"approve", "reject", "revise_then_approve", "edit_then_approve", "expir
          "cancel_while_writing"}
 # Publishing: an approval that starts its PublishDraft child, and PublishDraft runs.
 PUBLISH_PATHS = {"approve_publish", "publish_delivered", "publish_failed"}
-# Review policies: a 2-step chain with a 2-of-3 quorum (racing approvals), and request changes
-# in the middle of the chain.
-POLICY_PATHS = {"policy_quorum", "policy_changes_mid_chain"}
+# Review policies: a 2-step chain with a 2-of-3 quorum (racing approvals), request changes in
+# the middle of the chain, an outside approver deciding through their link.
+POLICY_PATHS = {"policy_quorum", "policy_changes_mid_chain", "policy_outside_approver"}
 WORKFLOWS = [DraftReviewWorkflow, DraftReviewWorkflowV1, MailOutboxWorkflow,
              PublishDraftWorkflow]
 

@@ -29,7 +29,8 @@ from django.utils import timezone
 from temporalio import activity
 
 from drafts.models import Draft, OutboxMail
-from temporal_app.lifecycle import NOTIFY, Audience, EventKind
+from review import outside
+from temporal_app.lifecycle import NOTIFY, Audience, EventKind, duration_words
 from temporal_app.types import DRAIN_OUTBOX, DrainInput, DrainResult
 
 log = logging.getLogger(__name__)
@@ -42,10 +43,18 @@ def reviewing_group(draft: Draft) -> str:
     return policy.steps[min(draft.step, len(policy.steps) - 1)].group
 
 
+def outside_approvers(draft: Draft) -> list[str]:
+    """The outside approvers (emails) of the step the draft is at, each mailed their link."""
+    policy = draft.policy
+    step = policy.steps[min(draft.step, len(policy.steps) - 1)]
+    return [e.strip().lower() for e in step.outside]
+
+
 def recipients(draft: Draft, audience: Audience) -> list[str]:
     users = get_user_model().objects.filter(is_active=True).exclude(email="")
     if audience == Audience.EDITORS:
         users = users.filter(groups__name=reviewing_group(draft)).exclude(pk=draft.author_id)
+        return sorted(set(users.values_list("email", flat=True)) | set(outside_approvers(draft)))
     elif audience == Audience.AUTHOR_AND_ADMINS:
         users = users.filter(is_staff=True) | users.filter(pk=draft.author_id)
     elif audience == Audience.ADMINS:
@@ -65,10 +74,15 @@ def subject_of(row: OutboxMail) -> str:
     return template.format(id=row.draft_id, topic=_one_line(row.draft.topic)[:80])
 
 
-def body_of(row: OutboxMail) -> str:
+def body_of(row: OutboxMail, address: str = "") -> str:
     body = f"{subject_of(row)}\n\nVersion {row.version}."
     if row.comment:
         body += f"\n\nComment: {row.comment}"
+    if address and address in outside_approvers(row.draft) and \
+            NOTIFY[EventKind(row.kind)][0] == Audience.EDITORS and row.draft.awaiting_review:
+        return body + ("\n\nReview it here (this link is yours alone, works once and expires "
+                       f"in {duration_words(settings.OUTSIDE_LINK_TTL)}):\n"
+                       f"{outside.link_for(row.draft, address)}\n")
     return body + f"\n\n{settings.SITE_URL}/drafts/{row.draft_id}/\n"
 
 
@@ -108,9 +122,9 @@ def send_due(batch: int = 200, digest_threshold: int = 5) -> tuple[int, int]:
             continue
         if len(mine) > digest_threshold:
             messages = [(f"Redline: {len(mine)} updates on drafts",
-                         "\n\n".join(body_of(r) for r in mine), mine)]
+                         "\n\n".join(body_of(r, address) for r in mine), mine)]
         else:  # one message per recipient: nobody sees the others
-            messages = [(subject_of(row), body_of(row), [row]) for row in mine]
+            messages = [(subject_of(row), body_of(row, address), [row]) for row in mine]
         try:
             for subject, body, covered in messages:
                 EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [address],

@@ -112,6 +112,7 @@ class _Decision:
     # the step after it, the version it approved and how many approvals that step then had;
     # recorded by the run loop in order, the review goes on.
     vote: tuple[int, int, int, int] | None = None
+    outside_email: str = ""  # an outside approver's (no account)
 
 
 @workflow.defn(name=WORKFLOW_TYPE)
@@ -310,8 +311,11 @@ class DraftReviewWorkflow:
                       at_step: int | None = None) -> None:
         """Write events (and a version) through the projection in one local activity, then
         answer the decision they carry out. States follow the rulebook's STATE_AFTER."""
+        actor_email = ""
         if decision is not None:
             actor_id, comment = decision.actor_id, decision.comment
+            if decision.outside_email:  # no account: the email is the actor
+                actor_id, actor_email = None, decision.outside_email
         before = self._seq, self._state
         events = []
         for kind in kinds:
@@ -324,7 +328,8 @@ class DraftReviewWorkflow:
                 actor_id=actor_id, comment=comment, revisions=self._revisions,
                 deadline=self._deadline if awaiting else None,
                 remind_at=self._remind_at if awaiting else None,
-                **self._step_fields(kind, step, notify, at_step)))
+                **self._step_fields(kind, step, notify, at_step),
+                **({"actor_email": actor_email} if actor_email else {})))
         async with self._writes:
             try:
                 written = await self._project(ProjectInput(
@@ -410,10 +415,11 @@ class DraftReviewWorkflow:
 
     def _check(self, kind: DecisionKind, actor_id: int, version: int | None, comment: str = "",
                text: str = "", expires_at: datetime | None = None,
-               groups: list[str] | None = None, step: int | None = None) -> None:
+               groups: list[str] | None = None, step: int | None = None,
+               outside_email: str = "") -> None:
         refusal = lifecycle.refusal(self._snapshot(), Request(
             kind, actor_id, version, comment, text, expires_at,
-            None if groups is None else frozenset(groups), step), workflow.now())
+            None if groups is None else frozenset(groups), step, outside_email), workflow.now())
         if refusal is not None:
             raise _refused(refusal)
 
@@ -422,11 +428,14 @@ class DraftReviewWorkflow:
 
     def _accept(self, kind: DecisionKind, actor_id: int, actor: str, version: int | None,
                 comment: str = "", text: str = "", expires_at: datetime | None = None,
-                groups: list[str] | None = None, step: int | None = None) -> _Decision:
+                groups: list[str] | None = None, step: int | None = None,
+                outside_email: str = "") -> _Decision:
         # Checked again: two updates in one workflow task both pass their validators before
         # either handler runs, and the second must get the same refusal as a later one.
-        self._check(kind, actor_id, version, comment, text, expires_at, groups, step)
-        decision = _Decision(kind, actor_id, actor, comment, text, workflow.now())
+        self._check(kind, actor_id, version, comment, text, expires_at, groups, step,
+                    outside_email)
+        decision = _Decision(kind, actor_id, actor, comment, text, workflow.now(),
+                             outside_email=outside_email)
         self._history.append(DecisionRecord(kind=kind.value, actor=actor,
                                             version=self._version, comment=comment,
                                             at=decision.at))
@@ -449,10 +458,10 @@ class DraftReviewWorkflow:
 
     async def _decide(self, kind: DecisionKind, actor_id: int, actor: str,
                       version: int | None, comment: str = "", text: str = "",
-                      groups: list[str] | None = None, step: int | None = None
-                      ) -> DecisionResult:
+                      groups: list[str] | None = None, step: int | None = None,
+                      outside_email: str = "") -> DecisionResult:
         decision = self._accept(kind, actor_id, actor, version, comment, text, None, groups,
-                                step)
+                                step, outside_email)
         await workflow.wait_condition(lambda: decision.result is not None or decision.error)
         if decision.error:
             raise ApplicationError(decision.error, type="WriteFailed", non_retryable=True)
@@ -463,42 +472,46 @@ class DraftReviewWorkflow:
     @workflow.update
     async def approve(self, d: DecisionInput) -> DecisionResult:
         return await self._decide(DecisionKind.APPROVE, d.actor_id, d.actor, d.version,
-                                  d.comment, "", d.actor_groups, d.step)
+                                  d.comment, "", d.actor_groups, d.step,
+                                  d.outside_email)
 
     @approve.validator
     def _approve_allowed(self, d: DecisionInput) -> None:
         self._check(DecisionKind.APPROVE, d.actor_id, d.version, d.comment, "", d.expires_at,
-                    d.actor_groups, d.step)
+                    d.actor_groups, d.step, d.outside_email)
 
     @workflow.update
     async def reject(self, d: DecisionInput) -> DecisionResult:
         return await self._decide(DecisionKind.REJECT, d.actor_id, d.actor, d.version,
-                                  d.comment, "", d.actor_groups, d.step)
+                                  d.comment, "", d.actor_groups, d.step,
+                                  d.outside_email)
 
     @reject.validator
     def _reject_allowed(self, d: DecisionInput) -> None:
         self._check(DecisionKind.REJECT, d.actor_id, d.version, d.comment, "", d.expires_at,
-                    d.actor_groups, d.step)
+                    d.actor_groups, d.step, d.outside_email)
 
     @workflow.update
     async def request_changes(self, d: DecisionInput) -> DecisionResult:
         return await self._decide(DecisionKind.REQUEST_CHANGES, d.actor_id, d.actor,
-                                  d.version, d.comment, "", d.actor_groups, d.step)
+                                  d.version, d.comment, "", d.actor_groups, d.step,
+                                  d.outside_email)
 
     @request_changes.validator
     def _request_changes_allowed(self, d: DecisionInput) -> None:
         self._check(DecisionKind.REQUEST_CHANGES, d.actor_id, d.version, d.comment, "",
-                    d.expires_at, d.actor_groups, d.step)
+                    d.expires_at, d.actor_groups, d.step, d.outside_email)
 
     @workflow.update
     async def approve_with_edits(self, d: DecisionInput) -> DecisionResult:
         return await self._decide(DecisionKind.APPROVE_WITH_EDITS, d.actor_id, d.actor,
-                                  d.version, d.comment, d.text, d.actor_groups, d.step)
+                                  d.version, d.comment, d.text, d.actor_groups, d.step,
+                                  d.outside_email)
 
     @approve_with_edits.validator
     def _approve_with_edits_allowed(self, d: DecisionInput) -> None:
         self._check(DecisionKind.APPROVE_WITH_EDITS, d.actor_id, d.version, d.comment, d.text,
-                    d.expires_at, d.actor_groups, d.step)
+                    d.expires_at, d.actor_groups, d.step, d.outside_email)
 
     @workflow.update
     async def withdraw(self, s: StopInput) -> DecisionResult:
@@ -576,7 +589,8 @@ class DraftReviewWorkflow:
             self._accept(kind, payload.actor_id, payload.actor,
                          None if stop else payload.version, payload.comment,
                          "" if stop else payload.text, payload.expires_at,
-                         None if stop else payload.actor_groups, None if stop else payload.step)
+                         None if stop else payload.actor_groups, None if stop else payload.step,
+                         "" if stop else payload.outside_email)
         except ApplicationError as err:
             workflow.logger.warning("signal %s refused: %s", name, err.message)
         except (ValueError, TypeError, IndexError, AttributeError) as err:
