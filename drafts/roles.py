@@ -13,10 +13,14 @@ AUTHORS = "Authors"
 EDITORS = EDITORS_GROUP  # the default review policy's reviewers (temporal_app.lifecycle)
 
 
-def _groups(user) -> set[str]:
+def user_groups(user) -> set[str]:
+    """The user's group names, read once per user object (one request)."""
     if not hasattr(user, "_redline_groups"):
         user._redline_groups = set(user.groups.values_list("name", flat=True))
     return user._redline_groups
+
+
+_groups = user_groups
 
 
 def is_admin(user) -> bool:

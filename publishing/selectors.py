@@ -41,8 +41,14 @@ class Publishing:
 
 def matching_destinations(draft: Draft):
     """The active destinations that want this draft: every channel's, and its channel's."""
+    return wanting_destinations([draft.channel])
+
+
+def wanting_destinations(channels):
+    """The active destinations for every channel or for one of `channels` (a list, or a
+    subquery of one channel value)."""
     return Destination.objects.filter(is_active=True).filter(
-        Q(channel="") | Q(channel=draft.channel))
+        Q(channel="") | Q(channel__in=channels))
 
 
 def publishing_of(draft: Draft) -> Publishing:

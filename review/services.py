@@ -53,7 +53,7 @@ EARLY_CODES = frozenset({"Invalid", "OwnDraft", "AlreadyDecided", "Closed", "Sta
 def reviewer_groups(user) -> list[str]:
     """The groups a reviewer decides for at a policy step: theirs, and Editors for admins
     (who may do what editors do)."""
-    groups = set(user.groups.values_list("name", flat=True))
+    groups = set(roles.user_groups(user))  # cached on the user for the request
     if roles.is_admin(user):
         groups.add(lifecycle.EDITORS_GROUP)
     return sorted(groups)
@@ -91,6 +91,16 @@ def active_claim(draft: Draft) -> Claim | None:
     return held if held is not None and held.active(timezone.now()) else None
 
 
+def _claim_of(draft: Draft) -> Claim | None:
+    """The draft's claim row (joined already when the draft was read with it)."""
+    if Draft.claim.is_cached(draft):
+        try:
+            return draft.claim
+        except Claim.DoesNotExist:
+            return None
+    return Claim.objects.filter(draft=draft).select_related("user").first()
+
+
 def current_group(draft: Draft) -> str:
     policy = draft.policy
     return policy.steps[min(draft.step, len(policy.steps) - 1)].group
@@ -108,9 +118,10 @@ def decide(*, editor, decision: str, version: int, comment: str = "", text: str 
     sentence to show), EngineUnavailable (nothing was recorded) or DecisionAccepted."""
     kind = DecisionKind(decision)
     if draft is None:
-        draft = Draft.objects.select_related("decided_by").get(pk=draft_id)
+        draft = Draft.objects.select_related("decided_by", "claim__user").get(pk=draft_id)
     refusal = early_refusal(draft, editor, kind, version, comment, text)
-    if refusal is None and (held := active_claim(draft)) is not None:
+    held = _claim_of(draft)
+    if refusal is None and held is not None:
         refusal = lifecycle.claim_override_refusal(
             held.user.get_username(), held.user_id, held.until, editor.pk, timezone.now(),
             confirm_claim)
@@ -120,10 +131,9 @@ def decide(*, editor, decision: str, version: int, comment: str = "", text: str 
         actor_id=editor.pk, actor=editor.get_username(), version=version, comment=comment,
         text=text, actor_groups=reviewer_groups(editor), step=step))
     # A decision releases the decider's claim; one that closed the review, anyone's.
-    claims = Claim.objects.filter(draft_id=draft.pk)
-    if not lifecycle.ReviewState(result.state).is_final:
-        claims = claims.filter(user=editor)
-    claims.delete()
+    if held is not None and (held.user_id == editor.pk
+                             or lifecycle.ReviewState(result.state).is_final):
+        Claim.objects.filter(pk=held.pk).delete()
     return result
 
 

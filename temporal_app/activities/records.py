@@ -16,7 +16,7 @@ from temporalio.exceptions import ApplicationError
 
 from drafts import projection
 from drafts.models import Draft, OutboxMail
-from publishing.selectors import matching_destinations
+from publishing.selectors import wanting_destinations
 from temporal_app.lifecycle import NOTIFY as NOTIFY_TABLE
 from temporal_app.lifecycle import EventKind
 from temporal_app.options import BAD_DATA
@@ -72,9 +72,8 @@ def project(inp: ProjectInput) -> ProjectResult:
 
 
 def _wanted(draft_id: int) -> bool:
-    """Does an active destination want this approved draft?"""
-    draft = Draft.objects.filter(pk=draft_id).only("channel").first()
-    return draft is not None and matching_destinations(draft).exists()
+    """Does an active destination want this approved draft? (One query.)"""
+    return wanting_destinations(Draft.objects.filter(pk=draft_id).values("channel")).exists()
 
 
 # ------------------------------------------------------------------ v1 runs only
