@@ -11,7 +11,8 @@ from drafts.models import Draft, DraftEvent, DraftVersion
 
 WORKFLOW_FIELDS = ("status", "current_version", "revisions", "deadline", "remind_at",
                    "status_message", "progress_chars", "decided_by", "decided_at",
-                   "decision_comment", "submission_key", "created_at", "updated_at")
+                   "decision_comment", "submission_key", "created_at", "updated_at", "step",
+                   "review_policy", "last_seq")
 
 
 class ReadOnlyInline(admin.TabularInline):

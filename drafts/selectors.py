@@ -74,7 +74,7 @@ def awaiting_review() -> QuerySet[Draft]:
 
 def review_queue(*, author_id: int | None = None, age: str = "",
                  reminder_due: bool = False, channel: str = "", step: int | None = None,
-                 now=None) -> QuerySet[Draft]:
+                 claimed_by: int | None = None, now=None) -> QuerySet[Draft]:
     """Drafts awaiting review, most urgent first (high priority, then the nearest deadline,
     which never passes the due date, then the oldest), with their authors joined.
     `step`: drafts at that policy step (from 0)."""
@@ -86,11 +86,14 @@ def review_queue(*, author_id: int | None = None, age: str = "",
         qs = qs.filter(channel=channel)
     if step is not None:
         qs = qs.filter(step=step)
+    if claimed_by is not None:
+        qs = qs.filter(claim__user_id=claimed_by, claim__until__gt=now)
     if age in QUEUE_AGES:
         qs = qs.filter(created_at__lte=now - QUEUE_AGES[age][1])
     if reminder_due:
         qs = qs.filter(remind_at__lte=now)
-    return qs.select_related("author").order_by("-priority", "deadline", "created_at", "pk")
+    return qs.select_related("author", "claim__user").order_by("-priority", "deadline",
+                                                               "created_at", "pk")
 
 
 def queue_authors() -> QuerySet:

@@ -116,6 +116,7 @@ def _detail_context(request: HttpRequest, draft: Draft) -> dict:
         "temporal_url": gateway.workflow_ui_url(draft.pk),
         "publishing": publishing,
         "publishing_live": publishing_live,
+        "progress": selectors.policy_progress(draft),
         # The status region polls while the review runs or its deliveries are under way.
         "live": not draft.is_final or publishing_live,
         "live_stamp": stamp,

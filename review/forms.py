@@ -3,6 +3,7 @@ from dataclasses import dataclass
 from django import forms
 
 from drafts import selectors
+from review.models import Channel
 from temporal_app import lifecycle
 from temporal_app.lifecycle import DecisionKind
 
@@ -59,6 +60,8 @@ class DecisionForm(forms.Form):
     # The policy step the page showed (0-based): an approval for a step that has since moved
     # on is refused (lifecycle "StepMoved"). Optional: without it, not checked.
     step = forms.IntegerField(min_value=0, required=False, widget=forms.HiddenInput)
+    # Deciding on a draft someone else has claimed needs this ticked (lifecycle "Claimed").
+    confirm_claim = forms.BooleanField(required=False)
     # Limits and required fields are the rulebook's (clean): one sentence per problem.
     comment = forms.CharField(required=False, strip=True,
                               widget=forms.Textarea(attrs={"rows": 3}))
@@ -90,8 +93,15 @@ class QueueFilterForm(forms.Form):
                             choices=[("", "Any age")] + [(key, label) for key, (label, _)
                                                          in selectors.QUEUE_AGES.items()])
     reminder_due = forms.BooleanField(required=False, label="Only past the reminder time")
+    channel = forms.ChoiceField(required=False, label="Channel")
+    step = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label="Step",
+                                  choices=[("", "Any step")] + [
+                                      (i, f"Step {i + 1}") for i in range(lifecycle.MAX_STEPS)])
+    claimed_by_me = forms.BooleanField(required=False, label="Only drafts I'm reviewing")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["author"].choices = [("", "All authors")] + [
             (user.pk, user.get_username()) for user in selectors.queue_authors()]
+        self.fields["channel"].choices = [("", "All channels")] + [
+            (c.slug, c.name) for c in Channel.objects.filter(is_active=True).order_by("name")]

@@ -17,6 +17,7 @@ from drafts.views import htmx_login
 from review import services
 from review.forms import EDIT_DECISION, QUICK_DECISIONS, DecisionForm, QueueFilterForm
 from temporal_app import errors, gateway, lifecycle
+from temporal_app.lifecycle import DecisionKind
 
 PAGE_SIZE = 50
 # The queue says "1000+ drafts" past this: its page never counts the whole queue.
@@ -31,13 +32,19 @@ def queue(request: HttpRequest) -> HttpResponse:
         return render(request, "base.html#queue_count")  # the navigation's number, refreshed
     form = QueueFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    drafts = selectors.review_queue(author_id=filters.get("author"), age=filters.get("age", ""),
-                                    reminder_due=filters.get("reminder_due", False))
+    drafts = selectors.review_queue(
+        author_id=filters.get("author"), age=filters.get("age", ""),
+        reminder_due=filters.get("reminder_due", False), channel=filters.get("channel", ""),
+        step=filters.get("step"),
+        claimed_by=request.user.pk if filters.get("claimed_by_me") else None)
     page = paging.page_of(drafts, request.GET.get("page"), size=PAGE_SIZE, cap=QUEUE_COUNT_CAP)
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"page": page, "filter_form": form, "filtered": any(filters.values()),
-               "query": query.urlencode(), "now": timezone.now()}
+    context = {"page": page, "filter_form": form,
+               "filtered": any(v not in (None, "", False) for v in filters.values()),
+               "query": query.urlencode(), "now": timezone.now(),
+               "bulk_approve": DecisionKind.APPROVE.value,
+               "bulk_reject": DecisionKind.REJECT.value}
     template = "review/queue.html#results" if request.htmx else "review/queue.html"
     return render(request, template, context)
 
@@ -68,6 +75,8 @@ def _review_context(request: HttpRequest, draft: Draft, *, shown: int | None = N
         "outcome": outcome,
         "refusal": refusal,
         "temporal_url": gateway.workflow_ui_url(draft.pk),
+        "progress": selectors.policy_progress(draft),
+        "claim": services.active_claim(draft),
     }
 
 
@@ -130,3 +139,65 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
             trigger_client_event(response, "queue-changed")  # the nav's count refreshes
         return response
     return render(request, "review/review.html", context, status=status)
+
+
+@htmx_login
+@require_POST
+@roles.editor_required
+def claim(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """ "I'm reviewing this" (claim or renew) and its release: the panel, swapped in place."""
+    draft = selectors.draft_or_404(pk)
+    outcome = refusal = ""
+    status = 200
+    if action == "release":
+        released = services.release(user=request.user, draft_id=draft.pk)
+        outcome = "Released: others see nobody is on it." if released else \
+            "You had no claim on this draft."
+    else:
+        try:
+            held = services.claim(user=request.user, draft_id=draft.pk)
+            outcome = f"You are reviewing this draft until {held.until:%H:%M} UTC."
+        except errors.Refused as err:
+            refusal, status = str(err), 409
+    if not request.htmx:
+        (messages.success if status == 200 else messages.error)(request, outcome or refusal)
+        return redirect("review:draft", pk=pk)
+    context = _review_context(request, draft, outcome=outcome, refusal=refusal)
+    return render(request, "review/review.html#panel", context, status=status)
+
+
+@htmx_login
+@require_POST
+@roles.editor_required
+def bulk(request: HttpRequest) -> HttpResponse:
+    """Approve or reject the selected drafts: each its own Update, each answered."""
+    items, bad = [], False
+    for value in request.POST.getlist("pick"):
+        draft_id, _, version = value.partition(":")
+        if not (draft_id.isdigit() and version.isdigit()):
+            bad = True
+            continue
+        items.append((int(draft_id), int(version)))
+    context: dict = {}
+    status = 200
+    if bad:
+        context["bulk_error"], status = "Reload the queue: the selection was not understood.", 400
+    else:
+        try:
+            context["bulk_outcomes"] = services.bulk_decide(
+                editor=request.user, items=items, decision=request.POST.get("decision", ""),
+                comment=request.POST.get("comment", "").strip())
+        except (errors.Refused, ValueError) as err:
+            context["bulk_error"] = (str(err) if isinstance(err, errors.Refused)
+                                     else "Choose approve or reject.")
+            status = 422
+    if request.htmx:
+        response = render(request, "review/_bulk_results.html", context, status=status)
+        trigger_client_event(response, "queue-changed")
+        return response
+    for row in context.get("bulk_outcomes", []):
+        (messages.success if row.decided else messages.error)(
+            request, f"#{row.draft_id}: {row.sentence}")
+    if "bulk_error" in context:
+        messages.error(request, context["bulk_error"])
+    return redirect("review:queue")

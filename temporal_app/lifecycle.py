@@ -665,6 +665,14 @@ class StepProgress:
     names: tuple[str, ...]
 
     @property
+    def is_done(self) -> bool:
+        return self.status == "done"
+
+    @property
+    def is_current(self) -> bool:
+        return self.status == "current"
+
+    @property
     def summary(self) -> str:
         """ "1 of 2 approvals: legal1" for the current step; the names for a done one."""
         who = ", ".join(self.names)

@@ -123,9 +123,9 @@ def _queue_queries(editor, author, n: int, params: dict) -> list[str]:
     return [q["sql"] for q in ctx.captured_queries]
 
 
-# Session, user, groups, the author filter's choices, the page (its rows and capped count in
-# one query), the navigation's counts.
-QUEUE_QUERIES = 6
+# Session, user, groups, the author filter's choices, the channel filter's choices, the page
+# (its rows, claims and capped count in one query), the navigation's counts.
+QUEUE_QUERIES = 7
 
 
 @pytest.mark.django_db

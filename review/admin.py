@@ -1,0 +1,113 @@
+"""Django admin for review policies, channels, claims and outside approvers' links.
+
+A policy is checked as a whole by the rulebook (lifecycle.policy_problems) when saved, so the
+admin refuses what the workflow could not run, with the rulebook's sentences. Editing a policy
+changes only drafts submitted afterwards: each draft keeps a copy of the policy it got.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
+
+from review.models import Channel, Claim, OutsideLink, Policy, PolicyStep
+from temporal_app import lifecycle
+
+
+class StepFormSet(BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        if any(form.errors for form in self.forms):
+            return  # each field's own error first
+        steps = []
+        for form in sorted((f for f in self.forms if f.cleaned_data
+                            and not f.cleaned_data.get("DELETE")),
+                           key=lambda f: f.cleaned_data.get("order") or 0):
+            data = form.cleaned_data
+            steps.append(lifecycle.ReviewStep(
+                name=data.get("name", ""), group=data["group"].name if data.get("group") else "",
+                required=data.get("required") or 0,
+                review_seconds=(data.get("review_hours") or 0) * 3600.0,
+                outside=[e.strip() for e in (data.get("outside_emails") or "").splitlines()
+                         if e.strip()]))
+        problems = lifecycle.policy_problems(lifecycle.ReviewPolicy(
+            name=self.instance.name or "-", steps=steps))
+        if problems:
+            raise ValidationError(problems)
+
+
+class StepInline(admin.TabularInline):
+    model = PolicyStep
+    formset = StepFormSet
+    extra = 1
+    fields = ("order", "name", "group", "required", "review_hours", "outside_emails")
+
+
+@admin.register(Policy)
+class PolicyAdmin(admin.ModelAdmin):
+    list_display = ("name", "steps_summary", "distinct_across_steps", "channel_names")
+    search_fields = ("name",)
+    inlines = [StepInline]
+
+    @admin.display(description="steps")
+    def steps_summary(self, policy: Policy) -> str:
+        rule = policy.as_rule()
+        return " → ".join(
+            f"{s.name} ({s.required} of {s.group or 'outside approvers'})" for s in rule.steps)
+
+    @admin.display(description="channels")
+    def channel_names(self, policy: Policy) -> str:
+        return ", ".join(policy.channels.values_list("name", flat=True)) or "—"
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.base_fields["name"].help_text = (
+            "Editing a policy changes only drafts submitted afterwards; each draft keeps the "
+            "policy it was submitted under.")
+        return form
+
+
+@admin.register(Channel)
+class ChannelAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "policy_name", "is_active")
+    list_filter = ("is_active",)
+    search_fields = ("name", "slug")
+
+    @admin.display(description="review policy")
+    def policy_name(self, channel: Channel) -> str:
+        return channel.policy.name if channel.policy else "Default (one editor)"
+
+
+@admin.register(Claim)
+class ClaimAdmin(admin.ModelAdmin):
+    list_display = ("draft", "user", "until")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(OutsideLink)
+class OutsideLinkAdmin(admin.ModelAdmin):
+    """The outside approvers' links: who was asked, for which version and step, and whether
+    and how they answered (the audit trail; the tokens themselves are never stored)."""
+
+    list_display = ("draft", "email", "version", "step_number", "created_at", "used_at",
+                    "decision")
+    list_filter = ("decision",)
+    search_fields = ("email",)
+    readonly_fields = ("nonce", "draft", "email", "version", "step", "created_at", "used_at",
+                       "decision")
+
+    @admin.display(description="step")
+    def step_number(self, link: OutsideLink) -> int:
+        return link.step + 1
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
