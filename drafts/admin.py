@@ -15,16 +15,24 @@ WORKFLOW_FIELDS = ("status", "current_version", "revisions", "deadline", "remind
                    "review_policy", "last_seq")
 
 
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = True
+class ReadOnly:
+    """Admin pages of rows that have one writer elsewhere (the audit trail, deliveries):
+    looked at, never added, changed or deleted here."""
 
     def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyInline(ReadOnly, admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = True
 
 
 class VersionInline(ReadOnlyInline):
@@ -71,17 +79,8 @@ class DraftVersionAdmin(admin.ModelAdmin):
 
 
 @admin.register(DraftEvent)
-class DraftEventAdmin(admin.ModelAdmin):
+class DraftEventAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ("draft", "seq", "kind", "actor", "version", "created_at")
     list_filter = ("kind",)
     search_fields = ("draft__topic", "comment", "actor__username")
     list_select_related = ("draft", "actor")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -14,6 +14,7 @@ from django.contrib import admin, messages
 from django.db.models import Count, Q
 
 from drafts import roles
+from drafts.admin import ReadOnly, ReadOnlyInline
 from publishing import services
 from publishing.models import Delivery, DeliveryAttempt, Destination
 from temporal_app import errors
@@ -65,24 +66,17 @@ class DestinationAdmin(admin.ModelAdmin):
         return obj.n_failed
 
 
-class AttemptInline(admin.TabularInline):
+class AttemptInline(ReadOnlyInline):
     """The delivery's log: one row per HTTP request, read-only."""
 
     model = DeliveryAttempt
-    extra = 0
-    can_delete = False
+    show_change_link = False
     fields = ("number", "status_code", "error", "duration_ms", "at")
     readonly_fields = fields
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ("draft", "destination", "version", "status", "attempts",
                     "last_attempt_at", "failure")
     list_filter = ("status", "destination")
@@ -96,16 +90,7 @@ class DeliveryAdmin(admin.ModelAdmin):
     inlines = [AttemptInline]
     actions = ["retry_delivery"]
 
-    # Read-only: rows are written by publishing/deliveries.py only.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
+    # Read-only (ReadOnly): rows are written by publishing/deliveries.py only.
     def has_retry_permission(self, request) -> bool:
         """Who may retry: admins (staff) who may see deliveries, as on the draft page."""
         return roles.is_admin(request.user) and self.has_view_permission(request)

@@ -11,6 +11,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 
+from drafts.admin import ReadOnly
 from review.models import Channel, Claim, OutsideLink, Policy, PolicyStep
 from temporal_app import lifecycle
 
@@ -80,18 +81,12 @@ class ChannelAdmin(admin.ModelAdmin):
 
 
 @admin.register(Claim)
-class ClaimAdmin(admin.ModelAdmin):
+class ClaimAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ("draft", "user", "until")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(OutsideLink)
-class OutsideLinkAdmin(admin.ModelAdmin):
+class OutsideLinkAdmin(ReadOnly, admin.ModelAdmin):
     """The outside approvers' links: who was asked, for which version and step, and whether
     and how they answered (the audit trail; the tokens themselves are never stored)."""
 
@@ -105,9 +100,3 @@ class OutsideLinkAdmin(admin.ModelAdmin):
     @admin.display(description="step")
     def step_number(self, link: OutsideLink) -> int:
         return link.step + 1
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

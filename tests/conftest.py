@@ -59,6 +59,11 @@ def _test_settings(settings):
     settings.TEMPORAL_UPDATE_TIMEOUT = 10.0
     settings.OUTBOX_POLL_INTERVAL = 0.1
     settings.OUTBOX_PASS_SECONDS = 30.0
+    # Deliveries to local receivers: short requests, fast retries, a bounded window.
+    settings.PUBLISH_REQUEST_TIMEOUT = 1.0
+    settings.PUBLISH_RETRY_INITIAL_INTERVAL = 0.2
+    settings.PUBLISH_RETRY_MAX_INTERVAL = 0.5
+    settings.PUBLISH_RETRY_WINDOW = 60.0
 
 
 @pytest.fixture

@@ -38,11 +38,7 @@ from tests.test_api import (
     drafts_url,
     error,
 )
-from tests.test_publishing import (
-    _fast_publishing,  # noqa: F401 (autouse)
-    approved,
-    publish_result,
-)
+from tests.test_publishing import approved, publish_result
 from tests.test_web_common import (
     fast_password_hasher,  # noqa: F401 (autouse)
     make_draft,

@@ -24,13 +24,6 @@ from tests.webhook_receiver import HANG, Receiver
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture(autouse=True)
-def _fast_publishing(settings):
-    settings.PUBLISH_REQUEST_TIMEOUT = 1.0
-    settings.PUBLISH_RETRY_INITIAL_INTERVAL = 0.2
-    settings.PUBLISH_RETRY_MAX_INTERVAL = 0.5
-    settings.PUBLISH_RETRY_WINDOW = 60.0
-
 
 def approved(author, editor, **kw) -> Draft:
     draft, _ = services.submit_draft(author=author, topic="Tides and the moon", **kw)

@@ -35,13 +35,6 @@ live = pytest.mark.django_db(transaction=True)
 GONE = "Delivery failed after 1 attempt; last error: HTTP 410 Gone."
 
 
-@pytest.fixture(autouse=True)
-def _fast_publishing(settings):
-    settings.PUBLISH_REQUEST_TIMEOUT = 1.0
-    settings.PUBLISH_RETRY_INITIAL_INTERVAL = 0.2
-    settings.PUBLISH_RETRY_MAX_INTERVAL = 0.5
-    settings.PUBLISH_RETRY_WINDOW = 60.0
-
 
 @pytest.fixture
 def superuser(db):
