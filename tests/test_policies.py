@@ -234,3 +234,35 @@ def test_each_step_mails_its_own_group(live_worker, press, author, editor, edito
     assert sum("at the next step" in m.subject for m in mail.outbox) == 3
     assert not any(m.to[0] == "editor1@example.com" and "next step" in m.subject
                    for m in mail.outbox)
+
+
+def test_the_pending_command_and_the_queue_filters_show_the_step(live_worker, press, author,
+                                                                 editor):
+    import json
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from drafts import selectors
+    from tests.conftest import wait_for
+
+    chained = submit(author)
+    plain, _ = services.submit_draft(author=author, topic="Plain")
+    plain = wait_for_status(plain, "awaiting_review")
+    decide(editor, chained)
+
+    def rows():
+        out = StringIO()
+        call_command("pending_workflows", "--json", stdout=out)
+        return {r["draft_id"]: r for r in json.loads(out.getvalue())["workflows"]}
+
+    found = wait_for(lambda: (r := rows()) and r.get(chained.pk, {}).get("step") == 2 and r,
+                     what="the ReviewStep search attribute in visibility")
+    assert found[plain.pk]["step"] is None  # a one-step review has none
+
+    assert [d.pk for d in selectors.review_queue(channel="press-release")] == [chained.pk]
+    assert [d.pk for d in selectors.review_queue(step=1)] == [chained.pk]
+    assert set(d.pk for d in selectors.review_queue(step=0)) == {plain.pk}
+    review.claim(user=press[0], draft_id=chained.pk)
+    assert [d.pk for d in selectors.review_queue(claimed_by=press[0].pk)] == [chained.pk]
+    assert list(selectors.review_queue(claimed_by=editor.pk)) == []
