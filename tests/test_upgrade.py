@@ -64,4 +64,6 @@ def test_a_v1_review_finishes_on_the_new_worker(live_worker, author, editor, edi
     assert gateway.run(outcome(), timeout=30).state == ReviewState.APPROVED
     wait_for(lambda: any("was approved" in m.subject for m in mail.outbox),
              what="the author's mail")
-    assert OutboxMail.objects.filter(draft=draft, status="sent").count() == 2
+    # The rows are marked sent after the batch is handed over: wait for the mark too.
+    wait_for(lambda: OutboxMail.objects.filter(draft=draft, status="sent").count() == 2,
+             what="both outbox rows marked sent")
