@@ -6,6 +6,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 
 from api.exceptions import BadRequest
+from drafts.selectors import QUEUE_ORDER
 
 
 class Cursor(CursorPagination):
@@ -29,6 +30,6 @@ class MyDrafts(Cursor):
 
 
 class Queue(Cursor):
-    """drafts.selectors.review_queue's order: nearest deadline first."""
+    """drafts.selectors.review_queue's order: most urgent first."""
 
-    ordering = ("deadline", "pk")
+    ordering = QUEUE_ORDER

@@ -204,7 +204,7 @@ class QueueView(APIView):
     pagination_class = pagination.Queue
 
     @extend_schema(operation_id="queue_list", tags=["review"], parameters=[QueueQuery],
-                   summary="The review queue: drafts awaiting review, nearest deadline first",
+                   summary="The review queue: drafts awaiting review, most urgent first",
                    responses={200: DraftSummarySerializer(many=True), **_errors(400, 401, 403)})
     def get(self, request):
         query = QueueQuery(data=request.query_params)

@@ -72,6 +72,11 @@ def awaiting_review() -> QuerySet[Draft]:
     return Draft.objects.filter(status=ReviewState.AWAITING_REVIEW)
 
 
+# The editors' queue order, most urgent first: high priority, then the nearest deadline (which
+# never passes the due date), then the oldest. The API's cursor pages use it too.
+QUEUE_ORDER = ("-priority", "deadline", "created_at", "pk")
+
+
 def review_queue(*, author_id: int | None = None, age: str = "",
                  reminder_due: bool = False, channel: str = "", step: int | None = None,
                  claimed_by: int | None = None, now=None) -> QuerySet[Draft]:
@@ -92,8 +97,7 @@ def review_queue(*, author_id: int | None = None, age: str = "",
         qs = qs.filter(created_at__lte=now - QUEUE_AGES[age][1])
     if reminder_due:
         qs = qs.filter(remind_at__lte=now)
-    return qs.select_related("author", "claim__user").order_by("-priority", "deadline",
-                                                               "created_at", "pk")
+    return qs.select_related("author", "claim__user").order_by(*QUEUE_ORDER)
 
 
 def queue_authors() -> QuerySet:

@@ -55,6 +55,11 @@ def test_the_queue_is_most_urgent_first_and_no_deadline_passes_the_due_date(
     queue = [d.topic for d in selectors.review_queue()]
     # high first; then the nearest deadline (the due date caps the 24 h one), then the rest
     assert queue == ["High", "Due soon", "Normal"]
+    # the API's cursor pages keep the same order (one QUEUE_ORDER)
+    from tests.test_api import Api, create_token
+
+    listed = Api(create_token(editor)).get("/api/v1/queue/").json()["results"]
+    assert [d["topic"] for d in listed] == queue
     due_soon.refresh_from_db()
     assert due_soon.deadline == due and due_soon.remind_at <= due
     with pytest.raises(errors.DecisionRefused, match="already the author's due date"):
