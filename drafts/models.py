@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from temporal_app import lifecycle
 from temporal_app.lifecycle import (
@@ -124,8 +125,9 @@ class Draft(models.Model):
         """ "normal" / "high", as the API says it."""
         return lifecycle.Priority(self.priority).name.lower()
 
-    @property
+    @cached_property
     def policy(self) -> lifecycle.ReviewPolicy:
+        """The policy it was submitted under (never changes: read once per instance)."""
         return lifecycle.policy_from_data(self.review_policy)
 
     @property
@@ -134,11 +136,21 @@ class Draft(models.Model):
         return self.policy.is_chain
 
     @property
+    def current_index(self) -> int:
+        """The policy step the draft is at (the last one once every step is done)."""
+        return min(self.step, len(self.policy.steps) - 1)
+
+    @property
+    def current_step(self) -> lifecycle.ReviewStep:
+        """Its rule: who decides now (group, outside approvers)."""
+        return self.policy.steps[self.current_index]
+
+    @property
     def step_label(self) -> str:
         """ "step 2 of 3, Legal" while awaiting review under a chain, else ""."""
         if not (self.has_steps and self.awaiting_review):
             return ""
-        return lifecycle.step_words(self.policy, min(self.step, len(self.policy.steps) - 1))
+        return lifecycle.step_words(self.policy, self.current_index)
 
     @property
     def is_final(self) -> bool:

@@ -20,15 +20,13 @@ def user_groups(user) -> set[str]:
     return user._redline_groups
 
 
-_groups = user_groups
-
 
 def is_admin(user) -> bool:
     return user.is_authenticated and user.is_active and user.is_staff
 
 
 def is_author(user) -> bool:
-    return is_admin(user) or (user.is_authenticated and AUTHORS in _groups(user))
+    return is_admin(user) or (user.is_authenticated and AUTHORS in user_groups(user))
 
 
 def is_editor(user) -> bool:
@@ -38,7 +36,7 @@ def is_editor(user) -> bool:
         return True
     if not user.is_authenticated:
         return False
-    groups = _groups(user)
+    groups = user_groups(user)
     return EDITORS in groups or bool(groups & _step_groups(user))
 
 

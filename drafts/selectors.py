@@ -58,8 +58,7 @@ def policy_progress(draft: Draft) -> list[lifecycle.StepProgress]:
     approvals = [lifecycle.Approval(e.actor_id or 0, e.actor.get_username() if e.actor else "",
                                     e.step, e.version)
                  for e in events[start:] if e.kind in APPROVAL_KINDS and e.step is not None]
-    last = min(draft.step, len(policy.steps) - 1)
-    return lifecycle.step_progress(policy, last, approvals, draft.current_version,
+    return lifecycle.step_progress(policy, draft.current_index, approvals, draft.current_version,
                                    final=draft.is_approved)
 
 

@@ -21,17 +21,11 @@ class StepFormSet(BaseInlineFormSet):
         super().clean()
         if any(form.errors for form in self.forms):
             return  # each field's own error first
-        steps = []
-        for form in sorted((f for f in self.forms if f.cleaned_data
-                            and not f.cleaned_data.get("DELETE")),
-                           key=lambda f: f.cleaned_data.get("order") or 0):
-            data = form.cleaned_data
-            steps.append(lifecycle.ReviewStep(
-                name=data.get("name", ""), group=data["group"].name if data.get("group") else "",
-                required=data.get("required") or 0,
-                review_seconds=(data.get("review_hours") or 0) * 3600.0,
-                outside=[e.strip() for e in (data.get("outside_emails") or "").splitlines()
-                         if e.strip()]))
+        # Each form's instance holds its cleaned values (saved or not): the model builds the
+        # rulebook's step, as it does for the workflow.
+        kept = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        steps = [f.instance.rule()
+                 for f in sorted(kept, key=lambda f: f.cleaned_data.get("order") or 0)]
         problems = lifecycle.policy_problems(lifecycle.ReviewPolicy(
             name=self.instance.name or "-", steps=steps))
         if problems:

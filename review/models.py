@@ -40,11 +40,7 @@ class Policy(models.Model):
         """The rulebook's form of this policy, as the workflow gets it."""
         return lifecycle.ReviewPolicy(
             name=self.name, distinct_across_steps=self.distinct_across_steps,
-            steps=[lifecycle.ReviewStep(name=s.name, group=s.group.name if s.group else "",
-                                        required=s.required,
-                                        review_seconds=(s.review_hours or 0) * 3600.0,
-                                        outside=s.outside_list)
-                   for s in self.steps.select_related("group").order_by("order", "pk")])
+            steps=[s.rule() for s in self.steps.select_related("group").order_by("order", "pk")])
 
 
 class PolicyStep(models.Model):
@@ -73,9 +69,12 @@ class PolicyStep(models.Model):
     def __str__(self) -> str:
         return f"{self.policy}: {self.order}. {self.name}"
 
-    @property
-    def outside_list(self) -> list[str]:
-        return [line.strip() for line in self.outside_emails.splitlines() if line.strip()]
+    def rule(self) -> lifecycle.ReviewStep:
+        """The rulebook's form of this step (saved or not: the admin checks unsaved ones)."""
+        return lifecycle.ReviewStep(
+            name=self.name, group=self.group.name if self.group else "", required=self.required,
+            review_seconds=(self.review_hours or 0) * 3600.0,
+            outside=[line.strip() for line in self.outside_emails.splitlines() if line.strip()])
 
 
 class Channel(models.Model):

@@ -71,7 +71,7 @@ def claim(*, user, draft_id: int) -> Claim:
             held.until if held else None, user.pk, now)
         if (refusal is None or refusal.code == "Claimed") and not eligible(user, draft):
             refusal = lifecycle.Refusal("NotEligible", (
-                f"Members of {current_group(draft)} review this draft now; you are not one of "
+                f"Members of {draft.current_step.group} review this draft now; you are not one of "
                 "them."))
         if refusal is not None:
             raise errors.Refused(refusal.sentence, refusal.code)
@@ -87,7 +87,7 @@ def release(*, user, draft_id: int) -> bool:
 
 
 def active_claim(draft: Draft) -> Claim | None:
-    held = Claim.objects.filter(draft=draft).select_related("user").first()
+    held = _claim_of(draft)
     return held if held is not None and held.active(timezone.now()) else None
 
 
@@ -101,14 +101,9 @@ def _claim_of(draft: Draft) -> Claim | None:
     return Claim.objects.filter(draft=draft).select_related("user").first()
 
 
-def current_group(draft: Draft) -> str:
-    policy = draft.policy
-    return policy.steps[min(draft.step, len(policy.steps) - 1)].group
-
-
 def eligible(user, draft: Draft) -> bool:
     """May `user` decide at the step the draft is at (as far as the row knows)?"""
-    return current_group(draft) in reviewer_groups(user) and user.pk != draft.author_id
+    return draft.current_step.group in reviewer_groups(user) and user.pk != draft.author_id
 
 
 def decide(*, editor, decision: str, version: int, comment: str = "", text: str = "",

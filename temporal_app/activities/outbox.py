@@ -37,23 +37,15 @@ log = logging.getLogger(__name__)
 CLAIM_SECONDS = 120  # a claimed row is retried if its sender died before marking it
 
 
-def reviewing_group(draft: Draft) -> str:
-    """Who reviews the draft now: the group of its policy step (Editors by default)."""
-    policy = draft.policy
-    return policy.steps[min(draft.step, len(policy.steps) - 1)].group
-
-
 def outside_approvers(draft: Draft) -> list[str]:
     """The outside approvers (emails) of the step the draft is at, each mailed their link."""
-    policy = draft.policy
-    step = policy.steps[min(draft.step, len(policy.steps) - 1)]
-    return [e.strip().lower() for e in step.outside]
+    return [e.strip().lower() for e in draft.current_step.outside]
 
 
 def recipients(draft: Draft, audience: Audience) -> list[str]:
     users = get_user_model().objects.filter(is_active=True).exclude(email="")
     if audience == Audience.EDITORS:
-        users = users.filter(groups__name=reviewing_group(draft)).exclude(pk=draft.author_id)
+        users = users.filter(groups__name=draft.current_step.group).exclude(pk=draft.author_id)
         return sorted(set(users.values_list("email", flat=True)) | set(outside_approvers(draft)))
     elif audience == Audience.AUTHOR_AND_ADMINS:
         users = users.filter(is_staff=True) | users.filter(pk=draft.author_id)
@@ -108,7 +100,7 @@ def send_due(batch: int = 200, digest_threshold: int = 5) -> tuple[int, int]:
     audiences: dict[tuple, list[str]] = {}  # one query per audience and author, not per row
     for row in rows:
         audience = NOTIFY[EventKind(row.kind)][0]
-        key = (audience, row.draft.author_id, reviewing_group(row.draft))
+        key = (audience, row.draft.author_id, row.draft.current_step.group)
         if key not in audiences:
             audiences[key] = recipients(row.draft, audience)
         row.to = audiences[key]
