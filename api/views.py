@@ -37,7 +37,7 @@ from api.serializers import (
     VersionSerializer,
     WithdrawSerializer,
 )
-from drafts import selectors, services
+from drafts import roles, selectors, services
 from drafts.diff import diff_lines
 from drafts.models import STATE_CHOICES
 from publishing import services as publishing_services
@@ -197,6 +197,23 @@ class QueueQuery(serializers.Serializer):
                                   help_text="Only drafts submitted longer ago than this.")
     reminder_due = serializers.BooleanField(required=False, default=False,
                                             help_text="Only drafts past the reminder time.")
+    channel = serializers.CharField(required=False,
+                                    help_text="Only drafts submitted to this channel (slug).")
+    step = serializers.IntegerField(required=False, min_value=0,
+                                    max_value=lifecycle.MAX_STEPS - 1,
+                                    help_text="Only drafts at this policy step (from 0).")
+    claimed_by_me = serializers.BooleanField(required=False, default=False,
+                                             help_text="Only drafts you are reviewing "
+                                                       "(your claim).")
+    every_step = serializers.BooleanField(
+        required=False, default=False,
+        help_text="Drafts at every policy step; by default only those at steps your groups "
+                  "decide.")
+
+    def validate_channel(self, value: str) -> str:
+        if problem := lifecycle.channel_problem(value):
+            raise serializers.ValidationError(problem)
+        return value
 
 
 class QueueView(APIView):
@@ -204,14 +221,19 @@ class QueueView(APIView):
     pagination_class = pagination.Queue
 
     @extend_schema(operation_id="queue_list", tags=["review"], parameters=[QueueQuery],
-                   summary="The review queue: drafts awaiting review, most urgent first",
+                   summary="The review queue: drafts awaiting review at your steps, most urgent "
+                           "first",
                    responses={200: DraftSummarySerializer(many=True), **_errors(400, 401, 403)})
     def get(self, request):
         query = QueueQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
-        drafts = selectors.review_queue(author_id=query.validated_data.get("author"),
-                                        age=query.validated_data.get("age", ""),
-                                        reminder_due=query.validated_data["reminder_due"])
+        params = query.validated_data
+        drafts = selectors.review_queue(
+            author_id=params.get("author"), age=params.get("age", ""),
+            reminder_due=params["reminder_due"], channel=params.get("channel", ""),
+            step=params.get("step"),
+            claimed_by=request.user.pk if params["claimed_by_me"] else None,
+            groups=None if params["every_step"] else roles.reviewer_groups(request.user))
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(drafts, request, view=self)
         return paginator.get_paginated_response(

@@ -224,6 +224,8 @@ MAX_REVISIONS = env_int("MAX_REVISIONS", 3)
 OUTSIDE_LINK_TTL = env_duration("OUTSIDE_LINK_TTL", "7d")
 # How long a reviewer's claim on a draft ("I'm reviewing this") lasts unless renewed.
 CLAIM_DURATION = env_duration("CLAIM_DURATION", "30m")
+# How often open review pages and queues ask who holds the claims they show.
+CLAIM_POLL_SECONDS = env_duration("CLAIM_POLL_SECONDS", "10s")
 # Drafts one author may have in progress (not yet decided) at once; 0 = no cap.
 MAX_DRAFTS_IN_FLIGHT = env_int("MAX_DRAFTS_IN_FLIGHT", 20)
 

@@ -20,6 +20,11 @@ def user_groups(user) -> set[str]:
     return user._redline_groups
 
 
+def reviewer_groups(user) -> frozenset[str]:
+    """The groups a reviewer decides for at a policy step: theirs, and Editors for admins
+    (who may do what editors do). The rulebook says which step each group decides."""
+    groups = user_groups(user)  # cached on the user for the request
+    return frozenset(groups | {EDITORS_GROUP}) if is_admin(user) else frozenset(groups)
 
 def is_admin(user) -> bool:
     return user.is_authenticated and user.is_active and user.is_staff

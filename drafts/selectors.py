@@ -6,7 +6,8 @@ from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.db.models import CharField, Count, Exists, F, Func, OuterRef, QuerySet, Value
+from django.db.models.functions import Cast, Coalesce
 from django.http import Http404
 from django.utils import timezone
 
@@ -76,14 +77,29 @@ def awaiting_review() -> QuerySet[Draft]:
 QUEUE_ORDER = ("-priority", "deadline", "created_at", "pk")
 
 
+def at_steps_of(qs: QuerySet[Draft], groups: frozenset[str]) -> QuerySet[Draft]:
+    """The drafts whose current policy step these groups decide: lifecycle.decides_at, asked
+    of the database (the step's group in the policy the draft keeps; none kept: the default
+    policy's, Editors). Outside approvers' steps have no group, so no reviewer's queue."""
+    step_group = Coalesce(
+        Func(F("review_policy"), Value("steps"), Cast("step", CharField()), Value("group"),
+             function="jsonb_extract_path_text", output_field=CharField()),
+        Value(lifecycle.DEFAULT_POLICY.steps[0].group))
+    return qs.alias(step_group=step_group).filter(step_group__in=sorted(g for g in groups if g))
+
+
 def review_queue(*, author_id: int | None = None, age: str = "",
                  reminder_due: bool = False, channel: str = "", step: int | None = None,
-                 claimed_by: int | None = None, now=None) -> QuerySet[Draft]:
+                 claimed_by: int | None = None, groups: frozenset[str] | None = None,
+                 now=None) -> QuerySet[Draft]:
     """Drafts awaiting review, most urgent first (high priority, then the nearest deadline,
     which never passes the due date, then the oldest), with their authors joined.
-    `step`: drafts at that policy step (from 0)."""
+    `step`: drafts at that policy step (from 0); `groups`: only drafts at a step these
+    groups decide (a reviewer's own queue: drafts.roles.reviewer_groups)."""
     now = now or timezone.now()
     qs = awaiting_review()
+    if groups is not None:
+        qs = at_steps_of(qs, groups)
     if author_id:
         qs = qs.filter(author_id=author_id)
     if channel:
@@ -109,10 +125,12 @@ def queue_authors() -> QuerySet:
 
 def nav_counts(user, *, editor: bool, author: bool) -> dict[str, int]:
     """The navigation's numbers in one query, each capped at NAV_COUNT_CAP ("99+"): drafts
-    awaiting review (editors) and the author's drafts still in progress."""
+    awaiting this editor's decision (the queue's first page: at steps their groups decide)
+    and the author's drafts still in progress."""
     counts = {}
     if editor:
-        counts["queue"] = CappedCount(awaiting_review(), NAV_COUNT_CAP)
+        counts["queue"] = CappedCount(at_steps_of(awaiting_review(),
+                                                  roles.reviewer_groups(user)), NAV_COUNT_CAP)
     if author:
         counts["mine_pending"] = CappedCount(
             Draft.objects.filter(author=user).exclude(status__in=[s.value for s in FINAL_STATES]),
@@ -131,6 +149,14 @@ def nav_counts(user, *, editor: bool, author: bool) -> dict[str, int]:
 def draft_or_404(pk: int) -> Draft:
     try:
         return draft_with_history(pk)
+    except Draft.DoesNotExist:
+        raise Http404("No such draft.") from None
+
+
+def draft_with_claim(pk: int) -> Draft:
+    """The row and who holds its claim, without its history (the review page's claim poll)."""
+    try:
+        return Draft.objects.select_related("decided_by", "claim__user").get(pk=pk)
     except Draft.DoesNotExist:
         raise Http404("No such draft.") from None
 

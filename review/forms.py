@@ -86,6 +86,9 @@ class DecisionForm(forms.Form):
         return " ".join(str(e) for errors in self.errors.values() for e in errors)
 
 
+EVERY_STEP = "all"
+
+
 class QueueFilterForm(forms.Form):
     author = forms.TypedChoiceField(coerce=int, required=False, empty_value=None,
                                     label="Author")
@@ -98,6 +101,9 @@ class QueueFilterForm(forms.Form):
                                   choices=[("", "Any step")] + [
                                       (i, f"Step {i + 1}") for i in range(lifecycle.MAX_STEPS)])
     claimed_by_me = forms.BooleanField(required=False, label="Only drafts I'm reviewing")
+    # Whose drafts: those at steps the reviewer's groups decide (the default), or every step.
+    whose = forms.ChoiceField(required=False, label="Show", choices=[
+        ("", "Drafts at my steps"), (EVERY_STEP, "Drafts at every step")])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

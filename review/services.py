@@ -50,15 +50,6 @@ def early_refusal(draft: Draft, editor, kind: DecisionKind, version: int, commen
 EARLY_CODES = frozenset({"Invalid", "OwnDraft", "AlreadyDecided", "Closed", "StaleVersion"})
 
 
-def reviewer_groups(user) -> list[str]:
-    """The groups a reviewer decides for at a policy step: theirs, and Editors for admins
-    (who may do what editors do)."""
-    groups = set(roles.user_groups(user))  # cached on the user for the request
-    if roles.is_admin(user):
-        groups.add(lifecycle.EDITORS_GROUP)
-    return sorted(groups)
-
-
 def claim(*, user, draft_id: int) -> Claim:
     """Claim a draft for CLAIM_DURATION (or renew one's own claim). Raises Refused when
     someone else holds it or it is not awaiting review; nothing is written then."""
@@ -69,10 +60,8 @@ def claim(*, user, draft_id: int) -> Claim:
         refusal = lifecycle.claim_refusal(
             draft.state, held.user.get_username() if held else "", held.user_id if held else None,
             held.until if held else None, user.pk, now)
-        if (refusal is None or refusal.code == "Claimed") and not eligible(user, draft):
-            refusal = lifecycle.Refusal("NotEligible", (
-                f"Members of {draft.current_step.group} review this draft now; you are not one of "
-                "them."))
+        if refusal is None or refusal.code == "Claimed":
+            refusal = eligibility_refusal(user, draft) or refusal
         if refusal is not None:
             raise errors.Refused(refusal.sentence, refusal.code)
         until = now + timedelta(seconds=settings.CLAIM_DURATION)
@@ -101,9 +90,11 @@ def _claim_of(draft: Draft) -> Claim | None:
     return Claim.objects.filter(draft=draft).select_related("user").first()
 
 
-def eligible(user, draft: Draft) -> bool:
-    """May `user` decide at the step the draft is at (as far as the row knows)?"""
-    return draft.current_step.group in reviewer_groups(user) and user.pk != draft.author_id
+def eligibility_refusal(user, draft: Draft) -> lifecycle.Refusal | None:
+    """Why `user` may not decide at the step the draft is at (as far as the row knows)."""
+    return (lifecycle.own_draft_refusal(draft.author_id, user.pk)
+            or lifecycle.eligibility_refusal(draft.policy, draft.current_index,
+                                             roles.reviewer_groups(user)))
 
 
 def decide(*, editor, decision: str, version: int, comment: str = "", text: str = "",
@@ -124,7 +115,7 @@ def decide(*, editor, decision: str, version: int, comment: str = "", text: str 
         raise errors.DecisionRefused(refusal.sentence, refusal.code)
     result = gateway.decide(draft.pk, kind, DecisionInput(
         actor_id=editor.pk, actor=editor.get_username(), version=version, comment=comment,
-        text=text, actor_groups=reviewer_groups(editor), step=step))
+        text=text, actor_groups=sorted(roles.reviewer_groups(editor)), step=step))
     # A decision releases the decider's claim; one that closed the review, anyone's.
     if held is not None and (held.user_id == editor.pk
                              or lifecycle.ReviewState(result.state).is_final):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -15,7 +16,13 @@ from drafts.diff import diff_lines
 from drafts.models import Draft
 from drafts.views import htmx_login
 from review import services
-from review.forms import EDIT_DECISION, QUICK_DECISIONS, DecisionForm, QueueFilterForm
+from review.forms import (
+    EDIT_DECISION,
+    EVERY_STEP,
+    QUICK_DECISIONS,
+    DecisionForm,
+    QueueFilterForm,
+)
 from temporal_app import errors, gateway, lifecycle
 from temporal_app.lifecycle import DecisionKind
 
@@ -36,15 +43,21 @@ def queue(request: HttpRequest) -> HttpResponse:
         author_id=filters.get("author"), age=filters.get("age", ""),
         reminder_due=filters.get("reminder_due", False), channel=filters.get("channel", ""),
         step=filters.get("step"),
-        claimed_by=request.user.pk if filters.get("claimed_by_me") else None)
+        claimed_by=request.user.pk if filters.get("claimed_by_me") else None,
+        groups=None if filters.get("whose") == EVERY_STEP else roles.reviewer_groups(request.user))
     page = paging.page_of(drafts, request.GET.get("page"), size=PAGE_SIZE, cap=QUEUE_COUNT_CAP)
     query = request.GET.copy()
     query.pop("page", None)
+    narrowing = {k: v for k, v in filters.items() if k != "whose"}
     context = {"page": page, "filter_form": form,
-               "filtered": any(v not in (None, "", False) for v in filters.values()),
+               "filtered": any(v not in (None, "", False) for v in narrowing.values()),
                "query": query.urlencode(), "now": timezone.now(),
-               "bulk_approve": DecisionKind.APPROVE.value,
+               "every_step": filters.get("whose") == EVERY_STEP, "every_step_value": EVERY_STEP,
+               "bulk_approve": DecisionKind.APPROVE.value, "claim_poll": _poll_seconds(),
                "bulk_reject": DecisionKind.REJECT.value}
+    if request.htmx and request.htmx.target == "queue-claims":
+        context["oob"] = True
+        return render(request, "review/queue.html#claims", context)
     template = "review/queue.html#results" if request.htmx else "review/queue.html"
     return render(request, template, context)
 
@@ -77,12 +90,33 @@ def _review_context(request: HttpRequest, draft: Draft, *, shown: int | None = N
         "temporal_url": gateway.workflow_ui_url(draft.pk),
         "progress": selectors.policy_progress(draft),
         "claim": services.active_claim(draft),
+        "claim_poll": _poll_seconds(),
     }
 
 
+def _poll_seconds() -> str:
+    return f"{settings.CLAIM_POLL_SECONDS:g}"
+
+
+def _claim_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """The review page's claim line, polled: who holds the claim now, or that the draft has
+    moved on from the version the page shows (then polling stops; the editor's typing stays)."""
+    draft = selectors.draft_with_claim(pk)
+    seen = _int(request.GET.get("seen"))
+    moved_on = not draft.awaiting_review or (seen is not None and seen != draft.current_version)
+    context = {"draft": draft, "claim": services.active_claim(draft), "moved_on": moved_on,
+               "seen": seen, "claim_poll": _poll_seconds()}
+    html = render_to_string("review/review.html#claim", context, request=request)
+    return HttpResponseStopPolling(html) if moved_on else HttpResponse(html)
+
+
 def _shown_version(request: HttpRequest) -> int | None:
+    return _int(request.GET.get("version"))
+
+
+def _int(value: str | None) -> int | None:
     try:
-        return int(request.GET.get("version", ""))
+        return int(value or "")
     except ValueError:
         return None
 
@@ -91,6 +125,8 @@ def _shown_version(request: HttpRequest) -> int | None:
 @require_GET
 @roles.editor_required
 def review_draft(request: HttpRequest, pk: int) -> HttpResponse:
+    if request.htmx and request.htmx.target == "claim":
+        return _claim_status(request, pk)
     draft = selectors.draft_or_404(pk)
     context = _review_context(request, draft, shown=_shown_version(request))
     if not request.htmx:

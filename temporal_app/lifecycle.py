@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import IntEnum, StrEnum
@@ -596,6 +597,26 @@ def step_approvals(snap: Snapshot) -> list[Approval]:
     return [a for a in snap.approvals if a.step == snap.step and a.version == snap.version]
 
 
+def decides_at(step: ReviewStep, actor_groups: Iterable[str]) -> bool:
+    """Does a reviewer in these groups decide at this step? (Outside approvers decide by
+    their email, through their link: ReviewStep.takes.)"""
+    return bool(step.group) and step.group in actor_groups
+
+
+def eligibility_refusal(policy: ReviewPolicy, step: int, actor_groups: Iterable[str]
+                        ) -> Refusal | None:
+    """Refused unless a reviewer in these groups decides at the policy's step."""
+    current = policy.steps[step]
+    if decides_at(current, actor_groups):
+        return None
+    where = step_words(policy, step)
+    if not current.group:
+        return Refusal("NotEligible", f"Only the outside approvers named at "
+                                      f"{where or 'this step'} decide it.")
+    who = f"This draft is at {where}, which members of" if where else "Members of"
+    return Refusal("NotEligible", f"{who} {current.group} decide; you are not one of them.")
+
+
 def _step_refusal(snap: Snapshot, request: Request) -> Refusal | None:
     """The policy's rules for an editor's decision at the current step."""
     policy, current = snap.policy, snap.policy.steps[snap.step]
@@ -616,13 +637,9 @@ def _step_refusal(snap: Snapshot, request: Request) -> Refusal | None:
         if request.kind == DecisionKind.APPROVE_WITH_EDITS:
             return _invalid("Outside approvers approve, reject or request changes; they do "
                             "not edit.")
-    elif request.actor_groups is not None and current.group not in request.actor_groups:
-        if not current.group:
-            return Refusal("NotEligible", f"Only the outside approvers named at "
-                                          f"{where or 'this step'} decide it.")
-        who = f"This draft is at {where}, which members of" if where else "Members of"
-        return Refusal("NotEligible", f"{who} {current.group} decide; you are not one of "
-                                      "them.")
+    elif request.actor_groups is not None and (
+            not_eligible := eligibility_refusal(policy, snap.step, request.actor_groups)):
+        return not_eligible
     if request.kind not in (DecisionKind.APPROVE, DecisionKind.APPROVE_WITH_EDITS):
         return None
     if request.kind == DecisionKind.APPROVE and any(

@@ -558,6 +558,38 @@ def test_the_queue_pages_with_cursors_and_filters(author, other_author, editor):
     error(writer.get(drafts_url(), state="lost"), 400, "Invalid")
 
 
+@pytest.mark.django_db
+def test_the_queue_filters_by_channel_step_claim_and_the_callers_steps(author, editor):
+    from dataclasses import asdict
+
+    from review import services as review
+    from review.models import Policy, PolicyStep
+
+    policy = Policy.objects.create(name="Press")  # Legal is a step's group: they review
+    PolicyStep.objects.create(policy=policy, order=1, name="Legal", required=1,
+                              group=make_user("x", "Legal").groups.get())
+    press = asdict(lifecycle.ReviewPolicy("Press", [lifecycle.ReviewStep("Editor", "Editors"),
+                                                    lifecycle.ReviewStep("Legal", "Legal")]))
+    blog = make_draft(author, topic="Blog post", channel="blog")
+    first = make_draft(author, topic="At the editor", channel="press", review_policy=press)
+    legal = make_draft(author, topic="At legal", channel="press", review_policy=press, step=1)
+    api, lawyer = Api(create_token(editor)), Api(create_token(make_user("lawyer", "Legal")))
+
+    def ids(client, **params) -> set[int]:
+        return {row["id"] for row in client.get(reverse("api:queue"), **params).json()["results"]}
+
+    assert ids(api) == {blog.pk, first.pk}  # the steps editors decide
+    assert ids(lawyer) == {legal.pk}
+    assert ids(api, every_step="true") == ids(lawyer, every_step="true") == {
+        blog.pk, first.pk, legal.pk}
+    assert ids(api, channel="press") == {first.pk}
+    assert ids(api, every_step="true", step=1) == {legal.pk}
+    review.claim(user=editor, draft_id=first.pk)
+    assert ids(api, claimed_by_me="true") == {first.pk}
+    error(api.get(reverse("api:queue"), channel="Press Releases!"), 400, "Invalid")
+    error(api.get(reverse("api:queue"), step=-1), 400, "Invalid")
+
+
 @pytest.mark.django_db(transaction=True)
 def test_admins_see_pending_workflows_from_temporal(task_queue, author, admin_user, editor):
     api = Api(create_token(author))

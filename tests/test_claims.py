@@ -27,10 +27,10 @@ def test_claims_and_a_decision_that_releases_them(live_worker, author, editor, e
     assert review.claim(user=editor, draft_id=draft.pk).pk == held.pk  # renewed
     with pytest.raises(errors.Refused, match=r"editor1 is reviewing this draft until \d\d:\d\d"):
         review.claim(user=editor2, draft_id=draft.pk)
-    with pytest.raises(errors.Refused, match="you are not one of them"):
+    with pytest.raises(errors.Refused, match="You wrote this draft's topic"):
         review.claim(user=author, draft_id=draft.pk)
     outsider = make_user("outsider")
-    with pytest.raises(errors.Refused, match="Members of Editors review this draft now"):
+    with pytest.raises(errors.Refused, match="Members of Editors decide; you are not one of them"):
         review.claim(user=outsider, draft_id=draft.pk)
 
     # editor2 must confirm to decide over the claim; nothing is sent before that

@@ -54,6 +54,23 @@ def test_only_the_current_steps_group_decides():
     assert ask(snap(), AUTHOR).code == "OwnDraft"
 
 
+def test_eligibility_is_one_rule_for_claims_queues_and_decisions():
+    # the same answer the decision rule gives, asked without a decision (claims, the queue)
+    assert lifecycle.eligibility_refusal(PRESS, 1, GROUPS[L1]) is None
+    assert lifecycle.eligibility_refusal(PRESS, 1, GROUPS[ED1]) == ask(snap(step=1), ED1)
+    assert lifecycle.decides_at(PRESS.steps[0], {"Editors"})
+    assert not lifecycle.decides_at(PRESS.steps[0], {"Legal"})
+    # an outside approvers' step has no group: nobody decides it by group membership
+    partner = ReviewStep("Partner", "", 1, outside=["p@example.com"])
+    assert not lifecycle.decides_at(partner, {""})
+    chain = ReviewPolicy("Quote", [PRESS.steps[0], partner])
+    assert lifecycle.eligibility_refusal(chain, 1, {"Editors", ""}).sentence == (
+        "Only the outside approvers named at step 2 of 2, Partner decide it.")
+    # the default policy's one step names no step
+    assert lifecycle.eligibility_refusal(lifecycle.DEFAULT_POLICY, 0, set()).sentence == (
+        "Members of Editors decide; you are not one of them.")
+
+
 def test_quorum_counts_distinct_people_on_the_same_version():
     first = Approval(L1, "legal1", 1, 2)
     s = snap(step=1, approvals=[Approval(ED1, "ed1", 0, 2), first])

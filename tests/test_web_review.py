@@ -75,7 +75,7 @@ def test_queue_filters_by_author_age_and_reminder(author, other_author, editor):
     body = due.content.decode()
     assert body.lstrip().startswith('<div id="results"') and "<html" not in body
     assert "New one" in body and "Old one" not in body
-    assert "1 draft awaiting review matches these filters" in body
+    assert "1 draft awaiting review at your steps matches these filters" in body
     none = client.get(QUEUE, {"age": "3d"}).content.decode()
     assert "No draft awaiting review matches these filters." in none
     # an author who has nothing in the queue is not a valid choice: the filter is ignored
@@ -164,7 +164,8 @@ def test_queue_counts_stop_at_their_caps(monkeypatch, author, editor):
     stale = client.get(QUEUE, {"page": 9}).content.decode()
     assert "Topic 7" in stale and "Page 3" in stale
     exact = client.get(QUEUE, {"author": author.pk, "page": "x"}).content.decode()
-    assert "5+ drafts awaiting review match these filters" in exact and "Page 1" in exact
+    assert "5+ drafts awaiting review at your steps match these filters" in exact
+    assert "Page 1" in exact
 
 
 @pytest.mark.django_db
@@ -172,7 +173,7 @@ def test_queue_under_its_cap_counts_exactly(author, other_author, editor):
     make_draft(author)
     make_draft(other_author)
     html = client_for(editor).get(QUEUE, {"author": other_author.pk}).content.decode()
-    assert "1 draft awaiting review matches these filters" in html
+    assert "1 draft awaiting review at your steps matches these filters" in html
     assert "Page 1" not in html  # one page: no pager
 
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from drafts import services
 from drafts.models import Draft
 from review import services as review
-from review.models import Channel, Claim, Policy
+from review.models import Channel, Claim, Policy, PolicyStep
 from tests.conftest import make_user, wait_for_status
 from tests.test_policies import press  # noqa: F401 - the fixture
 from tests.test_web_common import HTMX, client_for
@@ -105,3 +105,93 @@ def test_bulk_approve_from_the_queue_with_one_refused(live_worker, author, edito
                                                                  "decision": "reject"}, **HTMX)
     assert no_reason.status_code == 422 and "A rejection needs a reason." in \
         no_reason.content.decode()
+
+
+def _at(author, step: int, policy: dict, topic: str) -> Draft:
+    from tests.test_web_common import make_draft
+    return make_draft(author, topic=topic, step=step, review_policy=policy)
+
+
+@pytest.mark.django_db
+def test_each_reviewer_queue_holds_the_drafts_at_their_steps(author):
+    """The queue (and the navigation's number) starts at the drafts the reviewer decides now;
+    'Drafts at every step' shows the rest. The database asks what lifecycle.decides_at says."""
+    from dataclasses import asdict
+
+    from drafts import roles, selectors
+    from temporal_app import lifecycle
+
+    quote = asdict(lifecycle.ReviewPolicy("Quote", [
+        lifecycle.ReviewStep("Editor", "Editors", 1), lifecycle.ReviewStep("Legal", "Legal", 2),
+        lifecycle.ReviewStep("Partner", "", 1, outside=["p@example.com"])]))
+    policy = Policy.objects.create(name="Quote")  # Legal is a step's group: its members review
+    PolicyStep.objects.create(policy=policy, order=1, name="Legal", required=2,
+                              group=Group.objects.create(name="Legal"))
+    plain = _at(author, 0, {}, "Plain post")  # the default policy: Editors
+    first = _at(author, 0, quote, "At the editor")
+    legal = _at(author, 1, quote, "At legal")
+    partner = _at(author, 2, quote, "At the partner")
+    editor = make_user("ed", "Editors")
+    lawyer = make_user("lawyer", "Legal")
+    both = make_user("both", "Editors", "Legal")
+    admin = make_user("boss", staff=True)
+    everyone = {plain, first, legal, partner}
+    for user in (editor, lawyer, both, admin):
+        groups = roles.reviewer_groups(user)
+        mine = set(selectors.review_queue(groups=groups))
+        assert mine == {d for d in everyone if lifecycle.decides_at(d.current_step, groups)}
+        html = client_for(user).get(reverse("review:queue")).content.decode()
+        assert all((d.topic in html) == (d in mine) for d in everyone), user
+        assert f'{len(mine)}<span class="sr-only"> awaiting review' in html  # the nav's number
+        every = client_for(user).get(reverse("review:queue"), {"whose": "all"}).content.decode()
+        assert all(d.topic in every for d in everyone)
+    assert set(selectors.review_queue(groups=roles.reviewer_groups(lawyer))) == {legal}
+    assert set(selectors.review_queue(groups=roles.reviewer_groups(admin))) == {plain, first}
+    # nobody's own queue holds the outside approvers' step
+    empty = client_for(make_user("lawyer2", "Legal"))
+    Draft.objects.filter(pk=legal.pk).update(step=2)
+    html = empty.get(reverse("review:queue")).content.decode()
+    assert "Nothing is waiting at your steps." in html
+
+
+@pytest.mark.django_db
+def test_open_pages_learn_of_claims_without_a_reload(author, editor, editor2):
+    """The review page's claim line and the queue's claim cells are polled (htmx): a claim
+    taken elsewhere shows up; a draft that moved on says so and stops the polling."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.test_web_common import make_draft
+
+    draft = make_draft(author, topic="Bees")
+    other = make_draft(author, topic="Wasps")
+    review_url = reverse("review:draft", args=[draft.pk])
+    page = client_for(editor2).get(review_url).content.decode()
+    assert 'id="claim"' in page and "every 10s" in page  # the page polls its claim line
+    poll = {"HTTP_HX_TARGET": "claim", **HTMX}
+    seen = {"seen": "1"}
+    quiet = client_for(editor2).get(review_url, seen, **poll)
+    assert quiet.status_code == 200 and "I'm reviewing this" in quiet.content.decode()
+
+    review.claim(user=editor, draft_id=draft.pk)  # meanwhile, in editor1's browser
+    claimed = client_for(editor2).get(review_url, seen, **poll).content.decode()
+    assert "<strong>editor1</strong> is reviewing this draft until" in claimed
+    assert "Decide anyway" in claimed
+
+    queue = client_for(editor2).get(reverse("review:queue"), {"page": "1"},
+                                    HTTP_HX_TARGET="queue-claims", **HTMX).content.decode()
+    assert f'<span id="claim-{draft.pk}" hx-swap-oob="true"><br><small class="claimed">' \
+           f'editor1 is reviewing it' in queue
+    assert f'<span id="claim-{other.pk}" hx-swap-oob="true"></span>' in queue
+    assert "<table" not in queue  # only the cells: the editor's ticked boxes stay
+
+    # a new version (or a decision) since the page was opened: said, and polling stops
+    Draft.objects.filter(pk=draft.pk).update(current_version=2)
+    moved = client_for(editor2).get(review_url, seen, **poll)
+    assert moved.status_code == 286  # htmx: stop polling
+    assert "moved on since you opened it: version 2 is waiting" in moved.content.decode()
+    Draft.objects.filter(pk=draft.pk).update(status="approved", decided_by=editor,
+                                             decided_at=timezone.now() - timedelta(seconds=1))
+    closed = client_for(editor2).get(review_url, {"seen": "2"}, **poll).content.decode()
+    assert "it is approved by editor1" in closed

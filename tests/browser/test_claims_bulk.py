@@ -62,3 +62,37 @@ def test_bulk_approve_answers_each_draft(open_as, author, editor, editor2):
     states = set(Draft.objects.filter(pk__in=[d.pk for d in drafts])
                  .values_list("status", flat=True))
     assert states == {"approved", "rejected"}
+
+
+def test_a_claim_shows_up_on_open_pages_without_a_reload(open_as, settings, author, editor,
+                                                         editor2):
+    settings.CLAIM_POLL_SECONDS = 1
+    (draft,) = awaiting(author, "Moths at night")
+    watcher = open_as(editor2)
+    watcher.goto(f"/review/{draft.pk}/")
+    queue = open_as(editor2)
+    queue.goto("/review/")
+    queue.get_by_label(f"Select draft {draft.pk}").check()
+    expect(watcher.locator("#claim")).to_contain_text("I'm reviewing this")
+
+    holder = open_as(editor)
+    holder.goto(f"/review/{draft.pk}/")
+    holder.get_by_role("button", name="I'm reviewing this").click()
+    expect(holder.locator("#panel")).to_contain_text("You are reviewing this draft until")
+
+    # both of editor2's pages learn of it by themselves; the ticked box stays ticked
+    expect(watcher.locator("#claim")).to_contain_text("editor1 is reviewing this draft until",
+                                                      timeout=SLOW)
+    expect(queue.locator(f"#claim-{draft.pk}")).to_contain_text("editor1 is reviewing it",
+                                                               timeout=SLOW)
+    expect(queue.get_by_label(f"Select draft {draft.pk}")).to_be_checked()
+    watcher_url = watcher.url
+
+    # the holder decides: the watcher's page says the draft moved on
+    holder.locator("form.decision").filter(has=holder.get_by_role(
+        "button", name="Approve")).get_by_role("button", name="Approve").click()
+    expect(holder.locator("#panel")).to_contain_text("Approved by editor1", timeout=SLOW)
+    expect(watcher.locator("#claim")).to_contain_text("moved on since you opened it",
+                                                      timeout=SLOW)
+    expect(watcher.locator("#claim")).to_contain_text("approved by editor1")
+    assert watcher.url == watcher_url
