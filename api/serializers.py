@@ -160,7 +160,8 @@ def _url(context: dict, name: str, *args) -> str:
 
 class EventSerializer(serializers.ModelSerializer):
     label = serializers.CharField()
-    actor = serializers.CharField(source="actor.get_username", default=None, allow_null=True)
+    actor = serializers.CharField(source="actor_name", allow_null=True,
+                                  help_text="The user's name, or an outside approver's email.")
 
     class Meta:
         model = DraftEvent
@@ -256,7 +257,7 @@ class PolicyStepSerializer(serializers.Serializer):
 
 
 class DraftSerializer(DraftSummarySerializer):
-    decided_by = serializers.CharField(source="decided_by.get_username", default=None,
+    decided_by = serializers.CharField(source="decided_by_name", default=None,
                                        allow_null=True)
     policy = serializers.CharField(source="policy.name",
                                    help_text="The review policy it was submitted under.")

@@ -203,6 +203,17 @@ class Draft(models.Model):
         return self.state == ReviewState.PUBLISHED
 
     @property
+    def decided_by_name(self) -> str | None:
+        """Who closed the review: the user, or an outside approver's email (the decision's
+        event keeps it; read from the prefetched history when there is one)."""
+        if self.decided_by is not None:
+            return self.decided_by.get_username()
+        if not self.is_decided_by_editor:
+            return None
+        closing = [e for e in self.events.all() if e.is_closing_decision]
+        return closing[-1].actor_email or None if closing else None
+
+    @property
     def is_decided_by_editor(self) -> bool:
         """Approved (or published) or rejected."""
         return self.is_approved or self.state == ReviewState.REJECTED
@@ -288,6 +299,12 @@ class DraftEvent(models.Model):
     @property
     def is_closing_decision(self) -> bool:
         return self.kind in CLOSING_DECISION_EVENTS
+
+    @property
+    def actor_name(self) -> str | None:
+        """Who did it: the user's name, or the outside approver's email (no account); None
+        for the system's events."""
+        return self.actor.get_username() if self.actor else self.actor_email or None
 
 
 class OutboxMail(models.Model):

@@ -56,8 +56,8 @@ def policy_progress(draft: Draft) -> list[lifecycle.StepProgress]:
         return []
     events = list(draft.events.all())
     start = max((i for i, e in enumerate(events) if e.kind in NEW_VERSION_KINDS), default=0)
-    approvals = [lifecycle.Approval(e.actor_id or 0, e.actor.get_username() if e.actor else "",
-                                    e.step, e.version)
+    approvals = [lifecycle.Approval(e.actor_id or lifecycle.outside_actor_id(e.actor_email),
+                                    e.actor_name or "", e.step, e.version)
                  for e in events[start:] if e.kind in APPROVAL_KINDS and e.step is not None]
     return lifecycle.step_progress(policy, draft.current_index, approvals, draft.current_version,
                                    final=draft.is_approved)

@@ -25,7 +25,7 @@ def snapshot(draft: Draft, *, text: str = "") -> Snapshot:
     decided = None
     kind = lifecycle.DECISION_FOR_CLOSED_STATE.get(draft.state)
     if kind is not None:
-        who = draft.decided_by.get_username() if draft.decided_by else "another editor"
+        who = draft.decided_by_name or "another editor"
         decided = Decided(kind, who, draft.decided_at)
     return Snapshot(state=draft.state, version=draft.current_version,
                     author_id=draft.author_id, revisions=draft.revisions,

@@ -64,6 +64,21 @@ def test_the_partner_approves_through_the_link_once(live_worker, partner_policy,
     assert OutsideLink.objects.get(email=PARTNER).decision == "approve"
     save_history(draft.pk, "policy_outside_approver")
 
+    # the pages and the API name the partner (no account: the email the event keeps)
+    from django.urls import reverse
+
+    from tests.test_api import Api, create_token
+    from tests.test_web_common import client_for
+
+    page = client_for(author).get(reverse("drafts:detail", args=[draft.pk])).content.decode()
+    assert f"Approved by {PARTNER} on" in page  # the status line
+    assert f"Approved (version 1) by {PARTNER}" in page  # the history
+    assert f"✓ {PARTNER}" in page  # the progress line
+    detail = Api(create_token(author)).get(reverse("api:draft", args=[draft.pk])).json()
+    assert detail["decided_by"] == PARTNER
+    assert detail["events"][-1]["actor"] == PARTNER
+    assert detail["steps"][1]["approved_by"] == [PARTNER]
+
 
 def test_tampered_expired_and_moved_on_links_are_refused(live_worker, settings, partner_policy,
                                                          author, editor):

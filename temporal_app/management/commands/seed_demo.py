@@ -15,12 +15,21 @@ DEMO_USERS = [
     ("legal2", [LEGAL], False),
     ("legal3", [LEGAL], False),
 ]
+# The "Press release" policy: an editor, then 2 of 3 from Legal, then the partner (no account)
+# by email, through a signed link (review/outside.py; on `make dev` the mail is printed).
+PARTNER_EMAIL = "partner@example.com"
+PRESS_RELEASE = [
+    # order, step, group, approvals, outside approvers
+    (1, "Editor", EDITORS, 1, ""),
+    (2, "Legal", LEGAL, 2, ""),
+    (3, "Partner", "", 1, PARTNER_EMAIL),
+]
 
 
 class Command(BaseCommand):
     help = ("Create (or reset the password of) the demo users (author, editor, editor2, admin, "
             "legal1-3) and the demo channels: Blog (one editor) and Press release (an editor, "
-            "then 2 of 3 from Legal).")
+            f"then 2 of 3 from Legal, then the partner {PARTNER_EMAIL} by signed link).")
 
     def add_arguments(self, parser):
         parser.add_argument("--password", required=True)
@@ -36,13 +45,12 @@ class Command(BaseCommand):
                 user.groups.add(Group.objects.get_or_create(name=name)[0])
             self.stdout.write(f"{'created' if created else 'updated'} demo user {username}")
         Channel.objects.get_or_create(slug="blog", defaults={"name": "Blog"})
-        policy, created = Policy.objects.get_or_create(name="Press release")
-        if created:
-            for order, name, group, required in ((1, "Editor", EDITORS, 1),
-                                                 (2, "Legal", LEGAL, 2)):
-                PolicyStep.objects.create(policy=policy, order=order, name=name,
-                                          group=Group.objects.get(name=group),
-                                          required=required)
+        policy, _ = Policy.objects.get_or_create(name="Press release")
+        for order, name, group, required, outside in PRESS_RELEASE:
+            PolicyStep.objects.update_or_create(
+                policy=policy, order=order, defaults={
+                    "name": name, "required": required, "outside_emails": outside,
+                    "group": Group.objects.get(name=group) if group else None})
         Channel.objects.get_or_create(slug="press-release",
                                       defaults={"name": "Press release", "policy": policy})
         self.stdout.write("demo channels: blog, press-release")
