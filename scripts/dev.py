@@ -67,7 +67,8 @@ def main() -> None:
     print(f"""
   Redline      http://127.0.0.1:{web_port}/
   Temporal UI  {env.get('TEMPORAL_UI_URL', '(external Temporal: see its own UI)')}
-  Log in as    author / editor / editor2 / admin   password: {password}
+  Log in as    author / editor / editor2 / admin / legal1-3   password: {password}
+  Mail         printed below (the Press release partner's signed link too)
   LLM          {'OpenAI-compatible (' + env.get('OPENAI_MODEL', 'gpt-4o-mini') + ')'
                 if env.get('OPENAI_API_KEY') or env.get('OPENAI_BASE_URL')
                 else 'offline drafting backend (set OPENAI_API_KEY for real drafts)'}

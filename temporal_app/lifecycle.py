@@ -713,6 +713,21 @@ def step_progress(policy: ReviewPolicy, step: int, approvals: list[Approval], ve
     return rows
 
 
+def current_details(state: ReviewState, version: int, policy: ReviewPolicy, step: int,
+                    approvals: list[Approval]) -> str:
+    """What the Temporal UI shows as the review's current details: the state, the version
+    and, under a chain, every step with its count. Counts only, never names: no personal data
+    leaves the database for the engine's UI."""
+    lines = [f"**{state.label}**, version {version}"]
+    if policy.is_chain and state == ReviewState.AWAITING_REVIEW:
+        for row in step_progress(policy, step, approvals, version):
+            mark = {"done": "✓", "current": "→"}.get(row.status, "·")
+            count = ("done" if row.is_done else f"{len(row.names)} of {row.rule.required}"
+                     if row.is_current else f"{row.rule.required} needed")
+            lines.append(f"{mark} step {row.number}, {row.rule.name}: {count}")
+    return "\n".join(lines)
+
+
 def extension_refusal(snap: Snapshot, seconds: float, now: datetime) -> Refusal | None:
     """May an admin move the deadline by `seconds`?"""
     if snap.state != ReviewState.AWAITING_REVIEW or snap.decided is not None:

@@ -147,6 +147,20 @@ def test_the_status_query_shows_the_step_and_approvals(live_worker, press, autho
     status: ReviewStatus = gateway.query_status(draft.pk)
     assert status.step == 1
     assert [(a.actor, a.step) for a in status.approvals] == [("editor1", 0), ("legal1", 1)]
+    # the Temporal UI's current details show the steps (counts, no names)
+    details = gateway.run(_current_details(draft.pk))
+    assert details == ("**Awaiting review**, version 1\n✓ step 1, Editor: done\n"
+                       "→ step 2, Legal: 1 of 2")
+
+
+async def _current_details(draft_id: int) -> str:
+    from temporal_app import gateway
+    from temporal_app.types import workflow_id_for
+
+    client = await gateway.get_client()
+    metadata = await client.get_workflow_handle(workflow_id_for(draft_id)).query(
+        "__temporal_workflow_metadata")
+    return metadata.current_details
 
 
 def test_unknown_channel_is_refused_and_nothing_written(db, press, author):

@@ -159,3 +159,17 @@ def test_outside_approvers_decide_by_email_only():
 def test_policy_problems(policy, problem):
     assert any(problem in p for p in lifecycle.policy_problems(policy))
     assert lifecycle.policy_problems(PRESS) == []
+
+
+def test_current_details_for_the_temporal_ui_count_without_names():
+    approvals = [Approval(ED1, "ed1", 0, 2), Approval(L1, "legal1", 1, 2)]
+    text = lifecycle.current_details(ReviewState.AWAITING_REVIEW, 2, PRESS, 1, approvals)
+    assert text == ("**Awaiting review**, version 2\n✓ step 1, Editor: done\n"
+                    "→ step 2, Legal: 1 of 2")
+    waiting = lifecycle.current_details(ReviewState.AWAITING_REVIEW, 2, PRESS, 0, [])
+    assert waiting.endswith("→ step 1, Editor: 0 of 1\n· step 2, Legal: 2 needed")
+    assert "legal1" not in text and "ed1" not in text  # no personal data for the engine's UI
+    assert lifecycle.current_details(ReviewState.APPROVED, 2, PRESS, 1, approvals) == (
+        "**Approved**, version 2")
+    assert lifecycle.current_details(ReviewState.AWAITING_REVIEW, 1, lifecycle.DEFAULT_POLICY,
+                                     0, []) == "**Awaiting review**, version 1"

@@ -385,7 +385,10 @@ class DraftReviewWorkflow:
                 **options.project_durable(self._inp.policy))
 
     def _upsert(self) -> None:
-        """Search attributes for the admins' list, only when they change."""
+        """Search attributes for the admins' list, only when they change; the Temporal UI's
+        current details (no command: safe to change) every time."""
+        workflow.set_current_details(lifecycle.current_details(
+            self._state, self._version, self._policy, self._step, self._approvals))
         awaiting = self._state == ReviewState.AWAITING_REVIEW
         chain = self._policy.is_chain
         values = (self._state, self._revisions, self._deadline if awaiting else None,
