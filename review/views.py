@@ -102,10 +102,12 @@ def _claim_status(request: HttpRequest, pk: int) -> HttpResponse:
     """The review page's claim line, polled: who holds the claim now, or that the draft has
     moved on from the version the page shows (then polling stops; the editor's typing stays)."""
     draft = selectors.draft_with_claim(pk)
-    seen = _int(request.GET.get("seen"))
-    moved_on = not draft.awaiting_review or (seen is not None and seen != draft.current_version)
+    seen, seen_step = _int(request.GET.get("seen")), _int(request.GET.get("step"))
+    moved_on = (not draft.awaiting_review
+                or (seen is not None and seen != draft.current_version)
+                or (seen_step is not None and seen_step != draft.step))
     context = {"draft": draft, "claim": services.active_claim(draft), "moved_on": moved_on,
-               "seen": seen, "claim_poll": _poll_seconds()}
+               "seen": seen, "seen_step": seen_step, "claim_poll": _poll_seconds()}
     html = render_to_string("review/review.html#claim", context, request=request)
     return HttpResponseStopPolling(html) if moved_on else HttpResponse(html)
 

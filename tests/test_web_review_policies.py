@@ -3,6 +3,8 @@ panel, the queue's bulk form; on the real stack where a workflow is involved."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
@@ -11,6 +13,7 @@ from drafts import services
 from drafts.models import Draft
 from review import services as review
 from review.models import Channel, Claim, Policy, PolicyStep
+from temporal_app import lifecycle
 from tests.conftest import make_user, wait_for_status
 from tests.test_policies import press  # noqa: F401 - the fixture
 from tests.test_web_common import HTMX, client_for
@@ -171,7 +174,8 @@ def test_open_pages_learn_of_claims_without_a_reload(author, editor, editor2):
     assert 'id="claim"' in page and "every 10s" in page  # the page polls its claim line
     poll = {"HTTP_HX_TARGET": "claim", **HTMX}
     seen = {"seen": "1"}
-    quiet = client_for(editor2).get(review_url, seen, **poll)
+    assert "?seen=1&amp;step=0" in page
+    quiet = client_for(editor2).get(review_url, {"seen": "1", "step": "0"}, **poll)
     assert quiet.status_code == 200 and "I'm reviewing this" in quiet.content.decode()
 
     review.claim(user=editor, draft_id=draft.pk)  # meanwhile, in editor1's browser
@@ -185,6 +189,16 @@ def test_open_pages_learn_of_claims_without_a_reload(author, editor, editor2):
            f'editor1 is reviewing it' in queue
     assert f'<span id="claim-{other.pk}" hx-swap-oob="true"></span>' in queue
     assert "<table" not in queue  # only the cells: the editor's ticked boxes stay
+
+    # the draft went on to another step since the page was opened: said, and polling stops
+    Draft.objects.filter(pk=draft.pk).update(step=1, review_policy=dataclasses.asdict(
+        lifecycle.ReviewPolicy("Press", [lifecycle.ReviewStep("Editor", "Editors"),
+                                         lifecycle.ReviewStep("Legal", "Legal")])))
+    moved = client_for(editor2).get(review_url, {"seen": "1", "step": "0"}, **poll)
+    assert moved.status_code == 286  # htmx: stop polling
+    assert "moved on since you opened it: it is now at step 2 of 2, Legal" in \
+        moved.content.decode()
+    Draft.objects.filter(pk=draft.pk).update(step=0, review_policy={})
 
     # a new version (or a decision) since the page was opened: said, and polling stops
     Draft.objects.filter(pk=draft.pk).update(current_version=2)
