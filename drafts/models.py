@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F, Func, Value
+from django.db.models.functions import Cast, Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -77,6 +79,16 @@ class Draft(models.Model):
     decision_comment = models.TextField(blank=True)
     last_seq = models.PositiveIntegerField(default=0)  # the newest event applied to this row
     step = models.PositiveSmallIntegerField(default=0)  # the policy step (index) it is at
+    # The group that decides at that step, computed by the database from review_policy and
+    # step (no writer): each reviewer's queue asks for the drafts at their groups' steps
+    # (drafts.selectors.at_steps_of), with statistics and an index the planner can use.
+    step_group = models.GeneratedField(
+        expression=Coalesce(
+            Func(F("review_policy"), Value("steps"), Cast("step", models.TextField()),
+                 Value("group"), function="jsonb_extract_path_text",
+                 output_field=models.TextField()),
+            Value(lifecycle.DEFAULT_POLICY.steps[0].group), output_field=models.TextField()),
+        output_field=models.CharField(max_length=150), db_persist=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -98,6 +110,8 @@ class Draft(models.Model):
                          name="draft_queue_urgency", condition=AWAITING),
             models.Index(fields=["author", "deadline", "id"], name="draft_queue_author",
                          condition=AWAITING),
+            models.Index(fields=["step_group", "-priority", "deadline", "created_at", "id"],
+                         name="draft_queue_step_group", condition=AWAITING),
             models.Index(fields=["created_at"], name="draft_queue_age", condition=AWAITING),
             models.Index(fields=["remind_at"], name="draft_queue_remind", condition=AWAITING),
         ]

@@ -6,8 +6,7 @@ from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db.models import CharField, Count, Exists, F, Func, OuterRef, QuerySet, Value
-from django.db.models.functions import Cast, Coalesce
+from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -79,13 +78,10 @@ QUEUE_ORDER = ("-priority", "deadline", "created_at", "pk")
 
 def at_steps_of(qs: QuerySet[Draft], groups: frozenset[str]) -> QuerySet[Draft]:
     """The drafts whose current policy step these groups decide: lifecycle.decides_at, asked
-    of the database (the step's group in the policy the draft keeps; none kept: the default
-    policy's, Editors). Outside approvers' steps have no group, so no reviewer's queue."""
-    step_group = Coalesce(
-        Func(F("review_policy"), Value("steps"), Cast("step", CharField()), Value("group"),
-             function="jsonb_extract_path_text", output_field=CharField()),
-        Value(lifecycle.DEFAULT_POLICY.steps[0].group))
-    return qs.alias(step_group=step_group).filter(step_group__in=sorted(g for g in groups if g))
+    of the database (Draft.step_group: the step's group in the policy the draft keeps; none
+    kept: the default policy's, Editors). Outside approvers' steps have no group, so they are
+    in no reviewer's queue."""
+    return qs.filter(step_group__in=sorted(g for g in groups if g))
 
 
 def review_queue(*, author_id: int | None = None, age: str = "",
