@@ -19,6 +19,7 @@ from django.db import models
 from django.utils.functional import cached_property
 
 from drafts.models import Draft
+from review.models import Channel
 from temporal_app import lifecycle
 from temporal_app.lifecycle import DeliveryStatus
 
@@ -75,6 +76,13 @@ class Destination(models.Model):
                 and not settings.PUBLISH_ALLOW_HTTP):
             raise ValidationError({"url": "Use an https:// URL: drafts must not travel in "
                                           "clear text (PUBLISH_ALLOW_HTTP=true allows http)."})
+        if (self.channel and not lifecycle.channel_problem(self.channel)
+                and not Channel.objects.filter(slug=self.channel).exists()):
+            known = ", ".join(Channel.objects.values_list("slug", flat=True))
+            raise ValidationError({"channel": (
+                f"There is no channel '{self.channel}': no draft would ever reach this "
+                "destination. " + (f"Use one of: {known}, or leave it blank for every channel."
+                                   if known else "Leave it blank for every channel."))})
 
 
 def new_message_id() -> str:

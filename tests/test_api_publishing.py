@@ -237,6 +237,9 @@ def destination(*args: str) -> str:
 
 @pytest.mark.django_db
 def test_destination_add_prints_the_secret_once_and_saves_the_row():
+    from review.models import Channel
+
+    Channel.objects.create(slug="blog", name="Blog")
     out = destination("add", "--name", "CMS", "--url", "https://cms.example.com/hook",
                       "--channel", "blog")
     row = Destination.objects.get()
@@ -256,6 +259,7 @@ def test_destination_add_prints_the_secret_once_and_saves_the_row():
     (["--url", "ftp://cms.example.com/hook"], "url: Enter a valid URL."),
     (["--url", "https://u:pw@cms.example.com/hook"], "url: Put no credentials in the URL"),
     (["--channel", "Blog!"], "channel: The channel must be lower-case letters"),
+    (["--channel", "blgo"], "channel: There is no channel 'blgo': no draft would ever reach"),
     (["--secret", "whsec_c2hvcnQ="], "secret: A signing secret needs at least 24"),
     (["--name", "Taken"], "name: Destination with this Name already exists."),
 ])
