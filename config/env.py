@@ -88,6 +88,30 @@ def embedded_database_url(data_dir: Path) -> str:
     return server.get_uri()
 
 
+def stop_embedded(data_dir: Path) -> str:
+    """Stop the pgserver PostgreSQL in data_dir if this process is its last live user; the
+    sentence says what happened (another live process, e.g. a test run, keeps it running)."""
+    import pgserver
+    import psutil
+
+    server = pgserver.get_server(str(data_dir))
+    _forget_dead_users(server)
+    others = [pid for pid in server.global_process_id_list.get() if pid != os.getpid()]
+    if others:
+        return (f"left PostgreSQL running: {len(others)} other process"
+                f"{'es use' if len(others) > 1 else ' uses'} it")
+    pid = server.get_pid()
+    server.cleanup()  # with cleanup_mode "stop": pg_ctl -w stop, data kept
+    if pid:
+        try:  # pg_ctl returns once the pid file is gone; the process ends a moment later
+            psutil.Process(pid).wait(timeout=10)
+        except psutil.NoSuchProcess:
+            pass
+        except psutil.TimeoutExpired:
+            return f"PostgreSQL (pid {pid}) did not stop"
+    return "stopped PostgreSQL"
+
+
 def _forget_dead_users(server) -> None:
     import psutil
 

@@ -16,7 +16,8 @@ DATA = Path(os.environ.get("REDLINE_DATA_DIR", ROOT / ".data"))
 PY = sys.executable
 sys.path.insert(0, str(ROOT))
 
-from config.env import embedded_database_url  # noqa: E402
+from config import devenv  # noqa: E402
+from config.env import embedded_database_url, stop_embedded  # noqa: E402
 from scripts.supervise import Supervisor  # noqa: E402
 from temporal_app import connection, devserver  # noqa: E402
 
@@ -40,6 +41,7 @@ def main() -> None:
     if not env.get("DATABASE_URL"):
         # This process holds the embedded server open; it stops when the last user exits.
         env["DATABASE_URL"] = embedded_database_url(DATA / "pg")
+        supervisor.finally_("PostgreSQL", lambda: stop_embedded(DATA / "pg"))
         say(f"PostgreSQL (embedded pgserver) data in {DATA / 'pg'}")
     configured, _ = connection.configured_target(env)  # TEMPORAL_ADDRESS or the TOML profile
     if configured:
@@ -51,7 +53,7 @@ def main() -> None:
         proc = devserver.start(temporal_port, ui_port=ui_port,
                                db_filename=DATA / "temporal.db",
                                log_path=DATA / "temporal.log")
-        supervisor.adopt(proc)
+        supervisor.adopt("Temporal", proc)
         env["TEMPORAL_ADDRESS"] = f"127.0.0.1:{temporal_port}"
         env.setdefault("TEMPORAL_UI_URL", f"http://127.0.0.1:{ui_port}")
     env.setdefault("SITE_URL", f"http://127.0.0.1:{web_port}")
@@ -59,9 +61,14 @@ def main() -> None:
     manage = [PY, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "--no-input", "-v", "0"], env=env, check=True)
     subprocess.run([*manage, "seed_demo", "--password", password], env=env, check=True)
-    supervisor.spawn([*manage, "run_worker"], env, ROOT)
-    supervisor.spawn([*manage, "runserver", "--noreload", f"127.0.0.1:{web_port}"], env, ROOT)
+    supervisor.spawn("worker", [*manage, "run_worker"], env, ROOT)
+    supervisor.spawn("web", [*manage, "runserver", "--noreload", f"127.0.0.1:{web_port}"], env,
+                     ROOT)
     devserver.wait_for_port(web_port, timeout=60)
+    # Commands in a second shell (README, "Admins") use this stack while it runs.
+    settings_file = devenv.write(DATA, env, os.getpid())
+    supervisor.finally_("settings", lambda: (devenv.remove(DATA, os.getpid()),
+                                             f"removed {settings_file}")[1])
 
     say("ready")
     print(f"""
@@ -69,6 +76,8 @@ def main() -> None:
   Temporal UI  {env.get('TEMPORAL_UI_URL', '(external Temporal: see its own UI)')}
   Log in as    author / editor / editor2 / admin / legal1-3   password: {password}
   Mail         printed below (the Press release partner's signed link too)
+  Commands     .venv/bin/python manage.py … in another shell uses this stack
+               (its settings are in {settings_file} while it runs)
   LLM          {'OpenAI-compatible (' + env.get('OPENAI_MODEL', 'gpt-4o-mini') + ')'
                 if env.get('OPENAI_API_KEY') or env.get('OPENAI_BASE_URL')
                 else 'offline drafting backend (set OPENAI_API_KEY for real drafts)'}

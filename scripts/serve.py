@@ -68,10 +68,12 @@ def main() -> None:
             if metrics_port is not None:
                 worker_env["WORKER_METRICS_ADDRESS"] = (
                     f"{env.get('WORKER_METRICS_HOST', '0.0.0.0')}:{metrics_port + index}")
-            supervisor.spawn([*manage, "run_worker", "--queue", role], worker_env, ROOT)
+            supervisor.spawn(f"{role} worker {index + 1}",
+                             [*manage, "run_worker", "--queue", role], worker_env, ROOT)
             index += 1
-    supervisor.spawn([PY, "-m", "gunicorn", "-c", str(ROOT / "config" / "gunicorn.py"),
-                      "config.wsgi:application"], env, ROOT)
+    supervisor.spawn("web (gunicorn)", [PY, "-m", "gunicorn", "-c",
+                                        str(ROOT / "config" / "gunicorn.py"),
+                                        "config.wsgi:application"], env, ROOT)
     say(f"serving on {env.get('WEB_BIND', '0.0.0.0:8000')} with "
         f"{env.get('WEB_CONCURRENCY', '2')} web processes, {env.get('REVIEW_WORKERS', '1')} "
         f"review and {env.get('LLM_WORKERS', '1')} LLM worker processes")
