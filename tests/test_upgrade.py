@@ -18,7 +18,7 @@ from review import services as review
 from temporal_app import errors, gateway
 from temporal_app.lifecycle import DecisionKind, EventKind, ReviewState
 from temporal_app.types import WORKFLOW_TYPE_V1, DecisionInput, ReviewResult, workflow_id_for
-from tests.conftest import wait_for, wait_for_status
+from tests.conftest import save_history, wait_for, wait_for_status
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -67,3 +67,33 @@ def test_a_v1_review_finishes_on_the_new_worker(live_worker, author, editor, edi
     # The rows are marked sent after the batch is handed over: wait for the mark too.
     wait_for(lambda: OutboxMail.objects.filter(draft=draft, status="sent").count() == 2,
              what="both outbox rows marked sent")
+
+
+def test_a_long_v1_review_writes_in_sections_and_revises_on_the_new_worker(
+        live_worker, settings, author, editor):
+    """A long piece on the v1 type: the outline + parallel sections path (behind v1's
+    `parallel-sections` patch), a revision written the same way, then an approval. Its history
+    (tests/histories/v1/sections_revise_then_approve.json) was recorded on the frozen v1 code
+    before v1 was moved onto the shared writing steps (temporal_app/writing.py)."""
+    settings.LLM_SECTIONS_THRESHOLD_WORDS = 1000
+    draft = Draft.objects.create(author=author, topic="Tidal energy", target_words=1200)
+    projection.record(draft, EventKind.SUBMITTED, actor_id=author.pk)
+    start_v1(draft)
+    draft = wait_for_status(draft, ReviewState.AWAITING_REVIEW)
+    first = draft.versions.get(number=1).text
+    assert first.startswith("# Tidal energy") and first.count("\n## ") >= 3, first
+    review.decide(draft_id=draft.pk, editor=editor, decision="request_changes", version=1,
+                  comment="Shorter sections, please.")
+    draft = wait_for(lambda: Draft.objects.filter(pk=draft.pk, current_version=2,
+                                                  status=ReviewState.AWAITING_REVIEW).first(),
+                     what="the revised version")
+    assert draft.versions.get(number=2).text.count("\n## ") >= 3
+    review.decide(draft_id=draft.pk, editor=editor, decision="approve", version=2, comment="")
+
+    async def outcome():
+        handle = (await gateway.get_client()).get_workflow_handle(draft.workflow_id,
+                                                                  result_type=ReviewResult)
+        return await handle.result(rpc_timeout=timedelta(seconds=10))
+
+    assert gateway.run(outcome(), timeout=60).state == ReviewState.APPROVED
+    save_history(draft.pk, "v1/sections_revise_then_approve")
