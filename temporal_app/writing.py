@@ -5,6 +5,9 @@ policy's threshold): an `outline_draft` activity, then one `write_section` activ
 section, in parallel (at most `llm_section_concurrency` at once), assembled here; a failed
 section is retried alone, one that fails for good cancels the others.
 
+Both review workflow types write through these steps (draft_review.py; draft_review_v1.py
+behind its `parallel-sections` patch), so a fix to how a version is written has one home.
+
 Django-free: runs inside the workflow sandbox. Activities are called by name.
 """
 
@@ -45,7 +48,13 @@ async def write(inp: ReviewInput, version: int, feedback: str, previous_text: st
                 ) -> GenerateResult:
     """The text of `version` (a revision when `feedback` is given). Raises ActivityError."""
     if uses_sections(inp):
-        return await _write_in_sections(inp, version, feedback, previous_text)
+        return await write_in_sections(inp, version, feedback, previous_text)
+    return await write_in_one_call(inp, version, feedback, previous_text)
+
+
+async def write_in_one_call(inp: ReviewInput, version: int, feedback: str, previous_text: str
+                            ) -> GenerateResult:
+    """One `generate_draft` activity writes the whole version."""
     return await workflow.execute_activity(
         GENERATE_DRAFT,
         GenerateInput(draft_id=inp.draft_id, workflow_id=workflow.info().workflow_id,
@@ -57,8 +66,9 @@ async def write(inp: ReviewInput, version: int, feedback: str, previous_text: st
     )
 
 
-async def _write_in_sections(inp: ReviewInput, version: int, feedback: str,
-                             previous_text: str) -> GenerateResult:
+async def write_in_sections(inp: ReviewInput, version: int, feedback: str,
+                            previous_text: str) -> GenerateResult:
+    """An outline, then each section in its own activity, assembled here."""
     brief = inp.brief
     started = workflow.now()
     llm_options = options.llm(inp.policy)

@@ -42,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
     # the module in every run's sandbox (measured: a third of the worker's CPU per review).
     import temporal_app.lifecycle as lifecycle
     import temporal_app.options as options
+    import temporal_app.waiting as waiting
     import temporal_app.writing as writing
     from temporal_app.lifecycle import (
         OUTCOME,
@@ -116,23 +117,12 @@ class _Decision:
 
 
 @workflow.defn(name=WORKFLOW_TYPE)
-class DraftReviewWorkflow:
+class DraftReviewWorkflow(waiting.ReviewRun):
     @workflow.init
     def __init__(self, inp: ReviewInput) -> None:
-        self._inp = inp
-        self._state = ReviewState.GENERATING
-        self._version = 0
-        self._text = ""
-        self._revisions = 0
-        self._extensions = 0
-        self._seq = inp.first_event_seq - 1
-        self._deadline: datetime | None = None
-        self._remind_at: datetime | None = None
-        self._reminded = False
+        self._start_run(inp)  # input, state, version, counts, deadline, reminder, history
         self._decision: _Decision | None = None  # accepted and not yet followed by a version
         self._reminder_by: RemindInput | None = None
-        self._wake = False  # the deadline moved or a reminder was asked for
-        self._history: list[DecisionRecord] = []
         self._writes = asyncio.Lock()  # one write at a time, in event order
         self._upserted: tuple | None = None
         self._halted = ""  # a write failed for good (the sentence): the run ends
@@ -217,25 +207,13 @@ class DraftReviewWorkflow:
                 await self._record_vote(self._votes.pop(0))
             if self._decision is not None:
                 return self._decision
-            now = workflow.now()
-            if now >= self._deadline:
+            if self._expired():
                 return None
-            remind_first = not self._reminded and self._remind_at < self._deadline
-            wake_at = self._remind_at if remind_first else self._deadline
-            self._wake = False
-            if wake_at > now:
-                try:
-                    await workflow.wait_condition(
-                        lambda: self._decision is not None or self._wake or self._halted
-                        or bool(self._votes),
-                        timeout=wake_at - now,
-                        timeout_summary="reminder" if remind_first else "review deadline")
-                except TimeoutError:
-                    pass
+            remind = await self._sleep_until(
+                lambda: self._decision is not None or bool(self._halted) or bool(self._votes))
             if self._halted:  # an admin update's write failed for good
                 raise _WriteFailed(self._halted)
-            if self._decision is None and not self._wake and not self._votes and remind_first \
-                    and workflow.now() >= self._remind_at:
+            if remind:
                 await self._remind(None)
 
     def _start_step(self) -> None:

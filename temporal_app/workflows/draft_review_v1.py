@@ -1,18 +1,25 @@
 """DraftReviewWorkflow (v1): the review workflow as released before the local-writes core.
 
-FROZEN. Registered beside workflows/draft_review.py only so that reviews started by the
-earlier release (some wait 24 h or more) finish on the code they started with; new reviews
-start the `DraftReview` type. Do not change its command sequence (tests/test_replay.py replays
-its recorded histories). Its checks ask the rulebook (temporal_app.lifecycle): validators add
-no commands, so that is replay-safe. Delete this file, its activities (store_version,
-record_event, notify) and its histories once no run of this type is open:
+FROZEN in its command sequence. Registered beside workflows/draft_review.py only so that
+reviews started by the earlier release (some wait 24 h or more) finish on the code they
+started with; new reviews start the `DraftReview` type. Do not change its command sequence
+(tests/test_replay.py replays its recorded histories). Its checks ask the rulebook
+(temporal_app.lifecycle), its waiting is `waiting.ReviewRun` and its writing `writing`, the
+same code as today's type: none of that adds or reorders a command, so it is replay-safe.
+Delete this file, its activities (store_version, record_event, notify) and its histories once
+no run of this type is open:
 
     temporal workflow count \
       --query "WorkflowType='DraftReviewWorkflow' AND ExecutionStatus='Running'"
 
 (docs/workflow.md, "Upgrading from v1").
 
-Imports only stdlib, temporalio and temporal_app.types (no Django): the workflow sandbox
+Writing a version is today's `temporal_app/writing.py` (one LLM call, or outline + parallel
+sections behind the `parallel-sections` patch): the same activities in the same order as the
+code this run started with, so its histories replay (tests/histories/v1/, the sections path
+included) and a fix to how a version is written has one home.
+
+Imports only stdlib, temporalio and Django-free modules (no Django): the workflow sandbox
 re-imports this module for every run. Activities are called by name.
 
 Flow
@@ -35,16 +42,12 @@ from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import (
-    ActivityError,
-    ApplicationError,
-    RetryState,
-    TimeoutType,
-)
-from temporalio.exceptions import TimeoutError as ActivityTimeout
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     import temporal_app.lifecycle as lifecycle
+    import temporal_app.waiting as waiting
+    import temporal_app.writing as writing
     from temporal_app.lifecycle import (
         FINAL_STATES,
         Decided,
@@ -56,34 +59,27 @@ with workflow.unsafe.imports_passed_through():
         VersionKind,
     )
     from temporal_app.types import (
-        GENERATE_DRAFT,
         NOTIFY,
-        OUTLINE_DRAFT,
         RECORD_EVENT,
         REVIEW_DEADLINE,
         REVIEW_STATE,
         REVISION,
         STORE_VERSION,
         WORKFLOW_TYPE_V1,
-        WRITE_SECTION,
         DeadlineResult,
         DecisionInput,
         DecisionRecord,
         DecisionResult,
         ExtendDeadlineInput,
-        GenerateInput,
         GenerateResult,
         NotifyInput,
         NotifyResult,
-        OutlineInput,
-        OutlineResult,
         RecordInput,
         RecordResult,
         RemindInput,
         ReviewInput,
         ReviewResult,
         ReviewStatus,
-        SectionInput,
         StopInput,
         StoreVersionInput,
         StoreVersionResult,
@@ -115,23 +111,12 @@ class _Pending:
 
 
 @workflow.defn(name=WORKFLOW_TYPE_V1)
-class DraftReviewWorkflowV1:
+class DraftReviewWorkflowV1(waiting.ReviewRun):
     @workflow.init
     def __init__(self, inp: ReviewInput) -> None:
-        self._inp = inp
-        self._state = ReviewState.GENERATING
-        self._version = 0
-        self._text = ""
-        self._revisions = 0
-        self._extensions = 0
-        self._seq = inp.first_event_seq - 1
-        self._deadline: datetime | None = None
-        self._remind_at: datetime | None = None
-        self._reminded = False
-        self._wake = False  # the deadline moved or a reminder was requested
+        self._start_run(inp)  # input, state, version, counts, deadline, reminder, history
         self._resend_reminder: RemindInput | None = None
         self._pending: _Pending | None = None
-        self._history: list[DecisionRecord] = []
         self._notifications: list[asyncio.Task] = []
 
     # ------------------------------------------------------------------ main
@@ -196,55 +181,24 @@ class DraftReviewWorkflowV1:
             if self._resend_reminder is not None:
                 await self._remind(self._resend_reminder.actor_id)
                 self._resend_reminder = None
-            now = workflow.now()
             if self._pending is not None:
                 return self._pending
-            if now >= self._deadline:
+            if self._expired():
                 return None
-            remind_first = not self._reminded and self._remind_at < self._deadline
-            wake_at = self._remind_at if remind_first else self._deadline
-            self._wake = False
-            if wake_at > now:
-                try:
-                    await workflow.wait_condition(
-                        lambda: self._pending is not None or self._wake,
-                        timeout=wake_at - now,
-                        timeout_summary="review deadline" if not remind_first else "reminder",
-                    )
-                except TimeoutError:
-                    pass
-            if self._pending is None and not self._wake and remind_first \
-                    and workflow.now() >= self._remind_at:
+            if await self._sleep_until(lambda: self._pending is not None):
                 await self._remind(None)
 
     # ------------------------------------------------------------------ steps
     async def _generate(self, version: int, feedback: str, previous_text: str
                         ) -> GenerateResult | None:
         """Run the LLM activity; a stop request cancels it. None means the run is over."""
-        policy = self._inp.policy
-        # Only long pieces ask for the patch: the single-call path's commands stay as before.
-        if self._wants_sections() and workflow.patched("parallel-sections"):
-            task = asyncio.ensure_future(
-                self._generate_sections(version, feedback, previous_text))
+        # Today's writing steps (temporal_app/writing.py). Only long pieces ask for the patch:
+        # the single-call path's commands stay as before.
+        if writing.uses_sections(self._inp) and workflow.patched("parallel-sections"):
+            step = writing.write_in_sections
         else:
-            task = asyncio.ensure_future(workflow.execute_activity(
-                GENERATE_DRAFT,
-                GenerateInput(
-                    draft_id=self._inp.draft_id,
-                    workflow_id=workflow.info().workflow_id,
-                    version=version,
-                    brief=self._inp.brief,
-                    feedback=feedback,
-                    previous_text=previous_text,
-                ),
-                result_type=GenerateResult,
-                start_to_close_timeout=timedelta(seconds=policy.llm_start_to_close_seconds),
-                schedule_to_close_timeout=timedelta(
-                    seconds=policy.llm_schedule_to_close_seconds),
-                heartbeat_timeout=timedelta(seconds=policy.llm_heartbeat_seconds),
-                retry_policy=self._llm_retry(),
-                summary=f"write version {version}",
-            ))
+            step = writing.write_in_one_call
+        task = asyncio.ensure_future(step(self._inp, version, feedback, previous_text))
         await workflow.wait_condition(lambda: task.done() or self._stop_requested())
         if not task.done():
             task.cancel()
@@ -264,118 +218,9 @@ class DraftReviewWorkflowV1:
         try:
             return task.result()
         except ActivityError as err:
-            message = self._llm_failure_message(err)
+            message = writing.failure_message(err, self._inp)
             await self._record(EventKind.FAILED, ReviewState.FAILED, comment=message)
             return None
-
-    def _llm_retry(self) -> RetryPolicy:
-        policy = self._inp.policy
-        return RetryPolicy(
-            initial_interval=timedelta(seconds=policy.llm_retry_initial_seconds),
-            backoff_coefficient=2.0,
-            maximum_interval=timedelta(seconds=policy.llm_retry_max_interval_seconds),
-            maximum_attempts=policy.llm_max_attempts,
-        )
-
-    def _llm_failure_message(self, err: ActivityError) -> str:
-        """What the author reads on a failed draft: the provider's refusal as is, or for a
-        temporary problem that outlasted the retries, that Redline gave up and why."""
-        policy = self._inp.policy
-        cause = err.cause
-        while cause is not None and not isinstance(cause, (ApplicationError, ActivityTimeout)) \
-                and cause.cause:
-            cause = cause.cause
-        if isinstance(cause, ApplicationError) and cause.non_retryable:
-            return cause.message
-        if err.retry_state == RetryState.MAXIMUM_ATTEMPTS_REACHED:
-            gave_up = f"Redline gave up after {policy.llm_max_attempts} attempts"
-        elif err.retry_state == RetryState.TIMEOUT:
-            gave_up = (f"Redline gave up after trying for "
-                       f"{lifecycle.duration_words(policy.llm_schedule_to_close_seconds)}")
-        else:
-            return _failure_message(err)
-        if isinstance(cause, ActivityTimeout):
-            if cause.type == TimeoutType.HEARTBEAT:
-                why = (f"The LLM provider stopped sending text for over "
-                       f"{policy.llm_heartbeat_seconds:g} s.")
-            else:
-                why = "The LLM provider took too long to write the draft."
-        elif isinstance(cause, ApplicationError):
-            why = cause.message
-        else:
-            return _failure_message(err)
-        return f"{why} {gave_up}; use Retry when the provider works again."
-
-    def _wants_sections(self) -> bool:
-        threshold = self._inp.policy.llm_sections_threshold_words
-        return threshold > 0 and self._inp.brief.target_words >= threshold
-
-    async def _generate_sections(self, version: int, feedback: str, previous_text: str
-                                 ) -> GenerateResult:
-        """A long piece: an outline, then each section in its own activity, in parallel (at
-        most llm_section_concurrency at once), assembled here. A failed section is retried
-        alone; one that fails for good cancels the others and fails the generation."""
-        policy = self._inp.policy
-        brief = self._inp.brief
-        started = workflow.now()
-        options = dict(
-            start_to_close_timeout=timedelta(seconds=policy.llm_start_to_close_seconds),
-            schedule_to_close_timeout=timedelta(seconds=policy.llm_schedule_to_close_seconds),
-            heartbeat_timeout=timedelta(seconds=policy.llm_heartbeat_seconds),
-            retry_policy=self._llm_retry(),
-        )
-        outline = await workflow.execute_activity(
-            OUTLINE_DRAFT,
-            OutlineInput(draft_id=self._inp.draft_id, workflow_id=workflow.info().workflow_id,
-                         version=version, brief=brief,
-                         sections=_section_count(brief.target_words), feedback=feedback,
-                         previous_text=previous_text),
-            result_type=OutlineResult,
-            summary=f"outline version {version}",
-            **options,
-        )
-        count = len(outline.headings)
-        words = max(100, brief.target_words // count)
-        limit = asyncio.Semaphore(max(1, policy.llm_section_concurrency))
-
-        async def write(index: int) -> GenerateResult:
-            async with limit:
-                return await workflow.execute_activity(
-                    WRITE_SECTION,
-                    SectionInput(draft_id=self._inp.draft_id,
-                                 workflow_id=workflow.info().workflow_id, version=version,
-                                 brief=brief, title=outline.title, headings=outline.headings,
-                                 index=index, notes=outline.notes[index], words=words,
-                                 feedback=feedback, previous_text=previous_text),
-                    result_type=GenerateResult,
-                    summary=f"version {version} section {index + 1}/{count}",
-                    **options,
-                )
-
-        tasks = [asyncio.ensure_future(write(i)) for i in range(count)]
-        try:
-            sections = await asyncio.gather(*tasks)
-        except BaseException:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            raise
-        parts = [f"# {outline.title}", ""]
-        if outline.intro:
-            parts += [outline.intro, ""]
-        for section in sections:
-            parts += [section.text.strip(), ""]
-        usage = [outline.usage, *sections]
-        return GenerateResult(
-            text="\n".join(parts).rstrip() + "\n",
-            backend=outline.usage.backend,
-            model=outline.usage.model,
-            prompt_version=outline.usage.prompt_version,
-            prompt_tokens=sum(u.prompt_tokens for u in usage),
-            completion_tokens=sum(u.completion_tokens for u in usage),
-            latency_ms=int((workflow.now() - started).total_seconds() * 1000),
-            cost_usd=round(sum(u.cost_usd for u in usage), 6),
-        )
 
     async def _publish(self, number: int, kind: VersionKind, text: str, *,
                        generation: GenerateResult | None, event: EventKind) -> None:
@@ -684,17 +529,3 @@ class DraftReviewWorkflowV1:
 
 def _refuse(message: str, reason: str) -> ApplicationError:
     return ApplicationError(message, type=reason, non_retryable=True)
-
-
-def _section_count(target_words: int) -> int:
-    """About 350 words a section, between 3 and 8 sections."""
-    return max(3, min(8, round(target_words / 350)))
-
-
-def _failure_message(err: ActivityError) -> str:
-    cause = err.cause
-    while cause is not None and not isinstance(cause, ApplicationError) and cause.cause:
-        cause = cause.cause
-    if isinstance(cause, ApplicationError):
-        return cause.message
-    return f"writing the draft failed: {cause or err}"
