@@ -209,6 +209,9 @@ TEMPORAL_UI_URL = env_str(
 # recorded.
 TEMPORAL_UPDATE_TIMEOUT = env_duration("TEMPORAL_UPDATE_TIMEOUT", "5s")
 TEMPORAL_ACTIVITY_THREADS = env_int("TEMPORAL_ACTIVITY_THREADS", 16)  # regular (LLM, mail)
+# Review runs a worker keeps in memory between their workflow tasks (the SDK's default: 1000);
+# a run not kept is rebuilt from its history on its next task (bench/waiting.py measures both).
+TEMPORAL_MAX_CACHED_WORKFLOWS = env_int("TEMPORAL_MAX_CACHED_WORKFLOWS", 1000)
 # Threads kept for the local activities that write the database, so a burst of LLM calls
 # never makes a decision wait for a thread.
 TEMPORAL_LOCAL_ACTIVITY_THREADS = env_int("TEMPORAL_LOCAL_ACTIVITY_THREADS", 8)

@@ -28,7 +28,7 @@ from temporalio.client import WorkflowExecution
 
 from config.env import parse_duration
 from temporal_app import errors, gateway
-from temporal_app.lifecycle import ReviewState
+from temporal_app.lifecycle import PENDING_STATES, ReviewState
 from temporal_app.types import (
     DRAFT_ID,
     REVIEW_DEADLINE,
@@ -289,9 +289,13 @@ def _counts(flt: PendingFilter, now: datetime) -> dict[str, int]:
         else:
             _group_by_supported = True
             return {s: counts[s] for s in STATES if counts.get(s)}
-    results = gateway.counts([f"{base} AND {REVIEW_STATE.name} = {_quote(s)}" for s in STATES],
+    # One count per state a running review waits in (a final state lasts only as long as the
+    # run's last workflow task), and the filter's own state: each count reads every matching
+    # row, so 4 counts instead of 11 at 10,000 waiting (bench/waiting.py).
+    states = [s for s in STATES if ReviewState(s) in PENDING_STATES or s == flt.state]
+    results = gateway.counts([f"{base} AND {REVIEW_STATE.name} = {_quote(s)}" for s in states],
                              rpc_timeout=RPC_TIMEOUT)
-    return {s: n for s, n in zip(STATES, results, strict=True) if n}
+    return {s: n for s, n in zip(states, results, strict=True) if n}
 
 
 def _unavailable(err: BaseException) -> errors.EngineUnavailable:

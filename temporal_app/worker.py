@@ -72,7 +72,7 @@ class DjangoDbInterceptor(Interceptor):
 
 # Django-free modules the workflows use: loaded once per process, not once per workflow run.
 SANDBOX_PASSTHROUGH = ("temporal_app.lifecycle", "temporal_app.options", "temporal_app.writing",
-                       "temporal_app.types")
+                       "temporal_app.waiting", "temporal_app.types")
 
 
 def precompile(*classes: type) -> None:
@@ -154,6 +154,7 @@ def _review_worker(client: Client, task_queue: str, executor: ThreadPoolExecutor
         max_concurrent_activities=regular,
         max_concurrent_local_activities=local,
         workflow_runner=sandbox_runner(),
+        max_cached_workflows=settings.TEMPORAL_MAX_CACHED_WORKFLOWS,
         interceptors=[DjangoDbInterceptor()],
         graceful_shutdown_timeout=timedelta(seconds=10),
     )
