@@ -10,15 +10,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from temporal_app import lifecycle
-from temporal_app.lifecycle import (
-    Decided,
-    DecisionKind,
-    EventKind,
-    Request,
-    ReviewState,
-    Snapshot,
-)
+from rulebook import authors, deadlines, decisions, delivery, inputs, states
+from rulebook.decisions import Decided, Request, Snapshot
+from rulebook.states import DecisionKind, EventKind, ReviewState
 
 NOW = datetime(2026, 11, 22, 14, 0, tzinfo=UTC)
 AUTHOR, EDITOR = 1, 2
@@ -50,7 +44,7 @@ CASES = [
     ("edit unchanged", {}, ask(AE, text="the current text"), "Invalid",
      "The edited text is unchanged; use Approve instead."),
     ("edit unchanged, text unknown (web)", {"text": ""}, ask(AE, text="x"), None, None),
-    ("edit too long, not also empty", {}, ask(AE, text="x" * (lifecycle.TEXT_MAX + 1)),
+    ("edit too long, not also empty", {}, ask(AE, text="x" * (inputs.TEXT_MAX + 1)),
      "Invalid", "The edited text is too long: at most 100,000 characters (it has 100,001)."),
     ("comment too long", {}, ask(A, comment="c" * 4001), "Invalid",
      "The comment is too long: at most 4,000 characters (it has 4,001)."),
@@ -108,7 +102,7 @@ CASES = [
 @pytest.mark.parametrize(("changes", "request_", "code", "phrase"),
                          [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_decision_rule(changes, request_, code, phrase):
-    refusal = lifecycle.refusal(replace(AWAITING, **changes), request_, NOW)
+    refusal = decisions.refusal(replace(AWAITING, **changes), request_, NOW)
     if code is None:
         assert refusal is None
     else:
@@ -132,49 +126,49 @@ EXTENSIONS = [
 @pytest.mark.parametrize(("changes", "seconds", "code"), [c[1:] for c in EXTENSIONS],
                          ids=[c[0] for c in EXTENSIONS])
 def test_extension_rule(changes, seconds, code):
-    refusal = lifecycle.extension_refusal(replace(AWAITING, **changes), seconds, NOW)
+    refusal = deadlines.extension_refusal(replace(AWAITING, **changes), seconds, NOW)
     assert (refusal.code if refusal else None) == code
 
 
 def test_reminder_rule():
-    assert lifecycle.reminder_refusal(AWAITING) is None
-    assert lifecycle.reminder_refusal(replace(AWAITING, reminder_pending=True)).code == "Busy"
-    assert lifecycle.reminder_refusal(
+    assert deadlines.reminder_refusal(AWAITING) is None
+    assert deadlines.reminder_refusal(replace(AWAITING, reminder_pending=True)).code == "Busy"
+    assert deadlines.reminder_refusal(
         replace(AWAITING, state=ReviewState.GENERATING)).code == "NotAwaiting"
 
 
 def test_retry_and_withdraw_rules():
-    assert lifecycle.retry_refusal(ReviewState.FAILED) is None
-    assert lifecycle.retry_refusal(ReviewState.APPROVED).sentence == \
+    assert authors.retry_refusal(ReviewState.FAILED) is None
+    assert authors.retry_refusal(ReviewState.APPROVED).sentence == \
         "Only a failed draft can be retried."
-    assert lifecycle.withdraw_refusal(ReviewState.AWAITING_REVIEW) is None
-    assert lifecycle.withdraw_refusal(ReviewState.EXPIRED).sentence == \
+    assert authors.withdraw_refusal(ReviewState.AWAITING_REVIEW) is None
+    assert authors.withdraw_refusal(ReviewState.EXPIRED).sentence == \
         "This draft is already expired; there is nothing to withdraw."
 
 
 def test_tables_cover_every_value():
     """Every state, event and decision has its label and place in the tables."""
-    assert set(lifecycle.STATE_LABELS) == set(ReviewState)
-    assert set(lifecycle.EVENT_LABELS) == set(EventKind)
-    assert set(lifecycle.STATE_AFTER) == set(EventKind)
-    assert set(lifecycle.OUTCOME) == set(DecisionKind)
-    assert set(lifecycle.PAST_TENSE) == set(DecisionKind)
+    assert set(states.STATE_LABELS) == set(ReviewState)
+    assert set(states.EVENT_LABELS) == set(EventKind)
+    assert set(states.STATE_AFTER) == set(EventKind)
+    assert set(states.OUTCOME) == set(DecisionKind)
+    assert set(states.PAST_TENSE) == set(DecisionKind)
     # A review run ends in every final state but published (its publishing leads there).
-    assert set(lifecycle.EVENT_FOR_FINAL_STATE) == lifecycle.FINAL_STATES - {
+    assert set(states.EVENT_FOR_FINAL_STATE) == states.FINAL_STATES - {
         ReviewState.PUBLISHED}
-    assert set(lifecycle.DELIVERY_LABELS) == set(lifecycle.DeliveryStatus)
-    assert set(lifecycle.CLOSED_SENTENCES) == lifecycle.FINAL_STATES
-    for decision, (event, state) in lifecycle.OUTCOME.items():
-        assert lifecycle.STATE_AFTER[event] == state, decision
+    assert set(delivery.DELIVERY_LABELS) == set(delivery.DeliveryStatus)
+    assert set(decisions.CLOSED_SENTENCES) == states.FINAL_STATES
+    for decision, (event, state) in states.OUTCOME.items():
+        assert states.STATE_AFTER[event] == state, decision
 
 
 def test_deadlines_and_extension_keep_the_reminder_distance():
-    deadline, remind = lifecycle.deadlines(NOW, 24 * 3600, 20 * 3600)
+    deadline, remind = deadlines.deadlines(NOW, 24 * 3600, 20 * 3600)
     assert (deadline - NOW, remind - NOW) == (timedelta(hours=24), timedelta(hours=20))
-    new_deadline, new_remind = lifecycle.extended(deadline, 7200, 24 * 3600, 20 * 3600)
+    new_deadline, new_remind = deadlines.extended(deadline, 7200, 24 * 3600, 20 * 3600)
     assert new_deadline - deadline == timedelta(hours=2)
     assert new_deadline - new_remind == timedelta(hours=4)
-    assert lifecycle.duration_words(7200) == "2 h" and lifecycle.duration_words(90) == "1.5 min"
+    assert deadlines.duration_words(7200) == "2 h" and deadlines.duration_words(90) == "1.5 min"
 
 
 @pytest.mark.parametrize(("values", "field", "sentence"), [
@@ -188,19 +182,19 @@ def test_deadlines_and_extension_keep_the_reminder_distance():
     ({"brief": "a\x00b"}, "brief", "The brief contains a NUL character (U+0000), which cannot "
                                    "be stored; remove it."),
     ({"brief": "<script>alert(1)</script>"}, "brief", "The brief must be plain text, not HTML."),
-    ({"topic": "x" * (lifecycle.TOPIC_MAX + 1)}, "topic", "The topic is too long: at most 200 "
+    ({"topic": "x" * (inputs.TOPIC_MAX + 1)}, "topic", "The topic is too long: at most 200 "
                                                           "characters (it has 201)."),
 ])
 def test_brief_problems(values, field, sentence):
-    assert lifecycle.brief_problems(**values) == {field: sentence}
+    assert inputs.brief_problems(**values) == {field: sentence}
 
 
 def test_a_brief_may_span_lines_and_tabs():
-    assert lifecycle.brief_problems(topic="Tides", brief="Line one\r\n\tLine two") == {}
+    assert inputs.brief_problems(topic="Tides", brief="Line one\r\n\tLine two") == {}
 
 
 def test_a_write_failure_names_the_step_and_bounds_the_reason():
-    sentence = lifecycle.write_failed((EventKind.EDITED, EventKind.APPROVED),
+    sentence = decisions.write_failed((EventKind.EDITED, EventKind.APPROVED),
                                       "the database refused it (\x1bbad\n  value" + "x" * 400)
     assert sentence.startswith("Could not record this step (edited by an editor and approved): "
                                "the database refused it (bad value")
@@ -208,19 +202,19 @@ def test_a_write_failure_names_the_step_and_bounds_the_reason():
 
 
 def test_delivery_rules():
-    assert [c for c in (200, 204, 301, 408, 429, 500, 503) if lifecycle.delivery_retryable(c)] \
+    assert [c for c in (200, 204, 301, 408, 429, 500, 503) if delivery.delivery_retryable(c)] \
         == [200, 204, 301, 408, 429, 500, 503]
-    assert not any(lifecycle.delivery_retryable(c) for c in (400, 401, 403, 404, 410, 422))
-    assert lifecycle.delivery_failed(1, 0.5, "HTTP 410 Gone") == (
+    assert not any(delivery.delivery_retryable(c) for c in (400, 401, 403, 404, 410, 422))
+    assert delivery.delivery_failed(1, 0.5, "HTTP 410 Gone") == (
         "Delivery failed after 1 attempt; last error: HTTP 410 Gone.")
-    assert lifecycle.delivery_failed(7, 24 * 3600, "timed out\r\nafter 10 s") == (
+    assert delivery.delivery_failed(7, 24 * 3600, "timed out\r\nafter 10 s") == (
         "Delivery failed after 7 attempts over 24 h; last error: timed out after 10 s.")
-    assert lifecycle.channel_problem("") == ""
-    assert lifecycle.channel_problem("newsletter-en") == ""
-    assert "lower-case" in lifecycle.channel_problem("Blog")
-    assert "one line" in lifecycle.channel_problem("a\nb")
-    assert "too long" in lifecycle.channel_problem("a" * 51)
-    refuse = lifecycle.retry_delivery_refusal
+    assert delivery.channel_problem("") == ""
+    assert delivery.channel_problem("newsletter-en") == ""
+    assert "lower-case" in delivery.channel_problem("Blog")
+    assert "one line" in delivery.channel_problem("a\nb")
+    assert "too long" in delivery.channel_problem("a" * 51)
+    refuse = delivery.retry_delivery_refusal
     assert refuse(ReviewState.REJECTED, 1).code == "NotApproved"
     assert refuse(ReviewState.PUBLISHED, 0).code == "NothingFailed"
     assert refuse(ReviewState.APPROVED, 1) is None

@@ -7,17 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from temporal_app import lifecycle
-from temporal_app.lifecycle import (
-    Approval,
-    DecisionKind,
-    EventKind,
-    Request,
-    ReviewPolicy,
-    ReviewState,
-    ReviewStep,
-    Snapshot,
-)
+from rulebook import decisions, policies
+from rulebook.decisions import Request, Snapshot
+from rulebook.policies import Approval, ReviewPolicy, ReviewStep
+from rulebook.states import DecisionKind, EventKind, ReviewState
 
 NOW = datetime(2026, 11, 22, 14, 0, tzinfo=UTC)
 AUTHOR, ED1, ED2, L1, L2, L3 = 1, 2, 3, 4, 5, 6
@@ -36,7 +29,7 @@ def snap(step=0, approvals=(), version=2, policy=PRESS) -> Snapshot:
 def ask(s: Snapshot, who: int, kind=DecisionKind.APPROVE, step=None, version=None, **kw):
     request = Request(kind, who, s.version if version is None else version,
                       actor_groups=frozenset(GROUPS.get(who, set())), step=step, **kw)
-    return lifecycle.refusal(s, request, NOW)
+    return decisions.refusal(s, request, NOW)
 
 
 def test_only_the_current_steps_group_decides():
@@ -50,24 +43,24 @@ def test_only_the_current_steps_group_decides():
     # rejecting and requesting changes too
     assert ask(snap(step=1), ED1, DecisionKind.REJECT, comment="no").code == "NotEligible"
     # unknown groups (a CLI signal): not checked; the author never decides
-    assert lifecycle.refusal(snap(), Request(DecisionKind.APPROVE, L1, 2), NOW) is None
+    assert decisions.refusal(snap(), Request(DecisionKind.APPROVE, L1, 2), NOW) is None
     assert ask(snap(), AUTHOR).code == "OwnDraft"
 
 
 def test_eligibility_is_one_rule_for_claims_queues_and_decisions():
     # the same answer the decision rule gives, asked without a decision (claims, the queue)
-    assert lifecycle.eligibility_refusal(PRESS, 1, GROUPS[L1]) is None
-    assert lifecycle.eligibility_refusal(PRESS, 1, GROUPS[ED1]) == ask(snap(step=1), ED1)
-    assert lifecycle.decides_at(PRESS.steps[0], {"Editors"})
-    assert not lifecycle.decides_at(PRESS.steps[0], {"Legal"})
+    assert decisions.eligibility_refusal(PRESS, 1, GROUPS[L1]) is None
+    assert decisions.eligibility_refusal(PRESS, 1, GROUPS[ED1]) == ask(snap(step=1), ED1)
+    assert policies.decides_at(PRESS.steps[0], {"Editors"})
+    assert not policies.decides_at(PRESS.steps[0], {"Legal"})
     # an outside approvers' step has no group: nobody decides it by group membership
     partner = ReviewStep("Partner", "", 1, outside=["p@example.com"])
-    assert not lifecycle.decides_at(partner, {""})
+    assert not policies.decides_at(partner, {""})
     chain = ReviewPolicy("Quote", [PRESS.steps[0], partner])
-    assert lifecycle.eligibility_refusal(chain, 1, {"Editors", ""}).sentence == (
+    assert decisions.eligibility_refusal(chain, 1, {"Editors", ""}).sentence == (
         "Only the outside approvers named at step 2 of 2, Partner decide it.")
     # the default policy's one step names no step
-    assert lifecycle.eligibility_refusal(lifecycle.DEFAULT_POLICY, 0, set()).sentence == (
+    assert decisions.eligibility_refusal(policies.DEFAULT_POLICY, 0, set()).sentence == (
         "Members of Editors decide; you are not one of them.")
 
 
@@ -79,27 +72,27 @@ def test_quorum_counts_distinct_people_on_the_same_version():
     assert refused.sentence == ("You already approved version 2 at step 2 of 2, Legal; it "
                                 "needs 1 more approval from Legal, by other people.")
     assert ask(s, L2) is None
-    assert lifecycle.after_approval(s, L2) == (EventKind.APPROVED, 1)
+    assert decisions.after_approval(s, L2) == (EventKind.APPROVED, 1)
     # the first of the two: recorded, the step stays
-    assert lifecycle.after_approval(snap(step=1), L1) == (EventKind.STEP_APPROVED, 1)
+    assert decisions.after_approval(snap(step=1), L1) == (EventKind.STEP_APPROVED, 1)
     # the editor's step: one approval completes it and moves on
-    assert lifecycle.after_approval(snap(), ED1) == (EventKind.STEP_APPROVED, 1)
+    assert decisions.after_approval(snap(), ED1) == (EventKind.STEP_APPROVED, 1)
 
 
 def test_a_new_version_voids_the_current_steps_approvals():
     """Approvals of version 2 at step 2 do not count for version 3 (an edit); step 1's
     approval stands."""
     s = snap(step=1, version=3, approvals=[Approval(ED1, "ed1", 0, 2), Approval(L1, "l1", 1, 2)])
-    assert lifecycle.step_approvals(s) == []
+    assert decisions.step_approvals(s) == []
     assert ask(s, L1) is None  # may approve the new version
-    assert lifecycle.after_approval(s, L1) == (EventKind.STEP_APPROVED, 1)
+    assert decisions.after_approval(s, L1) == (EventKind.STEP_APPROVED, 1)
     # an edit-and-approve is a new version: only its author's approval counts
     s2 = snap(step=1, approvals=[Approval(L1, "l1", 1, 2)])
-    assert lifecycle.after_approval(s2, L2, edited=True) == (EventKind.STEP_APPROVED, 1)
-    progress = lifecycle.step_progress(PRESS, 1, list(s.approvals), 3)
+    assert decisions.after_approval(s2, L2, edited=True) == (EventKind.STEP_APPROVED, 1)
+    progress = policies.step_progress(PRESS, 1, list(s.approvals), 3)
     assert [(row.rule.name, row.status, row.summary) for row in progress] == [
         ("Editor", "done", "ed1"), ("Legal", "current", "0 of 2 approvals")]
-    progress = lifecycle.step_progress(PRESS, 1, [*s.approvals, Approval(L2, "l2", 1, 3)], 3)
+    progress = policies.step_progress(PRESS, 1, [*s.approvals, Approval(L2, "l2", 1, 3)], 3)
     assert progress[1].summary == "1 of 2 approvals: l2"
 
 
@@ -122,26 +115,26 @@ def test_a_late_approval_for_a_step_that_moved_on_is_refused():
 
 
 def test_the_default_policy_is_todays_single_editor():
-    default = lifecycle.DEFAULT_POLICY
+    default = policies.DEFAULT_POLICY
     assert not default.is_chain and PRESS.is_chain
     s = snap(policy=default)
-    assert lifecycle.step_words(default, 0) == ""
-    assert lifecycle.after_approval(s, ED1) == (EventKind.APPROVED, 0)
+    assert policies.step_words(default, 0) == ""
+    assert decisions.after_approval(s, ED1) == (EventKind.APPROVED, 0)
     assert ask(s, L1).sentence == "Members of Editors decide; you are not one of them."
 
 
 def test_outside_approvers_decide_by_email_only():
     quote = ReviewPolicy("Quote", [ReviewStep("Partner", "", 1, outside=["Partner@Example.com"])])
     s = snap(policy=quote)
-    partner = lifecycle.outside_actor_id("partner@example.com")
-    assert partner < 0 and partner == lifecycle.outside_actor_id(" PARTNER@example.com")
+    partner = policies.outside_actor_id("partner@example.com")
+    assert partner < 0 and partner == policies.outside_actor_id(" PARTNER@example.com")
     ok = Request(DecisionKind.APPROVE, partner, 2, outside_email="partner@example.com")
-    assert lifecycle.refusal(s, ok, NOW) is None
+    assert decisions.refusal(s, ok, NOW) is None
     stranger = Request(DecisionKind.APPROVE, -5, 2, outside_email="x@example.com")
-    assert lifecycle.refusal(s, stranger, NOW).code == "NotEligible"
+    assert decisions.refusal(s, stranger, NOW).code == "NotEligible"
     edit = Request(DecisionKind.APPROVE_WITH_EDITS, partner, 2, text="new",
                    outside_email="partner@example.com")
-    assert "do not edit" in lifecycle.refusal(s, edit, NOW).sentence
+    assert "do not edit" in decisions.refusal(s, edit, NOW).sentence
     assert ask(s, ED1).sentence == "Only the outside approvers named at this step decide it."
 
 
@@ -157,19 +150,19 @@ def test_outside_approvers_decide_by_email_only():
     (ReviewPolicy("x", [ReviewStep("s", "g")] * 11), "at most 10 steps"),
 ])
 def test_policy_problems(policy, problem):
-    assert any(problem in p for p in lifecycle.policy_problems(policy))
-    assert lifecycle.policy_problems(PRESS) == []
+    assert any(problem in p for p in policies.policy_problems(policy))
+    assert policies.policy_problems(PRESS) == []
 
 
 def test_current_details_for_the_temporal_ui_count_without_names():
     approvals = [Approval(ED1, "ed1", 0, 2), Approval(L1, "legal1", 1, 2)]
-    text = lifecycle.current_details(ReviewState.AWAITING_REVIEW, 2, PRESS, 1, approvals)
+    text = policies.current_details(ReviewState.AWAITING_REVIEW, 2, PRESS, 1, approvals)
     assert text == ("**Awaiting review**, version 2\n✓ step 1, Editor: done\n"
                     "→ step 2, Legal: 1 of 2")
-    waiting = lifecycle.current_details(ReviewState.AWAITING_REVIEW, 2, PRESS, 0, [])
+    waiting = policies.current_details(ReviewState.AWAITING_REVIEW, 2, PRESS, 0, [])
     assert waiting.endswith("→ step 1, Editor: 0 of 1\n· step 2, Legal: 2 needed")
     assert "legal1" not in text and "ed1" not in text  # no personal data for the engine's UI
-    assert lifecycle.current_details(ReviewState.APPROVED, 2, PRESS, 1, approvals) == (
+    assert policies.current_details(ReviewState.APPROVED, 2, PRESS, 1, approvals) == (
         "**Approved**, version 2")
-    assert lifecycle.current_details(ReviewState.AWAITING_REVIEW, 1, lifecycle.DEFAULT_POLICY,
+    assert policies.current_details(ReviewState.AWAITING_REVIEW, 1, policies.DEFAULT_POLICY,
                                      0, []) == "**Awaiting review**, version 1"

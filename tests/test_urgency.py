@@ -10,8 +10,9 @@ from django.utils import timezone
 from drafts import selectors, services
 from drafts.models import Draft
 from review import services as review
-from temporal_app import errors, gateway, lifecycle
-from temporal_app.lifecycle import Priority
+from rulebook import deadlines, urgency
+from rulebook.urgency import Priority
+from temporal_app import errors, gateway
 from temporal_app.types import ExtendDeadlineInput
 from tests.conftest import wait_for_status
 
@@ -19,17 +20,17 @@ NOW = datetime(2026, 11, 22, 14, 0, tzinfo=UTC)
 
 
 def test_due_dates_and_capped_deadlines():
-    assert lifecycle.due_problem(None, NOW) == ""
-    assert lifecycle.due_problem(NOW + timedelta(minutes=30), NOW) == (
+    assert urgency.due_problem(None, NOW) == ""
+    assert urgency.due_problem(NOW + timedelta(minutes=30), NOW) == (
         "The due date must be at least an hour from now.")
-    assert lifecycle.due_problem(NOW + timedelta(days=400), NOW) == (
+    assert urgency.due_problem(NOW + timedelta(days=400), NOW) == (
         "The due date must be within a year.")
-    assert lifecycle.due_problem(NOW.replace(tzinfo=None) + timedelta(days=1), NOW) == (
+    assert urgency.due_problem(NOW.replace(tzinfo=None) + timedelta(days=1), NOW) == (
         "Give the due date with its time zone.")
     due = NOW + timedelta(hours=3)
-    assert lifecycle.capped(NOW + timedelta(hours=24), NOW + timedelta(hours=20), due) == (
+    assert deadlines.capped(NOW + timedelta(hours=24), NOW + timedelta(hours=20), due) == (
         due, due)
-    assert lifecycle.capped(NOW + timedelta(hours=2), NOW + timedelta(hours=1), due) == (
+    assert deadlines.capped(NOW + timedelta(hours=2), NOW + timedelta(hours=1), due) == (
         NOW + timedelta(hours=2), NOW + timedelta(hours=1))
 
 

@@ -3,7 +3,7 @@
 FROZEN. Registered beside workflows/draft_review.py only so that reviews started by the
 earlier release (some wait 24 h or more) finish on the code they started with; new reviews
 start the `DraftReview` type. Do not change its command sequence (tests/test_replay.py replays
-its recorded histories). Its checks ask the rulebook (temporal_app.lifecycle): validators add
+its recorded histories). Its checks ask the rulebook (rulebook/): validators add
 no commands, so that is replay-safe. Delete this file, its activities (store_version,
 record_event, notify) and its histories once no run of this type is open:
 
@@ -44,17 +44,11 @@ from temporalio.exceptions import (
 from temporalio.exceptions import TimeoutError as ActivityTimeout
 
 with workflow.unsafe.imports_passed_through():
-    import temporal_app.lifecycle as lifecycle
-    from temporal_app.lifecycle import (
-        FINAL_STATES,
-        Decided,
-        DecisionKind,
-        EventKind,
-        Request,
-        ReviewState,
-        Snapshot,
-        VersionKind,
-    )
+    import rulebook.deadlines as deadlines
+    import rulebook.decisions as decisions
+    import rulebook.states as states
+    from rulebook.decisions import Decided, Request, Snapshot
+    from rulebook.states import FINAL_STATES, DecisionKind, EventKind, ReviewState, VersionKind
     from temporal_app.types import (
         GENERATE_DRAFT,
         NOTIFY,
@@ -291,7 +285,7 @@ class DraftReviewWorkflowV1:
             gave_up = f"Redline gave up after {policy.llm_max_attempts} attempts"
         elif err.retry_state == RetryState.TIMEOUT:
             gave_up = (f"Redline gave up after trying for "
-                       f"{lifecycle.duration_words(policy.llm_schedule_to_close_seconds)}")
+                       f"{deadlines.duration_words(policy.llm_schedule_to_close_seconds)}")
         else:
             return _failure_message(err)
         if isinstance(cause, ActivityTimeout):
@@ -491,7 +485,7 @@ class DraftReviewWorkflowV1:
     def _check(self, kind: DecisionKind, actor_id: int, version: int | None,
                comment: str, text: str, expires_at: datetime | None = None) -> None:
         """Raise ApplicationError with the rulebook's sentence, or return if allowed."""
-        refusal = lifecycle.refusal(
+        refusal = decisions.refusal(
             self._snapshot(),
             Request(kind, actor_id, version, comment, text, expires_at), workflow.now())
         if refusal is not None:
@@ -512,7 +506,7 @@ class DraftReviewWorkflowV1:
         pending.result = DecisionResult(
             state=self._state.value,
             version=self._version,
-            message=f"{lifecycle.PAST_TENSE[pending.kind].capitalize()} by {pending.actor}.",
+            message=f"{states.PAST_TENSE[pending.kind].capitalize()} by {pending.actor}.",
         )
         pending.done = True
         if pending.kind == DecisionKind.REQUEST_CHANGES:
@@ -597,9 +591,9 @@ class DraftReviewWorkflowV1:
         self._reminded = self._remind_at <= workflow.now()
         self._wake = True
         await self._record(EventKind.DEADLINE_EXTENDED, ReviewState.AWAITING_REVIEW,
-                           actor_id=e.actor_id, comment=f"by {lifecycle.duration_words(e.seconds)}",
+                           actor_id=e.actor_id, comment=f"by {deadlines.duration_words(e.seconds)}",
                            deadline=self._deadline, remind_at=self._remind_at)
-        words = lifecycle.duration_words(e.seconds)
+        words = deadlines.duration_words(e.seconds)
         return DeadlineResult(deadline=self._deadline, message=f"Deadline extended by {words}.")
 
     @extend_deadline.validator
@@ -607,7 +601,7 @@ class DraftReviewWorkflowV1:
         self._check_extend(e)
 
     def _check_extend(self, e: ExtendDeadlineInput) -> None:
-        refusal = lifecycle.extension_refusal(self._snapshot(), e.seconds, workflow.now())
+        refusal = deadlines.extension_refusal(self._snapshot(), e.seconds, workflow.now())
         if refusal is not None:
             raise _refuse(refusal.sentence, refusal.code)
 
@@ -625,7 +619,7 @@ class DraftReviewWorkflowV1:
         self._check_remind()
 
     def _check_remind(self) -> None:
-        refusal = lifecycle.reminder_refusal(self._snapshot())
+        refusal = deadlines.reminder_refusal(self._snapshot())
         if refusal is not None:
             raise _refuse(refusal.sentence, refusal.code)
 
