@@ -1,3 +1,3 @@
 """The JSON API under /api/v1/ (Django REST framework + drf-spectacular) and per-user API
 tokens (docs/api.md). Views are thin: a serializer, one service or selector call, a response;
-every rule is the rulebook's (temporal_app/lifecycle.py) or a service's."""
+every rule is the rulebook's (rulebook/) or a service's."""

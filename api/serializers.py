@@ -1,7 +1,7 @@
 """Request shapes (strict: unknown keys and wrong JSON types are refused) and response shapes.
 
 Limits, required comments and every sentence about content are the rulebook's
-(temporal_app.lifecycle): a request serializer checks only the JSON's shape and asks the
+(rulebook/): a request serializer checks only the JSON's shape and asks the
 rulebook for the rest, as the web forms do; the services ask again."""
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from drafts import selectors
 from drafts.models import STATE_CHOICES, Draft, DraftEvent, DraftVersion
 from publishing.models import DELIVERY_CHOICES, Delivery, DeliveryAttempt
 from publishing.selectors import publishing_of
-from temporal_app import lifecycle
-from temporal_app.lifecycle import DecisionKind
+from rulebook import decisions, delivery, inputs, states, urgency
+from rulebook.states import DecisionKind
 
 # ------------------------------------------------------------------ request fields
 
@@ -78,7 +78,7 @@ class StrictSerializer(serializers.Serializer):
 
 
 def _brief_field(name: str, **kwargs) -> Text:
-    what, limit, one_line = lifecycle.BRIEF_FIELDS[name]
+    what, limit, one_line = inputs.BRIEF_FIELDS[name]
     line = " One line." if one_line else ""
     return Text(limit=limit, help_text=f"{what}: plain text, at most {limit:,} characters."
                 f"{line}", **kwargs)
@@ -91,21 +91,21 @@ class SubmitSerializer(StrictSerializer):
     brief = _brief_field("brief", required=False, default="")
     audience = _brief_field("audience", required=False, default="")
     tone = _brief_field("tone", required=False, default="")
-    target_words = StrictChoice(choices=[words for words, _ in lifecycle.LENGTHS],
-                                required=False, default=lifecycle.DEFAULT_LENGTH,
+    target_words = StrictChoice(choices=[words for words, _ in inputs.LENGTHS],
+                                required=False, default=inputs.DEFAULT_LENGTH,
                                 help_text="Target length in words: "
-                                + ", ".join(label for _, label in lifecycle.LENGTHS) + ".")
-    priority = StrictChoice(choices=[p.name.lower() for p in lifecycle.Priority],
-                            required=False, default=lifecycle.Priority.NORMAL.name.lower(),
+                                + ", ".join(label for _, label in inputs.LENGTHS) + ".")
+    priority = StrictChoice(choices=[p.name.lower() for p in urgency.Priority],
+                            required=False, default=urgency.Priority.NORMAL.name.lower(),
                             help_text="high: to the top of the editors' queue.")
     due_at = serializers.DateTimeField(
         required=False, allow_null=True, default=None,
         help_text="When it must be decided by (ISO 8601 with a time zone, at least an hour "
                   "ahead, within a year); no review deadline goes past it.")
     def validate_priority(self, value: str) -> int:
-        return lifecycle.Priority[value.upper()].value
+        return urgency.Priority[value.upper()].value
 
-    channel = Text(limit=lifecycle.CHANNEL_MAX, required=False, default="",
+    channel = Text(limit=delivery.CHANNEL_MAX, required=False, default="",
                    help_text="Which publishing destinations get the approved text (lower-case "
                              "letters, digits, '-', '_'); blank: only those for every channel.")
 
@@ -113,13 +113,13 @@ class SubmitSerializer(StrictSerializer):
 class DecisionSerializer(StrictSerializer):
     """An editor's decision on the version they reviewed."""
 
-    decision = StrictChoice(choices=[kind.value for kind in lifecycle.EDITOR_DECISIONS])
+    decision = StrictChoice(choices=[kind.value for kind in states.EDITOR_DECISIONS])
     version = StrictInteger(help_text="The version you reviewed (the draft's current_version "
                                       "when you read it).")
-    comment = Text(limit=lifecycle.COMMENT_MAX, required=False, default="",
+    comment = Text(limit=inputs.COMMENT_MAX, required=False, default="",
                    help_text="Optional for approve; the reason for reject; the feedback for "
                              "request_changes.")
-    text = Text(limit=lifecycle.TEXT_MAX, required=False, default="", trim_whitespace=False,
+    text = Text(limit=inputs.TEXT_MAX, required=False, default="", trim_whitespace=False,
                 help_text="approve_with_edits only: the edited Markdown.")
     step = StrictInteger(required=False, allow_null=True, default=None, min_value=0,
                          help_text="Under a multi-step policy: the step you reviewed at (the "
@@ -128,7 +128,7 @@ class DecisionSerializer(StrictSerializer):
 
     def validate(self, data):
         """The rulebook's checks on the request alone (as review.forms.DecisionForm)."""
-        refusal = lifecycle.input_refusal(lifecycle.Request(
+        refusal = decisions.input_refusal(decisions.Request(
             DecisionKind(data["decision"]), actor_id=0, version=data["version"],
             comment=data["comment"], text=data["text"]))
         if refusal is not None:
@@ -140,7 +140,7 @@ class DecisionSerializer(StrictSerializer):
 class WithdrawSerializer(StrictSerializer):
     """The author withdraws the draft (its review stops)."""
 
-    comment = Text(limit=lifecycle.COMMENT_MAX, required=False, default="",
+    comment = Text(limit=inputs.COMMENT_MAX, required=False, default="",
                    help_text="Optional: why.")
 
 
@@ -197,7 +197,7 @@ class VersionSerializer(VersionSummarySerializer):
 class DraftSummarySerializer(serializers.ModelSerializer):
     state = serializers.ChoiceField(source="status", choices=STATE_CHOICES)
     priority = serializers.ChoiceField(source="priority_name",
-                                       choices=[p.name.lower() for p in lifecycle.Priority])
+                                       choices=[p.name.lower() for p in urgency.Priority])
     state_label = serializers.CharField(source="state.label")
     is_final = serializers.BooleanField()
     author = serializers.CharField(source="author.get_username")

@@ -11,7 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from api.models import ApiToken
-from temporal_app import errors, lifecycle
+from rulebook import inputs
+from temporal_app import errors
 
 PREFIX = "rl_"  # every token starts with it, so secret scanners and people can spot one
 DISPLAY_CHARS = 10  # "rl_" and the next 7 characters identify a token on the account page
@@ -30,7 +31,7 @@ def create_token(*, user, name: str) -> tuple[ApiToken, str]:
     cannot be shown again. Raises Refused (a bad name, too many active tokens)."""
     name = name.strip()
     problem = ("Give the token a name, e.g. “CMS import”." if not name else
-               lifecycle.text_problem(name, "The name", NAME_MAX, line=True))
+               inputs.text_problem(name, "The name", NAME_MAX, line=True))
     if problem:
         raise errors.Refused(problem, "InvalidName")
     with transaction.atomic():

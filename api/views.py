@@ -42,7 +42,8 @@ from drafts.diff import diff_lines
 from drafts.models import STATE_CHOICES
 from publishing import services as publishing_services
 from review import services as review_services
-from temporal_app import lifecycle, visibility
+from rulebook import decisions, delivery, policies
+from temporal_app import visibility
 
 # The Idempotency-Key header becomes the submit service's submission_key: a UUID derived from
 # (user, key), so one user's key never collides with another's.
@@ -200,7 +201,7 @@ class QueueQuery(serializers.Serializer):
     channel = serializers.CharField(required=False,
                                     help_text="Only drafts submitted to this channel (slug).")
     step = serializers.IntegerField(required=False, min_value=0,
-                                    max_value=lifecycle.MAX_STEPS - 1,
+                                    max_value=policies.MAX_STEPS - 1,
                                     help_text="Only drafts at this policy step (from 0).")
     claimed_by_me = serializers.BooleanField(required=False, default=False,
                                              help_text="Only drafts you are reviewing "
@@ -211,7 +212,7 @@ class QueueQuery(serializers.Serializer):
                   "decide.")
 
     def validate_channel(self, value: str) -> str:
-        if problem := lifecycle.channel_problem(value):
+        if problem := delivery.channel_problem(value):
             raise serializers.ValidationError(problem)
         return value
 
@@ -249,7 +250,7 @@ class DecisionsView(APIView):
                               **_errors(400, 401, 403, 404, 409, 413, 503)})
     def post(self, request, draft_id: int):
         draft = selectors.draft_or_404(draft_id)
-        own = lifecycle.own_draft_refusal(draft.author_id, request.user.pk)
+        own = decisions.own_draft_refusal(draft.author_id, request.user.pk)
         if own is not None:  # asked first, as the web does (403 before reading the body)
             raise Forbidden(own.sentence, own.code)
         data = DecisionSerializer(data=request.data)

@@ -25,7 +25,7 @@ from temporalio import activity, workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from temporal_app.lifecycle import DecisionKind, ReviewState
+    from rulebook.states import DecisionKind, ReviewState
 
 TABLE = "bench_bare_review"
 WORKFLOW_TYPE = "BareReview"

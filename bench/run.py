@@ -398,8 +398,8 @@ class Bare:
         return self.bare.count_in_state(keys, states)
 
     def decide(self, review_id: str) -> None:
+        from rulebook.states import DecisionKind
         from temporal_app import gateway
-        from temporal_app.lifecycle import DecisionKind
 
         async def go():
             client = await gateway.get_client()
@@ -435,11 +435,11 @@ class Redline:
 
     def submit(self, i: int, target_words: int | None = None) -> int:
         from drafts import services
-        from temporal_app import lifecycle
+        from rulebook import inputs
 
         draft, _ = services.submit_draft(
             author=self.author, topic=f"Bench {self.phase} {i}",
-            target_words=target_words or lifecycle.DEFAULT_LENGTH)
+            target_words=target_words or inputs.DEFAULT_LENGTH)
         return draft.pk
 
     def count(self, keys: list[int], *states) -> int:
@@ -449,7 +449,7 @@ class Redline:
 
     def decide(self, pk: int) -> None:
         from review import services
-        from temporal_app.lifecycle import DecisionKind
+        from rulebook.states import DecisionKind
 
         services.decide(draft_id=pk, editor=self.editor, decision=DecisionKind.APPROVE.value,
                         version=1)
@@ -528,7 +528,7 @@ def still_running(workflow_type: str) -> int:
 
 def drafted(system, keys: list, timeout: float = 900) -> int:
     """Wait until every review awaits a decision (or failed); returns how many failed."""
-    from temporal_app.lifecycle import ReviewState
+    from rulebook.states import ReviewState
 
     keys = [k for k in keys if k is not None]
     wait_until(lambda: system.count(keys, ReviewState.AWAITING_REVIEW, ReviewState.FAILED)
@@ -538,7 +538,7 @@ def drafted(system, keys: list, timeout: float = 900) -> int:
 
 def run_phase(system, server: DevServer, args) -> dict:
     """One measured phase (see the module docstring), on a running worker and server."""
-    from temporal_app.lifecycle import ReviewState
+    from rulebook.states import ReviewState
 
     n = args.drafts
     warm = [system.submit(i) for i in range(-WARMUP, 0)]
@@ -641,8 +641,8 @@ def sections_phase(tmp: Path, args, editor, author) -> dict:
     from django.conf import settings
 
     from drafts.models import Draft
+    from rulebook.states import ReviewState
     from temporal_app import llm
-    from temporal_app.lifecycle import ReviewState
 
     server = DevServer(tmp / "sections.db")
     configure(server.address, "bench-sections")
@@ -698,7 +698,7 @@ def queue_phase(args, editor) -> dict:
     from django.utils import timezone
 
     from drafts.models import Draft
-    from temporal_app.lifecycle import ReviewState
+    from rulebook.states import ReviewState
 
     empty_drafts()
     authors = [bench_user(f"bench-author-{i}") for i in range(50)]

@@ -68,7 +68,7 @@ def stack(tmp: Path, label: str, roles: list[str], llm_seconds: float,
 
 
 def await_review(system, keys: list[int], timeout: float) -> None:
-    from temporal_app.lifecycle import ReviewState
+    from rulebook.states import ReviewState
 
     base.wait_until(lambda: system.count(keys, ReviewState.AWAITING_REVIEW) >= len(keys),
                     timeout, interval=0.1)
@@ -120,7 +120,7 @@ def summary(latencies: list[float]) -> dict:
 def decisions_under_load(tmp: Path, args, editor, author, roles: list[str],
                          llm_rate: float | None = None) -> dict:
     """Unloaded, then loaded decision latency with these worker processes."""
-    from temporal_app.lifecycle import ReviewState
+    from rulebook.states import ReviewState
 
     label = "+".join(roles) + (f"-rate{llm_rate:g}" if llm_rate else "")
     server, workers = stack(tmp, label.replace("+", "-"), roles, args.llm_seconds, llm_rate)
@@ -166,7 +166,7 @@ def decisions_under_load(tmp: Path, args, editor, author, roles: list[str],
 
 
 def throughput(tmp: Path, args, editor, author, processes: int) -> dict:
-    from temporal_app.lifecycle import ReviewState
+    from rulebook.states import ReviewState
 
     label = f"throughput-{processes}"
     server, workers = stack(tmp, label, ["all"] * processes, 0.0)

@@ -48,8 +48,7 @@ from bench.run import (  # noqa: E402
     setup_django,
     wait_until,
 )
-
-AWAITING = "awaiting_review"
+from rulebook.states import ReviewState  # noqa: E402
 
 
 def rss_mb(pid: int) -> float:
@@ -102,7 +101,7 @@ def submit(author, count: int, start: int, callers: int) -> list[int]:
 def awaiting(keys: list[int]) -> int:
     from drafts.models import Draft
 
-    return Draft.objects.filter(pk__in=keys, status=AWAITING).count()
+    return Draft.objects.filter(pk__in=keys, status=ReviewState.AWAITING_REVIEW).count()
 
 
 def wait_written(keys: list[int], timeout: float) -> float:
@@ -148,7 +147,7 @@ def decisions(editor, keys: list[int], gap: float = 0.1) -> dict:
         result = services.decide(draft_id=pk, editor=editor, decision="approve", version=1,
                                  comment="")
         times.append((time.perf_counter() - started) * 1000)
-        assert result.state == "approved", result
+        assert result.state == ReviewState.APPROVED, result
         time.sleep(gap)
     return {"count": len(times), "p50_ms": round(statistics.median(times), 1),
             "p95_ms": round(percentile(times, 95), 1), "max_ms": round(max(times), 1)}

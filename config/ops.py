@@ -22,8 +22,9 @@ from prometheus_client import CollectorRegistry, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from rulebook.delivery import DeliveryStatus
+from rulebook.states import ReviewState
 from temporal_app import errors, gateway, queues
-from temporal_app.lifecycle import DeliveryStatus, ReviewState
 
 
 @never_cache

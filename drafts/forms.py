@@ -7,30 +7,30 @@ from django.utils import timezone
 
 from drafts.models import STATE_CHOICES
 from review.models import Channel
-from temporal_app import lifecycle
+from rulebook import inputs, urgency
 
 
 class DraftForm(forms.Form):
-    topic = forms.CharField(max_length=lifecycle.TOPIC_MAX, strip=True,
+    topic = forms.CharField(max_length=inputs.TOPIC_MAX, strip=True,
                             help_text="What the piece is about (at most 200 characters).",
                             error_messages={"required": "Enter a topic.",
                                             "max_length": "Keep the topic to 200 characters "
                                                           "or fewer (it has %(show_value)d)."})
-    brief = forms.CharField(max_length=lifecycle.BRIEF_MAX, required=False, strip=True,
+    brief = forms.CharField(max_length=inputs.BRIEF_MAX, required=False, strip=True,
                             widget=forms.Textarea(attrs={"rows": 4}),
                             help_text="Optional: angle, points to cover, sources to use.",
                             error_messages={"max_length": "Keep the brief to 4,000 characters "
                                                           "or fewer (it has %(show_value)d)."})
-    audience = forms.CharField(max_length=lifecycle.AUDIENCE_MAX, required=False, strip=True,
+    audience = forms.CharField(max_length=inputs.AUDIENCE_MAX, required=False, strip=True,
                                help_text="Optional: who will read it, e.g. “new customers”.",
                                error_messages={"max_length": "Keep the audience to 200 "
                                                              "characters or fewer."})
-    tone = forms.CharField(max_length=lifecycle.TONE_MAX, required=False, strip=True,
+    tone = forms.CharField(max_length=inputs.TONE_MAX, required=False, strip=True,
                            help_text="Optional: e.g. “friendly”, “formal”.",
                            error_messages={"max_length": "Keep the tone to 100 characters "
                                                          "or fewer."})
-    target_words = forms.TypedChoiceField(choices=lifecycle.LENGTHS, coerce=int,
-                                          initial=lifecycle.DEFAULT_LENGTH,
+    target_words = forms.TypedChoiceField(choices=inputs.LENGTHS, coerce=int,
+                                          initial=inputs.DEFAULT_LENGTH,
                                           label="Target length")
     channel = forms.ChoiceField(required=False, choices=lambda: [("", "Default")] + [
                                     (c.slug, c.name) for c in Channel.objects.filter(
@@ -40,9 +40,9 @@ class DraftForm(forms.Form):
                                 error_messages={"invalid_choice": "There is no channel "
                                                 "'%(value)s'; choose one from the list."})
     priority = forms.TypedChoiceField(
-        choices=[(p.value, p.label) for p in lifecycle.Priority], coerce=int,
-        initial=lifecycle.Priority.NORMAL.value, required=False,
-        empty_value=lifecycle.Priority.NORMAL.value,
+        choices=[(p.value, p.label) for p in urgency.Priority], coerce=int,
+        initial=urgency.Priority.NORMAL.value, required=False,
+        empty_value=urgency.Priority.NORMAL.value,
         help_text="High goes to the top of the editors' queue.")
     due_at = forms.DateTimeField(
         label="Due date (UTC)", required=False,
@@ -56,13 +56,13 @@ class DraftForm(forms.Form):
         return self.cleaned_data.get("submission_key") or uuid.uuid4()
 
     def clean(self) -> dict:
-        """The rulebook's checks (lifecycle.brief_problems) on the fields that passed their
+        """The rulebook's checks (rulebook.inputs.brief_problems) on the fields that passed their
         own: one line where one is meant, no control characters, plain text."""
         data = super().clean()
-        values = {f: data[f] for f in lifecycle.BRIEF_FIELDS if f in data}
-        for field, problem in lifecycle.brief_problems(**values).items():
+        values = {f: data[f] for f in inputs.BRIEF_FIELDS if f in data}
+        for field, problem in inputs.brief_problems(**values).items():
             self.add_error(field, problem)
-        if problem := lifecycle.due_problem(data.get("due_at"), timezone.now()):
+        if problem := urgency.due_problem(data.get("due_at"), timezone.now()):
             self.add_error("due_at", problem)
         return data
 

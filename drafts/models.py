@@ -2,8 +2,8 @@
 
 A draft's workflow-driven fields (WORKFLOW_FIELDS) have one writer: drafts/projection.py. The
 vocabulary (states, event and version kinds, labels, limits) is the rulebook's
-(temporal_app.lifecycle); the choices here derive from it, and templates ask the properties
-below instead of comparing state names.
+(rulebook.states, rulebook.inputs); the choices here derive from it, and templates ask the
+properties below instead of comparing state names.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 
-from temporal_app import lifecycle
-from temporal_app.lifecycle import (
+from rulebook import delivery, inputs, policies, urgency
+from rulebook.states import (
     APPROVED_STATES,
     CLOSING_DECISION_EVENTS,
     DECISION_EVENTS,
@@ -40,26 +40,26 @@ WORKFLOW_FIELDS = ("status", "current_version", "revisions", "deadline", "remind
 
 
 class Draft(models.Model):
-    LENGTH_CHOICES = list(lifecycle.LENGTHS)
+    LENGTH_CHOICES = list(inputs.LENGTHS)
 
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                related_name="drafts")
-    topic = models.CharField(max_length=lifecycle.TOPIC_MAX)
-    brief = models.TextField(max_length=lifecycle.BRIEF_MAX, blank=True)
-    audience = models.CharField(max_length=lifecycle.AUDIENCE_MAX, blank=True)
-    tone = models.CharField(max_length=lifecycle.TONE_MAX, blank=True)
+    topic = models.CharField(max_length=inputs.TOPIC_MAX)
+    brief = models.TextField(max_length=inputs.BRIEF_MAX, blank=True)
+    audience = models.CharField(max_length=inputs.AUDIENCE_MAX, blank=True)
+    tone = models.CharField(max_length=inputs.TONE_MAX, blank=True)
     target_words = models.PositiveIntegerField(choices=LENGTH_CHOICES,
-                                               default=lifecycle.DEFAULT_LENGTH)
+                                               default=inputs.DEFAULT_LENGTH)
     # Its channel (review.models.Channel's slug): which review policy it gets and which
     # publishing destinations get it once approved (publishing.models.Destination).
-    channel = models.CharField(max_length=lifecycle.CHANNEL_MAX, blank=True)
+    channel = models.CharField(max_length=delivery.CHANNEL_MAX, blank=True)
     # The review policy in force when it was submitted (dataclasses.asdict of the rulebook's
     # ReviewPolicy; empty: the default, one editor decides). Never changes afterwards.
     review_policy = models.JSONField(default=dict, blank=True)
     # Urgency: the queue sorts by priority, then deadline; no deadline goes past the due date.
     priority = models.PositiveSmallIntegerField(
-        choices=[(p.value, p.label) for p in lifecycle.Priority],
-        default=lifecycle.Priority.NORMAL.value)
+        choices=[(p.value, p.label) for p in urgency.Priority],
+        default=urgency.Priority.NORMAL.value)
     due_at = models.DateTimeField("due date", null=True, blank=True)
     # The form's one-time token: a double-submitted form creates one draft.
     submission_key = models.UUIDField(null=True, blank=True)
@@ -87,7 +87,7 @@ class Draft(models.Model):
             Func(F("review_policy"), Value("steps"), Cast("step", models.TextField()),
                  Value("group"), function="jsonb_extract_path_text",
                  output_field=models.TextField()),
-            Value(lifecycle.DEFAULT_POLICY.steps[0].group), output_field=models.TextField()),
+            Value(policies.DEFAULT_POLICY.steps[0].group), output_field=models.TextField()),
         output_field=models.CharField(max_length=150), db_persist=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
@@ -132,17 +132,17 @@ class Draft(models.Model):
 
     @property
     def is_high_priority(self) -> bool:
-        return self.priority == lifecycle.Priority.HIGH
+        return self.priority == urgency.Priority.HIGH
 
     @property
     def priority_name(self) -> str:
         """ "normal" / "high", as the API says it."""
-        return lifecycle.Priority(self.priority).name.lower()
+        return urgency.Priority(self.priority).name.lower()
 
     @cached_property
-    def policy(self) -> lifecycle.ReviewPolicy:
+    def policy(self) -> policies.ReviewPolicy:
         """The policy it was submitted under (never changes: read once per instance)."""
-        return lifecycle.policy_from_data(self.review_policy)
+        return policies.policy_from_data(self.review_policy)
 
     @property
     def has_steps(self) -> bool:
@@ -155,7 +155,7 @@ class Draft(models.Model):
         return min(self.step, len(self.policy.steps) - 1)
 
     @property
-    def current_step(self) -> lifecycle.ReviewStep:
+    def current_step(self) -> policies.ReviewStep:
         """Its rule: who decides now (group, outside approvers)."""
         return self.policy.steps[self.current_index]
 
@@ -164,7 +164,7 @@ class Draft(models.Model):
         """ "step 2 of 3, Legal" while awaiting review under a chain, else ""."""
         if not (self.has_steps and self.awaiting_review):
             return ""
-        return lifecycle.step_words(self.policy, self.current_index)
+        return policies.step_words(self.policy, self.current_index)
 
     @property
     def is_final(self) -> bool:
@@ -325,7 +325,7 @@ class OutboxMail(models.Model):
     """A notification queued by the projection in the same transaction as its event, and sent
     by the MailOutbox workflow (temporal_app/workflows/outbox.py): mail never holds a review
     open, and a mail that keeps failing is visible here (Django admin) instead of retried
-    forever. Recipients are resolved when it is sent (lifecycle.NOTIFY names the audience)."""
+    forever. Recipients are resolved when it is sent (rulebook.states.NOTIFY names the audience)."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"

@@ -6,7 +6,7 @@ one transaction, with the draft row locked:
 - an event row is keyed on (draft, seq): a retried write inserts nothing twice;
 - the draft row moves only for events newer than `draft.last_seq`, so a retried, late or
   reordered write never moves a draft backwards;
-- the mail the rulebook names for an event (lifecycle.NOTIFY) is queued in the same
+- the mail the rulebook names for an event (rulebook.states.NOTIFY) is queued in the same
   transaction (OutboxMail), so it goes out exactly when the event is recorded.
 
 Callers: the workflow's local activity (temporal_app/activities/records.py), the v1 runs'
@@ -24,8 +24,8 @@ from django.db.models import F
 from django.db.models.functions import Greatest
 
 from drafts.models import WORKFLOW_FIELDS, Draft, DraftEvent, DraftVersion, OutboxMail
-from temporal_app import lifecycle
-from temporal_app.lifecycle import (
+from rulebook import states
+from rulebook.states import (
     CLOSING_DECISION_EVENTS,
     NEW_VERSION_EVENTS,
     WRITING_STATES,
@@ -63,7 +63,7 @@ def apply(draft_id: int, events: Sequence[EventRecord], version: VersionRecord |
         OutboxMail.objects.bulk_create([
             OutboxMail(key=f"{draft.pk}:{e.seq}", draft=draft, kind=e.kind, version=e.version,
                        comment=e.comment)
-            for e in new if e.notify and EventKind(e.kind) in lifecycle.NOTIFY])
+            for e in new if e.notify and EventKind(e.kind) in states.NOTIFY])
         for record_, row in zip(new, rows, strict=True):
             _fold(draft, record_, row)
         draft.save(update_fields=[*WORKFLOW_FIELDS, "updated_at"])
@@ -94,7 +94,7 @@ def record(draft: Draft, kind: EventKind, *, state: ReviewState | None = None,
     transaction with `draft` locked (select_for_update); the instance is updated."""
     event = EventRecord(
         seq=next_seq(draft), kind=kind.value,
-        state=(state or lifecycle.STATE_AFTER[kind] or draft.state).value,
+        state=(state or states.STATE_AFTER[kind] or draft.state).value,
         version=draft.current_version, actor_id=actor_id, comment=comment,
         revisions=draft.revisions, notify=notify)
     apply(draft.pk, [event], draft=draft)

@@ -7,10 +7,10 @@ from functools import wraps
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 
-from temporal_app.lifecycle import EDITORS_GROUP
+from rulebook.policies import EDITORS_GROUP
 
 AUTHORS = "Authors"
-EDITORS = EDITORS_GROUP  # the default review policy's reviewers (temporal_app.lifecycle)
+EDITORS = EDITORS_GROUP  # the default review policy's reviewers (rulebook.policies)
 
 
 def user_groups(user) -> set[str]:

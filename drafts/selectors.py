@@ -13,8 +13,8 @@ from django.utils import timezone
 from drafts import roles
 from drafts.models import Draft
 from drafts.paging import CappedCount, capped
-from temporal_app import lifecycle
-from temporal_app.lifecycle import FINAL_STATES, ReviewState
+from rulebook import policies, states
+from rulebook.states import FINAL_STATES, ReviewState
 
 # The navigation counts up to this many, then shows "99+".
 NAV_COUNT_CAP = 99
@@ -46,7 +46,7 @@ def draft_with_history(pk: int) -> Draft:
             .get(pk=pk))
 
 
-def policy_progress(draft: Draft) -> list[lifecycle.StepProgress]:
+def policy_progress(draft: Draft) -> list[policies.StepProgress]:
     """The progress line of a draft reviewed under a chain of steps (empty otherwise), from
     its events (prefetched with their actors: draft_with_history): the approvals of the
     current round, since the version that started at step 1."""
@@ -55,15 +55,15 @@ def policy_progress(draft: Draft) -> list[lifecycle.StepProgress]:
         return []
     events = list(draft.events.all())
     start = max((i for i, e in enumerate(events) if e.kind in NEW_VERSION_KINDS), default=0)
-    approvals = [lifecycle.Approval(e.actor_id or lifecycle.outside_actor_id(e.actor_email),
+    approvals = [policies.Approval(e.actor_id or policies.outside_actor_id(e.actor_email),
                                     e.actor_name or "", e.step, e.version)
                  for e in events[start:] if e.kind in APPROVAL_KINDS and e.step is not None]
-    return lifecycle.step_progress(policy, draft.current_index, approvals, draft.current_version,
+    return policies.step_progress(policy, draft.current_index, approvals, draft.current_version,
                                    final=draft.is_approved)
 
 
-NEW_VERSION_KINDS = {k.value for k in lifecycle.NEW_VERSION_EVENTS}
-APPROVAL_KINDS = {lifecycle.EventKind.STEP_APPROVED.value, lifecycle.EventKind.APPROVED.value}
+NEW_VERSION_KINDS = {k.value for k in states.NEW_VERSION_EVENTS}
+APPROVAL_KINDS = {states.EventKind.STEP_APPROVED.value, states.EventKind.APPROVED.value}
 
 
 def awaiting_review() -> QuerySet[Draft]:
@@ -77,7 +77,7 @@ QUEUE_ORDER = ("-priority", "deadline", "created_at", "pk")
 
 
 def at_steps_of(qs: QuerySet[Draft], groups: frozenset[str]) -> QuerySet[Draft]:
-    """The drafts whose current policy step these groups decide: lifecycle.decides_at, asked
+    """The drafts whose current policy step these groups decide: rulebook.policies.decides_at, asked
     of the database (Draft.step_group: the step's group in the policy the draft keeps; none
     kept: the default policy's, Editors). Outside approvers' steps have no group, so they are
     in no reviewer's queue."""

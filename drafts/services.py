@@ -17,8 +17,9 @@ from django.utils import timezone
 from drafts import projection
 from drafts.models import Draft
 from review.models import Channel
-from temporal_app import errors, gateway, lifecycle, queues
-from temporal_app.lifecycle import DecisionKind, EventKind
+from rulebook import authors, decisions, delivery, inputs, policies, states, urgency
+from rulebook.states import DecisionKind, EventKind
+from temporal_app import errors, gateway, queues
 from temporal_app.types import (
     ActivityPolicy,
     DecisionResult,
@@ -98,43 +99,43 @@ def _start_after_commit(draft_id: int, inp: ReviewInput) -> Start:
     return ticket
 
 
-def _policy_for(channel: str) -> tuple[lifecycle.ReviewPolicy, str]:
+def _policy_for(channel: str) -> tuple[policies.ReviewPolicy, str]:
     """(the review policy a draft of `channel` gets, or a sentence when the channel is not
     one an author may pick). No channel, or a channel without a policy: the default."""
     if not channel:
-        return lifecycle.DEFAULT_POLICY, ""
-    if problem := lifecycle.channel_problem(channel):
-        return lifecycle.DEFAULT_POLICY, problem
+        return policies.DEFAULT_POLICY, ""
+    if problem := delivery.channel_problem(channel):
+        return policies.DEFAULT_POLICY, problem
     found = Channel.objects.filter(slug=channel, is_active=True).select_related("policy").first()
     if found is None:
         known = ", ".join(Channel.objects.filter(is_active=True).values_list("slug", flat=True))
-        return lifecycle.DEFAULT_POLICY, (
+        return policies.DEFAULT_POLICY, (
             f"There is no channel '{channel}'. " + (f"Choose one of: {known}." if known else
                                                     "Leave it blank."))
-    return (found.policy.as_rule() if found.policy else lifecycle.DEFAULT_POLICY), ""
+    return (found.policy.as_rule() if found.policy else policies.DEFAULT_POLICY), ""
 
 
-def _stored(policy: lifecycle.ReviewPolicy) -> dict:
+def _stored(policy: policies.ReviewPolicy) -> dict:
     """The policy as the draft keeps it: nothing for the default (so old and new drafts
     without a policy look the same)."""
-    return {} if policy == lifecycle.DEFAULT_POLICY else dataclasses.asdict(policy)
+    return {} if policy == policies.DEFAULT_POLICY else dataclasses.asdict(policy)
 
 
 def submit_draft(*, author, topic: str, brief: str = "", audience: str = "", tone: str = "",
-                 target_words: int = lifecycle.DEFAULT_LENGTH, channel: str = "",
-                 priority: int = lifecycle.Priority.NORMAL, due_at: datetime | None = None,
+                 target_words: int = inputs.DEFAULT_LENGTH, channel: str = "",
+                 priority: int = urgency.Priority.NORMAL, due_at: datetime | None = None,
                  submission_key: uuid.UUID | None = None) -> tuple[Draft, bool]:
     """Create a draft and start its review. Returns (draft, created): the same submission key
     twice (a double-submitted form, even two at the same instant) returns the first draft.
     Raises InvalidBrief when the rulebook refuses a field and Refused when the author already
     has MAX_DRAFTS_IN_FLIGHT drafts not yet decided; either way nothing is written."""
-    problems = lifecycle.brief_problems(topic=topic, brief=brief, audience=audience, tone=tone)
+    problems = inputs.brief_problems(topic=topic, brief=brief, audience=audience, tone=tone)
     policy, channel_problem = _policy_for(channel)
     if channel_problem:
         problems["channel"] = channel_problem
-    if due := lifecycle.due_problem(due_at, timezone.now()):
+    if due := urgency.due_problem(due_at, timezone.now()):
         problems["due_at"] = due
-    if priority not in set(lifecycle.Priority):
+    if priority not in set(urgency.Priority):
         problems["priority"] = "Choose a priority: normal or high."
     if problems:
         raise errors.InvalidBrief(problems)
@@ -146,8 +147,8 @@ def submit_draft(*, author, topic: str, brief: str = "", audience: str = "", ton
                 author=author, submission_key=submission_key).first()):
             return existing, False
         in_flight = Draft.objects.filter(
-            author=author, status__in=[s.value for s in lifecycle.PENDING_STATES]).count()
-        refusal = lifecycle.in_flight_refusal(in_flight, settings.MAX_DRAFTS_IN_FLIGHT)
+            author=author, status__in=[s.value for s in states.PENDING_STATES]).count()
+        refusal = authors.in_flight_refusal(in_flight, settings.MAX_DRAFTS_IN_FLIGHT)
         if refusal is not None:
             raise errors.Refused(refusal.sentence, refusal.code)
         draft = projection.create(author=author, topic=topic, brief=brief,
@@ -180,7 +181,7 @@ def retry_draft(*, draft: Draft, user) -> Draft:
     """The author's Retry on a failed draft: a new run, numbering continues."""
     with transaction.atomic():
         draft = Draft.objects.select_for_update().get(pk=draft.pk)
-        refusal = lifecycle.retry_refusal(draft.state)
+        refusal = authors.retry_refusal(draft.state)
         if refusal is not None:
             raise errors.RetryRefused(refusal.sentence, refusal.code)
         restart_review(draft, actor_id=user.pk)
@@ -190,8 +191,8 @@ def retry_draft(*, draft: Draft, user) -> Draft:
 def withdraw_draft(*, draft: Draft, user, comment: str = "") -> DecisionResult:
     """The author's withdrawal, as the workflow's answer. Raises DecisionRefused (closed,
     not the author, bad comment) or EngineUnavailable (nothing recorded)."""
-    refusal = lifecycle.withdraw_refusal(draft.state) or lifecycle.input_refusal(
-        lifecycle.Request(DecisionKind.WITHDRAW, user.pk, comment=comment))
+    refusal = authors.withdraw_refusal(draft.state) or decisions.input_refusal(
+        decisions.Request(DecisionKind.WITHDRAW, user.pk, comment=comment))
     if refusal is not None:
         raise errors.DecisionRefused(refusal.sentence, refusal.code)
     return gateway.decide(draft.pk, DecisionKind.WITHDRAW,

@@ -22,8 +22,8 @@ from drafts.forms import DraftForm, StatusFilterForm
 from drafts.models import Draft
 from publishing import services as publishing_services
 from publishing.selectors import publishing_of
+from rulebook.states import ReviewState
 from temporal_app import errors, gateway
-from temporal_app.lifecycle import ReviewState
 
 PAGE_SIZE = 50
 

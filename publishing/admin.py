@@ -17,8 +17,8 @@ from drafts import roles
 from drafts.admin import ReadOnly, ReadOnlyInline
 from publishing import services
 from publishing.models import Delivery, DeliveryAttempt, Destination
+from rulebook.delivery import DeliveryStatus
 from temporal_app import errors
-from temporal_app.lifecycle import DeliveryStatus
 
 
 @admin.register(Destination)

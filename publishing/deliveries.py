@@ -18,8 +18,8 @@ from drafts.markdown import render_markdown
 from drafts.models import Draft
 from publishing.models import Delivery, DeliveryAttempt
 from publishing.selectors import matching_destinations
-from temporal_app import lifecycle
-from temporal_app.lifecycle import DeliveryStatus
+from rulebook.delivery import DeliveryStatus, delivery_failed
+from rulebook.states import APPROVED_STATES
 
 EVENT_TYPE = "draft.approved"
 
@@ -34,7 +34,7 @@ def plan(draft_id: int) -> tuple[Draft, list[Delivery], dict[str, str]]:
     Returns (draft, pending deliveries, {destination: failure} of failed ones left alone)."""
     with transaction.atomic():
         draft = Draft.objects.select_for_update().filter(pk=draft_id).first()
-        if draft is None or draft.state not in lifecycle.APPROVED_STATES:
+        if draft is None or draft.state not in APPROVED_STATES:
             raise NotApproved(f"draft {draft_id} is not approved")
         for destination in matching_destinations(draft):
             Delivery.objects.get_or_create(draft=draft, destination=destination,
@@ -101,7 +101,7 @@ def give_up(delivery_id: int, reason: str = "") -> str:
         elapsed = ((delivery.last_attempt_at - delivery.first_attempt_at).total_seconds()
                    if delivery.first_attempt_at and delivery.last_attempt_at else 0.0)
         delivery.status = DeliveryStatus.FAILED.value
-        delivery.failure = lifecycle.delivery_failed(delivery.attempts, elapsed,
-                                                     delivery.last_error or reason)
+        delivery.failure = delivery_failed(delivery.attempts, elapsed,
+                                            delivery.last_error or reason)
         delivery.save(update_fields=["status", "failure"])
         return delivery.failure

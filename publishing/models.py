@@ -20,8 +20,7 @@ from django.utils.functional import cached_property
 
 from drafts.models import Draft
 from review.models import Channel
-from temporal_app import lifecycle
-from temporal_app.lifecycle import DeliveryStatus
+from rulebook.delivery import CHANNEL_MAX, DeliveryStatus, channel_problem
 
 DELIVERY_CHOICES = [(s.value, s.label) for s in DeliveryStatus]
 SECRET_PREFIX = "whsec_"
@@ -43,7 +42,7 @@ def validate_secret(value: str) -> None:
 
 
 def validate_channel(value: str) -> None:
-    if problem := lifecycle.channel_problem(value):
+    if problem := channel_problem(value):
         raise ValidationError(problem)
 
 
@@ -55,7 +54,7 @@ class Destination(models.Model):
                               validators=[validate_secret],
                               help_text="The receiver verifies each request with it "
                                         "(Standard Webhooks). Keep it secret.")
-    channel = models.CharField(max_length=lifecycle.CHANNEL_MAX, blank=True,
+    channel = models.CharField(max_length=CHANNEL_MAX, blank=True,
                                validators=[validate_channel],
                                help_text="Only drafts of this channel; blank: every draft.")
     is_active = models.BooleanField("active", default=True)
@@ -76,7 +75,7 @@ class Destination(models.Model):
                 and not settings.PUBLISH_ALLOW_HTTP):
             raise ValidationError({"url": "Use an https:// URL: drafts must not travel in "
                                           "clear text (PUBLISH_ALLOW_HTTP=true allows http)."})
-        if (self.channel and not lifecycle.channel_problem(self.channel)
+        if (self.channel and not channel_problem(self.channel)
                 and not Channel.objects.filter(slug=self.channel).exists()):
             known = ", ".join(Channel.objects.values_list("slug", flat=True))
             raise ValidationError({"channel": (

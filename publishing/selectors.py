@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from drafts.models import Draft
 from publishing.models import Delivery, Destination
-from temporal_app.lifecycle import EventKind
+from rulebook.states import EventKind
 
 # After an approval or a Retry delivery, the PublishDraft run creates (or resets) the delivery
 # rows a moment later: until then, for at most this long, its page counts it as under way.

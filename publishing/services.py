@@ -8,8 +8,10 @@ from drafts import projection
 from drafts.models import Draft
 from drafts.services import publish_policy
 from publishing.models import Delivery
-from temporal_app import errors, gateway, lifecycle
-from temporal_app.lifecycle import DeliveryStatus, EventKind
+from rulebook import delivery
+from rulebook.delivery import DeliveryStatus
+from rulebook.states import EventKind
+from temporal_app import errors, gateway
 from temporal_app.types import PublishInput
 
 
@@ -23,7 +25,7 @@ def retry_delivery(*, draft_id: int, user) -> str:
         draft = Draft.objects.select_for_update().get(pk=draft_id)
         undelivered = Delivery.objects.filter(draft=draft).exclude(
             status=DeliveryStatus.DELIVERED.value).count()
-        refusal = lifecycle.retry_delivery_refusal(draft.state, undelivered)
+        refusal = delivery.retry_delivery_refusal(draft.state, undelivered)
         if refusal is not None:
             raise errors.Refused(refusal.sentence, refusal.code)
         # The run's event follows the `delivery_retried` one written here once it started

@@ -1,8 +1,8 @@
 """Django admin for review policies, channels, claims and outside approvers' links.
 
-A policy is checked as a whole by the rulebook (lifecycle.policy_problems) when saved, so the
-admin refuses what the workflow could not run, with the rulebook's sentences. Editing a policy
-changes only drafts submitted afterwards: each draft keeps a copy of the policy it got.
+A policy is checked as a whole by the rulebook (rulebook.policies.policy_problems) when saved,
+so the admin refuses what the workflow could not run, with the rulebook's sentences. Editing a
+policy changes only drafts submitted afterwards: each draft keeps a copy of the policy it got.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from django.forms.models import BaseInlineFormSet
 
 from drafts.admin import ReadOnly
 from review.models import Channel, Claim, OutsideLink, Policy, PolicyStep
-from temporal_app import lifecycle
+from rulebook import policies
 
 
 class StepFormSet(BaseInlineFormSet):
@@ -26,7 +26,7 @@ class StepFormSet(BaseInlineFormSet):
         kept = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
         steps = [f.instance.rule()
                  for f in sorted(kept, key=lambda f: f.cleaned_data.get("order") or 0)]
-        problems = lifecycle.policy_problems(lifecycle.ReviewPolicy(
+        problems = policies.policy_problems(policies.ReviewPolicy(
             name=self.instance.name or "-", steps=steps))
         if problems:
             raise ValidationError(problems)

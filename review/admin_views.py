@@ -23,11 +23,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from drafts import roles
 from drafts.models import Draft
-from temporal_app import errors, gateway, lifecycle, visibility
-from temporal_app.lifecycle import DecisionKind
+from rulebook import inputs, states
+from rulebook.states import DecisionKind
+from temporal_app import errors, gateway, visibility
 from temporal_app.types import ExtendDeadlineInput, RemindInput, StopInput
 
-MAX_EXTENSION_HOURS = lifecycle.MAX_EXTENSION_SECONDS / 3600
+MAX_EXTENSION_HOURS = inputs.MAX_EXTENSION_SECONDS / 3600
 
 # ------------------------------------------------------------------ the list
 
@@ -95,7 +96,7 @@ def details(request: HttpRequest, pk: int) -> HttpResponse:
     code = 200
     try:
         status = context["status"] = gateway.query_status(pk)
-        context["is_awaiting"] = status.state == lifecycle.ReviewState.AWAITING_REVIEW
+        context["is_awaiting"] = status.state == states.ReviewState.AWAITING_REVIEW
     except errors.Refused as err:
         context["error"], code = str(err), 404
     except errors.EngineUnavailable as err:
@@ -109,7 +110,7 @@ def details(request: HttpRequest, pk: int) -> HttpResponse:
 
 class ExtendForm(forms.Form):
     hours = forms.FloatField(
-        label="Extend the deadline by (hours)", min_value=lifecycle.MIN_EXTENSION_SECONDS / 3600,
+        label="Extend the deadline by (hours)", min_value=inputs.MIN_EXTENSION_SECONDS / 3600,
         max_value=MAX_EXTENSION_HOURS,
         initial=24, widget=forms.NumberInput(attrs={"step": "any"}),
         error_messages={"min_value": "Extend by at least a minute (0.02 hours).",
@@ -120,7 +121,7 @@ class ExtendForm(forms.Form):
 
 class CancelForm(forms.Form):
     reason = forms.CharField(
-        label="Reason (the author sees it)", max_length=lifecycle.COMMENT_MAX,
+        label="Reason (the author sees it)", max_length=inputs.COMMENT_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": "Give a reason for cancelling."})
 

@@ -4,10 +4,10 @@ from django import forms
 
 from drafts import selectors
 from review.models import Channel
-from temporal_app import lifecycle
-from temporal_app.lifecycle import DecisionKind
+from rulebook import decisions, policies, states
+from rulebook.states import DecisionKind
 
-EDITOR_DECISIONS = [(kind.value, kind.label) for kind in lifecycle.EDITOR_DECISIONS]
+EDITOR_DECISIONS = [(kind.value, kind.label) for kind in states.EDITOR_DECISIONS]
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ _BUTTON_CLASSES = {DecisionKind.REJECT: "danger", DecisionKind.REQUEST_CHANGES: 
 
 def needs_comment(kind: DecisionKind) -> bool:
     """Does the rulebook refuse `kind` without a comment? (Asked, not restated.)"""
-    refusal = lifecycle.input_refusal(lifecycle.Request(kind, actor_id=0, version=1, text="-"))
+    refusal = decisions.input_refusal(decisions.Request(kind, actor_id=0, version=1, text="-"))
     return refusal is not None and refusal.field == "comment"
 
 
@@ -45,7 +45,7 @@ def _choice(kind: DecisionKind) -> DecisionChoice:
 
 # The panel's decisions, in the rulebook's order: the quick ones (a button and a comment) and
 # Edit & approve (the corrected text), which the panel shows apart.
-DECISION_CHOICES = tuple(_choice(kind) for kind in lifecycle.EDITOR_DECISIONS)
+DECISION_CHOICES = tuple(_choice(kind) for kind in states.EDITOR_DECISIONS)
 QUICK_DECISIONS = tuple(c for c in DECISION_CHOICES if not c.edits_text)
 EDIT_DECISION = next(c for c in DECISION_CHOICES if c.edits_text)
 
@@ -58,9 +58,9 @@ class DecisionForm(forms.Form):
                                  error_messages={"required": "Reload the page: the form did "
                                                              "not say which version you read."})
     # The policy step the page showed (0-based): an approval for a step that has since moved
-    # on is refused (lifecycle "StepMoved"). Optional: without it, not checked.
+    # on is refused (the rulebook's "StepMoved"). Optional: without it, not checked.
     step = forms.IntegerField(min_value=0, required=False, widget=forms.HiddenInput)
-    # Deciding on a draft someone else has claimed needs this ticked (lifecycle "Claimed").
+    # Deciding on a draft someone else has claimed needs this ticked (the rulebook's "Claimed").
     confirm_claim = forms.BooleanField(required=False)
     # Limits and required fields are the rulebook's (clean): one sentence per problem.
     comment = forms.CharField(required=False, strip=True,
@@ -73,7 +73,7 @@ class DecisionForm(forms.Form):
         decision = data.get("decision")
         if decision is None or data.get("version") is None:
             return data
-        refusal = lifecycle.input_refusal(lifecycle.Request(
+        refusal = decisions.input_refusal(decisions.Request(
             DecisionKind(decision), actor_id=0, version=data["version"],
             comment=data.get("comment") or "", text=data.get("text") or ""))
         if refusal is not None:
@@ -99,7 +99,7 @@ class QueueFilterForm(forms.Form):
     channel = forms.ChoiceField(required=False, label="Channel")
     step = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label="Step",
                                   choices=[("", "Any step")] + [
-                                      (i, f"Step {i + 1}") for i in range(lifecycle.MAX_STEPS)])
+                                      (i, f"Step {i + 1}") for i in range(policies.MAX_STEPS)])
     claimed_by_me = forms.BooleanField(required=False, label="Only drafts I'm reviewing")
     # Whose drafts: those at steps the reviewer's groups decide (the default), or every step.
     whose = forms.ChoiceField(required=False, label="Show", choices=[

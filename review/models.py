@@ -3,8 +3,9 @@
 Admins define them in Django admin. An author picks a channel when submitting; its policy is
 copied into the draft (`Draft.review_policy`) and the review workflow's input, so editing a
 policy later changes new drafts only. No channel, or one without a policy: the default policy
-(lifecycle.DEFAULT_POLICY: one editor decides), as before policies existed. The rules
-themselves (quorum, distinct people, steps) are the rulebook's (temporal_app/lifecycle.py).
+(rulebook.policies.DEFAULT_POLICY: one editor decides), as before policies existed. The rules
+themselves (quorum, distinct people, steps) are the rulebook's (rulebook/policies.py,
+rulebook/decisions.py).
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from temporal_app import lifecycle
+from rulebook import delivery, inputs, policies
 
 
 def validate_channel(value: str) -> None:
-    if problem := lifecycle.channel_problem(value):
+    if problem := delivery.channel_problem(value):
         raise ValidationError(problem)
 
 
@@ -36,9 +37,9 @@ class Policy(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def as_rule(self) -> lifecycle.ReviewPolicy:
+    def as_rule(self) -> policies.ReviewPolicy:
         """The rulebook's form of this policy, as the workflow gets it."""
-        return lifecycle.ReviewPolicy(
+        return policies.ReviewPolicy(
             name=self.name, distinct_across_steps=self.distinct_across_steps,
             steps=[s.rule() for s in self.steps.select_related("group").order_by("order", "pk")])
 
@@ -46,7 +47,7 @@ class Policy(models.Model):
 class PolicyStep(models.Model):
     policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="steps")
     order = models.PositiveSmallIntegerField(default=1)
-    name = models.CharField(max_length=lifecycle.STEP_NAME_MAX)
+    name = models.CharField(max_length=policies.STEP_NAME_MAX)
     group = models.ForeignKey(Group, on_delete=models.PROTECT, related_name="+", null=True,
                               blank=True, help_text="Its members review at this step.")
     outside_emails = models.TextField(
@@ -55,12 +56,12 @@ class PolicyStep(models.Model):
                   "this step through a signed link mailed to them.")
     required = models.PositiveSmallIntegerField(
         "approvals needed", default=1,
-        validators=[MinValueValidator(1), MaxValueValidator(lifecycle.MAX_REQUIRED)],
+        validators=[MinValueValidator(1), MaxValueValidator(policies.MAX_REQUIRED)],
         help_text="Distinct members of the group who approve the same version.")
     review_hours = models.FloatField(
         "deadline (hours)", null=True, blank=True,
-        validators=[MinValueValidator(lifecycle.MIN_EXTENSION_SECONDS / 3600),
-                    MaxValueValidator(lifecycle.MAX_EXTENSION_SECONDS / 3600)],
+        validators=[MinValueValidator(inputs.MIN_EXTENSION_SECONDS / 3600),
+                    MaxValueValidator(inputs.MAX_EXTENSION_SECONDS / 3600)],
         help_text="This step's own time to decide; blank: the review's (REVIEW_TIMEOUT).")
 
     class Meta:
@@ -69,9 +70,9 @@ class PolicyStep(models.Model):
     def __str__(self) -> str:
         return f"{self.policy}: {self.order}. {self.name}"
 
-    def rule(self) -> lifecycle.ReviewStep:
+    def rule(self) -> policies.ReviewStep:
         """The rulebook's form of this step (saved or not: the admin checks unsaved ones)."""
-        return lifecycle.ReviewStep(
+        return policies.ReviewStep(
             name=self.name, group=self.group.name if self.group else "", required=self.required,
             review_seconds=(self.review_hours or 0) * 3600.0,
             outside=[line.strip() for line in self.outside_emails.splitlines() if line.strip()])
@@ -81,7 +82,7 @@ class Channel(models.Model):
     """Where a draft is going (e.g. "blog", "press-release"): picks its review policy and the
     publishing destinations that get it once approved."""
 
-    slug = models.CharField(max_length=lifecycle.CHANNEL_MAX, unique=True,
+    slug = models.CharField(max_length=delivery.CHANNEL_MAX, unique=True,
                             validators=[validate_channel])
     name = models.CharField(max_length=100)
     policy = models.ForeignKey(Policy, on_delete=models.PROTECT, null=True, blank=True,

@@ -23,8 +23,9 @@ from django.utils import timezone
 
 from drafts.models import Draft
 from review.models import OutsideLink
-from temporal_app import errors, gateway, lifecycle
-from temporal_app.lifecycle import DecisionKind
+from rulebook import decisions, policies
+from rulebook.states import DecisionKind
+from temporal_app import errors, gateway
 from temporal_app.types import DecisionInput, DecisionResult
 
 SALT = "redline.outside-approver"
@@ -91,13 +92,13 @@ def decide(token: str, decision: str, comment: str = "") -> DecisionResult:
     kind = DecisionKind(decision)
     if kind not in DECISIONS:
         raise errors.DecisionRefused("Choose approve, request changes or reject.", "Invalid")
-    refusal = lifecycle.input_refusal(lifecycle.Request(kind, 0, 1, comment=comment))
+    refusal = decisions.input_refusal(decisions.Request(kind, 0, 1, comment=comment))
     if refusal is not None:
         raise errors.DecisionRefused(refusal.sentence, refusal.code)
     with transaction.atomic():
         link = _resolve(token, lock=True)  # held until recorded: one use wins
         result = gateway.decide(link.draft_id, kind, DecisionInput(
-            actor_id=lifecycle.outside_actor_id(link.email), actor=link.email,
+            actor_id=policies.outside_actor_id(link.email), actor=link.email,
             version=link.version, comment=comment, step=link.step, outside_email=link.email))
         link.used_at, link.decision = timezone.now(), kind.value
         link.save(update_fields=["used_at", "decision"])

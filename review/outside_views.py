@@ -9,7 +9,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from review import outside
-from temporal_app import errors, lifecycle
+from rulebook import inputs
+from temporal_app import errors
 
 LINK_STATUS = {"LinkInvalid": 400, "LinkExpired": 410, "LinkUsed": 410, "LinkMovedOn": 410}
 
@@ -18,7 +19,7 @@ class OutsideDecisionForm(forms.Form):
     decision = forms.ChoiceField(choices=[(k.value, k.label) for k in outside.DECISIONS],
                                  error_messages={"required": "Choose a decision.",
                                                  "invalid_choice": "Choose a decision."})
-    comment = forms.CharField(required=False, strip=True, max_length=lifecycle.COMMENT_MAX,
+    comment = forms.CharField(required=False, strip=True, max_length=inputs.COMMENT_MAX,
                               widget=forms.Textarea(attrs={"rows": 4}))
 
 

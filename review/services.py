@@ -14,8 +14,10 @@ from django.utils import timezone
 from drafts import roles
 from drafts.models import Draft
 from review.models import Claim
-from temporal_app import errors, gateway, lifecycle
-from temporal_app.lifecycle import Decided, DecisionKind, Request, Snapshot
+from rulebook import bulk, claims, decisions, states
+from rulebook.decisions import Decided, Request, Snapshot
+from rulebook.states import DecisionKind
+from temporal_app import errors, gateway
 from temporal_app.types import DecisionInput, DecisionResult
 
 
@@ -23,7 +25,7 @@ def snapshot(draft: Draft, *, text: str = "") -> Snapshot:
     """The rulebook's view of a draft row. The row lags the workflow by a moment, so it only
     serves to refuse early: the workflow checks everything again and has the last word."""
     decided = None
-    kind = lifecycle.DECISION_FOR_CLOSED_STATE.get(draft.state)
+    kind = decisions.DECISION_FOR_CLOSED_STATE.get(draft.state)
     if kind is not None:
         who = draft.decided_by_name or "another editor"
         decided = Decided(kind, who, draft.decided_at)
@@ -33,13 +35,13 @@ def snapshot(draft: Draft, *, text: str = "") -> Snapshot:
 
 
 def early_refusal(draft: Draft, editor, kind: DecisionKind, version: int, comment: str = "",
-                  text: str = "") -> lifecycle.Refusal | None:
+                  text: str = "") -> decisions.Refusal | None:
     """What the database already proves is refused (own draft, closed, stale, bad input),
     answered at once and without a worker. Only refusals the row cannot have wrong: the
     revision cap, the deadline and a pending decision are the workflow's to judge."""
     snap = snapshot(draft)
     request = Request(kind, editor.pk, version, comment, text)
-    refusal = lifecycle.refusal(snap, request, timezone.now())
+    refusal = decisions.refusal(snap, request, timezone.now())
     if refusal is not None and refusal.code in EARLY_CODES:
         return refusal
     return None
@@ -57,7 +59,7 @@ def claim(*, user, draft_id: int) -> Claim:
     with transaction.atomic():
         draft = Draft.objects.select_for_update().get(pk=draft_id)
         held = Claim.objects.filter(draft=draft).select_related("user").first()
-        refusal = lifecycle.claim_refusal(
+        refusal = claims.claim_refusal(
             draft.state, held.user.get_username() if held else "", held.user_id if held else None,
             held.until if held else None, user.pk, now)
         if refusal is None or refusal.code == "Claimed":
@@ -90,10 +92,10 @@ def _claim_of(draft: Draft) -> Claim | None:
     return Claim.objects.filter(draft=draft).select_related("user").first()
 
 
-def eligibility_refusal(user, draft: Draft) -> lifecycle.Refusal | None:
+def eligibility_refusal(user, draft: Draft) -> decisions.Refusal | None:
     """Why `user` may not decide at the step the draft is at (as far as the row knows)."""
-    return (lifecycle.own_draft_refusal(draft.author_id, user.pk)
-            or lifecycle.eligibility_refusal(draft.policy, draft.current_index,
+    return (decisions.own_draft_refusal(draft.author_id, user.pk)
+            or decisions.eligibility_refusal(draft.policy, draft.current_index,
                                              roles.reviewer_groups(user)))
 
 
@@ -108,7 +110,7 @@ def decide(*, editor, decision: str, version: int, comment: str = "", text: str 
     refusal = early_refusal(draft, editor, kind, version, comment, text)
     held = _claim_of(draft)
     if refusal is None and held is not None:
-        refusal = lifecycle.claim_override_refusal(
+        refusal = claims.claim_override_refusal(
             held.user.get_username(), held.user_id, held.until, editor.pk, timezone.now(),
             confirm_claim)
     if refusal is not None:
@@ -118,7 +120,7 @@ def decide(*, editor, decision: str, version: int, comment: str = "", text: str 
         text=text, actor_groups=sorted(roles.reviewer_groups(editor)), step=step))
     # A decision releases the decider's claim; one that closed the review, anyone's.
     if held is not None and (held.user_id == editor.pk
-                             or lifecycle.ReviewState(result.state).is_final):
+                             or states.ReviewState(result.state).is_final):
         Claim.objects.filter(pk=held.pk).delete()
     return result
 
@@ -140,7 +142,7 @@ def bulk_decide(*, editor, items: list[tuple[int, int]], decision: str, comment:
     Raises DecisionRefused when the batch itself is refused (too many, reject without a
     reason); nothing is sent then."""
     kind = DecisionKind(decision)
-    refusal = lifecycle.bulk_refusal(len(items), kind, comment)
+    refusal = bulk.bulk_refusal(len(items), kind, comment)
     if refusal is not None:
         raise errors.DecisionRefused(refusal.sentence, refusal.code)
 

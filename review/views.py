@@ -23,8 +23,9 @@ from review.forms import (
     DecisionForm,
     QueueFilterForm,
 )
-from temporal_app import errors, gateway, lifecycle
-from temporal_app.lifecycle import DecisionKind
+from rulebook import decisions
+from rulebook.states import DecisionKind
+from temporal_app import errors, gateway
 
 PAGE_SIZE = 50
 # The queue says "1000+ drafts" past this: its page never counts the whole queue.
@@ -146,7 +147,7 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
     form = DecisionForm(request.POST)
     outcome = refusal = ""
     status = 200
-    if own := lifecycle.own_draft_refusal(draft.author_id, request.user.pk):
+    if own := decisions.own_draft_refusal(draft.author_id, request.user.pk):
         refusal, status = own.sentence, 403
     elif not form.is_valid():
         status = 422

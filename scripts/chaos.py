@@ -56,7 +56,7 @@ from chaos_stack import FAST_SETTINGS, PASSWORD, ROOT, Stack, say  # noqa: E402
 from chaos_web import Browser, Response  # noqa: E402
 
 from config.env import parse_duration  # noqa: E402
-from temporal_app.lifecycle import DecisionKind, EventKind, ReviewState, VersionKind  # noqa: E402
+from rulebook.states import DecisionKind, EventKind, ReviewState, VersionKind  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "chaos.md"
 FAULTS = ("worker_kill", "mail_kill", "temporal_kill", "postgres_restart", "races",
@@ -511,8 +511,8 @@ def no_worker_decision(suite: Suite, row) -> None:
     from chaos_checks import fresh_db, states
 
     from drafts.models import DraftEvent
+    from rulebook.states import DECISION_EVENTS
     from temporal_app import gateway
-    from temporal_app.lifecycle import DECISION_EVENTS
 
     ids = suite.submit_many(row, suite.n, "no_worker_decision")
     suite.wait_awaiting(row, ids)

@@ -30,9 +30,7 @@ from django.db import close_old_connections, connections
 from django.db.models import Count
 
 from drafts.models import Draft, DraftEvent, DraftVersion, OutboxMail
-from temporal_app import errors, gateway
-from temporal_app.activities.outbox import body_of, recipients
-from temporal_app.lifecycle import (
+from rulebook.states import (
     CLOSING_DECISION_EVENTS,
     FINAL_STATES,
     NEW_VERSION_EVENTS,
@@ -40,6 +38,8 @@ from temporal_app.lifecycle import (
     EventKind,
     ReviewState,
 )
+from temporal_app import errors, gateway
+from temporal_app.activities.outbox import body_of, recipients
 
 # Events a review records at most once (without revisions, which add their own pairs).
 ONCE = (EventKind.SUBMITTED, EventKind.GENERATED, EventKind.EDITED, EventKind.EXPIRED,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from urllib.parse import urlencode, urlsplit
 
-from temporal_app.lifecycle import DecisionKind
+from rulebook.states import DecisionKind
 
 SUBMISSION_KEY = re.compile(r'name="submission_key" value="([0-9a-f-]{36})"')
 DRAFT_URL = re.compile(r"/drafts/(\d+)/$")

@@ -28,7 +28,7 @@ class DecisionRefused(Refused):
 
 
 class InvalidBrief(Refused):
-    """A brief the rulebook refuses (lifecycle.brief_problems); `problems` maps field to
+    """A brief the rulebook refuses (rulebook.inputs.brief_problems); `problems` maps field to
     sentence."""
 
     code = "InvalidBrief"

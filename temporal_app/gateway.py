@@ -17,7 +17,7 @@ which the review workflow takes dynamically for CLI callers, are named by the ru
 DecisionKind.
 
 Decisions are Updates that carry `expires_at`: the workflow's validator refuses them after it
-(lifecycle.refusal_if_late). An accepted update is durable by the end of the workflow task
+(rulebook.decisions.refusal_if_late). An accepted update is durable by the end of the workflow task
 that accepted it, and a workflow task that started before `expires_at` ends within the
 workflow task timeout; so a caller that waited until `expires_at + task timeout` and heard
 nothing can say "NOT recorded, and it will not be applied later" and be right.
@@ -60,8 +60,10 @@ from temporalio.envconfig import ClientConfig
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from rulebook.decisions import REVIEW_ENDED
+from rulebook.delivery import DELIVERING
+from rulebook.states import DecisionKind, ReviewState
 from temporal_app import errors
-from temporal_app.lifecycle import DELIVERING, REVIEW_ENDED, DecisionKind, ReviewState
 from temporal_app.types import (
     DRAFT_ID,
     REVIEW_STATE,

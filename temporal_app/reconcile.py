@@ -31,13 +31,13 @@ from django.db import transaction
 from drafts import projection
 from drafts.models import Draft
 from drafts.services import restart_review
-from temporal_app import errors, gateway
-from temporal_app.lifecycle import (
+from rulebook.states import (
     CLOSING_DECISION_EVENTS,
     EVENT_FOR_FINAL_STATE,
     FINAL_STATES,
     ReviewState,
 )
+from temporal_app import errors, gateway
 from temporal_app.types import workflow_id_for
 
 MISSING = "missing"

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from temporalio.common import SearchAttributeKey
 
-from temporal_app.lifecycle import Approval, ReviewPolicy
+from rulebook.policies import Approval, ReviewPolicy
 
 # The review workflow's type, and the type of runs started by releases before the local-writes
 # core (workflows/draft_review_v1.py), kept registered until no such run is open.
@@ -158,12 +158,12 @@ class DecisionInput:
     # it, so a caller that gave up can truthfully say it was not recorded. None (signals from
     # the CLI): no limit.
     expires_at: datetime | None = None
-    # The reviewer's groups and the policy step they reviewed at (lifecycle.Request); None:
+    # The reviewer's groups and the policy step they reviewed at (rulebook.decisions.Request); None:
     # not said (not checked).
     actor_groups: list[str] | None = None
     step: int | None = None
     # An outside approver deciding through their signed link (actor_id is then
-    # lifecycle.outside_actor_id(email), actor the email).
+    # rulebook.policies.outside_actor_id(email), actor the email).
     outside_email: str = ""
 
 
@@ -282,7 +282,7 @@ class EventRecord:
     deadline: datetime | None = None
     remind_at: datetime | None = None
     revisions: int | None = None
-    notify: bool = True  # queue the mail the rulebook names for this event (lifecycle.NOTIFY)
+    notify: bool = True  # queue the mail the rulebook names for this event (rulebook.states.NOTIFY)
     step: int | None = None  # the policy step after the event (None: unchanged, or no policy)
     # The step the event was taken at, when it differs (an approval that completed its step).
     event_step: int | None = None

@@ -27,8 +27,8 @@ from django.conf import settings
 from temporalio.client import WorkflowExecution
 
 from config.env import parse_duration
+from rulebook.states import PENDING_STATES, ReviewState
 from temporal_app import errors, gateway
-from temporal_app.lifecycle import PENDING_STATES, ReviewState
 from temporal_app.types import (
     DRAFT_ID,
     REVIEW_DEADLINE,

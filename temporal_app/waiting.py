@@ -18,7 +18,7 @@ from datetime import datetime
 
 from temporalio import workflow
 
-from temporal_app.lifecycle import ReviewState
+from rulebook.states import ReviewState
 from temporal_app.types import DecisionRecord, ReviewInput
 
 

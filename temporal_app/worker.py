@@ -71,7 +71,8 @@ class DjangoDbInterceptor(Interceptor):
 
 
 # Django-free modules the workflows use: loaded once per process, not once per workflow run.
-SANDBOX_PASSTHROUGH = ("temporal_app.lifecycle", "temporal_app.options", "temporal_app.writing",
+# "rulebook" passes the package and every submodule through (tests/test_rulebook_imports.py).
+SANDBOX_PASSTHROUGH = ("rulebook", "temporal_app.options", "temporal_app.writing",
                        "temporal_app.waiting", "temporal_app.types")
 
 

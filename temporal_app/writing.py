@@ -19,8 +19,8 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, RetryState, TimeoutType
 from temporalio.exceptions import TimeoutError as ActivityTimeout
 
+from rulebook.deadlines import duration_words
 from temporal_app import options
-from temporal_app.lifecycle import duration_words
 from temporal_app.types import (
     GENERATE_DRAFT,
     OUTLINE_DRAFT,

@@ -23,8 +23,9 @@ from django.urls import reverse
 
 from api.models import ApiToken
 from drafts.models import Draft, DraftEvent, DraftVersion, OutboxMail
-from temporal_app import devserver, gateway, lifecycle
-from temporal_app.lifecycle import DecisionKind, ReviewState
+from rulebook import authors, decisions, inputs, policies
+from rulebook.states import DecisionKind, ReviewState
+from temporal_app import devserver, gateway
 from tests.conftest import make_user, wait_for
 from tests.test_web_common import (
     V1,
@@ -95,10 +96,10 @@ def decisions_url(pk: int) -> str:
 def rulebook_sentence(kind: DecisionKind, *, snap_version: int, version: int, author_id: int,
                       actor_id: int) -> str:
     """What the rulebook says to this decision on a draft awaiting review (asked, not typed)."""
-    refusal = lifecycle.refusal(
-        lifecycle.Snapshot(state=ReviewState.AWAITING_REVIEW, version=snap_version,
+    refusal = decisions.refusal(
+        decisions.Snapshot(state=ReviewState.AWAITING_REVIEW, version=snap_version,
                            author_id=author_id),
-        lifecycle.Request(kind, actor_id, version), datetime.now(UTC))
+        decisions.Request(kind, actor_id, version), datetime.now(UTC))
     assert refusal is not None
     return refusal.sentence
 
@@ -307,7 +308,7 @@ BIG = 2_621_440  # Django's default DATA_UPLOAD_MAX_MEMORY_SIZE
 
 
 def _long_topic_sentence() -> str:
-    return lifecycle.brief_problems(topic="x" * (lifecycle.TOPIC_MAX + 1))["topic"]
+    return inputs.brief_problems(topic="x" * (inputs.TOPIC_MAX + 1))["topic"]
 
 
 SUBMIT_CASES = [
@@ -327,7 +328,7 @@ SUBMIT_CASES = [
     ("length true", {"topic": "Tides", "target_words": True}, JSON, 400, "Invalid",
      "target_words"),
     ("blank topic", {"topic": "   "}, JSON, 400, "InvalidBrief", "topic"),
-    ("topic too long", {"topic": "x" * (lifecycle.TOPIC_MAX + 1)}, JSON, 400, "InvalidBrief",
+    ("topic too long", {"topic": "x" * (inputs.TOPIC_MAX + 1)}, JSON, 400, "InvalidBrief",
      "topic"),
     ("NUL in the brief", {"topic": "Tides", "brief": "a\x00b"}, JSON, 400, "InvalidBrief",
      "brief"),
@@ -356,10 +357,10 @@ def test_bad_submits_get_a_json_error_and_write_nothing(case, author):
 @pytest.mark.django_db
 def test_brief_errors_are_the_rulebooks_sentences(author):
     api = Api(create_token(author))
-    result = error(api.post(drafts_url(), {"topic": "x" * (lifecycle.TOPIC_MAX + 1),
+    result = error(api.post(drafts_url(), {"topic": "x" * (inputs.TOPIC_MAX + 1),
                                            "brief": "a\x00b"}), 400, "InvalidBrief")
-    assert result["fields"] == lifecycle.brief_problems(
-        topic="x" * (lifecycle.TOPIC_MAX + 1), brief="a\x00b", audience="", tone="")
+    assert result["fields"] == inputs.brief_problems(
+        topic="x" * (inputs.TOPIC_MAX + 1), brief="a\x00b", audience="", tone="")
     assert result["fields"]["topic"] == _long_topic_sentence()
 
 
@@ -370,7 +371,7 @@ def test_the_in_flight_cap_is_the_services(settings, author):
     before = rows()
     result = error(Api(create_token(author)).post(drafts_url(), {"topic": "One more"}), 409,
                    "TooManyInFlight")
-    assert result["detail"] == lifecycle.in_flight_refusal(1, 1).sentence
+    assert result["detail"] == authors.in_flight_refusal(1, 1).sentence
     assert rows() == before
 
 
@@ -402,7 +403,7 @@ def test_bad_decisions_get_a_json_error_and_write_nothing(author, editor):
         ({"decision": "reject", "version": 1}, "Invalid", "comment"),
         ({"decision": "request_changes", "version": 1, "comment": " "}, "Invalid", "comment"),
         ({"decision": "approve_with_edits", "version": 1}, "Invalid", "text"),
-        ({"decision": "approve", "version": 1, "comment": "x" * (lifecycle.COMMENT_MAX + 1)},
+        ({"decision": "approve", "version": 1, "comment": "x" * (inputs.COMMENT_MAX + 1)},
          "Invalid", "comment"),
         ({"decision": "approve", "version": 1, "comment": "a\x00b"}, "Invalid", "comment"),
     ]
@@ -413,8 +414,8 @@ def test_bad_decisions_get_a_json_error_and_write_nothing(author, editor):
     # The sentences are the rulebook's.
     result = error(api.post(decisions_url(draft.pk), {"decision": "reject", "version": 1}),
                    400, "Invalid")
-    assert result["fields"]["comment"] == lifecycle.input_refusal(
-        lifecycle.Request(DecisionKind.REJECT, 0, 1)).sentence
+    assert result["fields"]["comment"] == decisions.input_refusal(
+        decisions.Request(DecisionKind.REJECT, 0, 1)).sentence
     error(api.post(decisions_url(draft.pk), raw="{oops"), 400, "MalformedJSON")
     assert snapshot(draft) == before
 
@@ -458,7 +459,7 @@ def test_decisions_on_own_drafts_and_by_authors_are_403(author, editor):
     before = snapshot(own), snapshot(theirs)
     result = error(api.post(decisions_url(own.pk), {"decision": "approve", "version": 1}),
                    403, "OwnDraft")
-    assert result["detail"] == lifecycle.OWN_DRAFT
+    assert result["detail"] == decisions.OWN_DRAFT
     # ... even before reading a body
     error(api.post(decisions_url(own.pk), raw="{oops"), 403, "OwnDraft")
     # An author who is not an editor decides nothing; the queue is not theirs either.
@@ -568,8 +569,8 @@ def test_the_queue_filters_by_channel_step_claim_and_the_callers_steps(author, e
     policy = Policy.objects.create(name="Press")  # Legal is a step's group: they review
     PolicyStep.objects.create(policy=policy, order=1, name="Legal", required=1,
                               group=make_user("x", "Legal").groups.get())
-    press = asdict(lifecycle.ReviewPolicy("Press", [lifecycle.ReviewStep("Editor", "Editors"),
-                                                    lifecycle.ReviewStep("Legal", "Legal")]))
+    press = asdict(policies.ReviewPolicy("Press", [policies.ReviewStep("Editor", "Editors"),
+                                                    policies.ReviewStep("Legal", "Legal")]))
     blog = make_draft(author, topic="Blog post", channel="blog")
     first = make_draft(author, topic="At the editor", channel="press", review_policy=press)
     legal = make_draft(author, topic="At legal", channel="press", review_policy=press, step=1)

@@ -26,8 +26,9 @@ from drafts.models import Draft
 from publishing.deliveries import body as payload
 from publishing.models import Delivery, DeliveryAttempt, Destination, new_secret
 from review.models import Channel
+from rulebook.delivery import DELIVERING, DeliveryStatus
+from rulebook.states import EventKind, ReviewState
 from temporal_app import devserver, gateway
-from temporal_app.lifecycle import DELIVERING, DeliveryStatus, EventKind, ReviewState
 from temporal_app.types import PublishResult, publish_workflow_id
 from tests.conftest import database_url, wait_for, wait_for_status
 from tests.test_api import (

@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from drafts import selectors
 from drafts.models import Draft
-from temporal_app.lifecycle import Priority, ReviewState
+from rulebook.states import ReviewState
+from rulebook.urgency import Priority
 from tests.test_api import Api, create_token, error
 from tests.test_web_common import make_draft
 

@@ -7,7 +7,8 @@ import pytest
 from drafts import services
 from drafts.models import Draft
 from review import services as review
-from temporal_app import errors, lifecycle
+from rulebook import bulk
+from temporal_app import errors
 from tests.conftest import wait_for_status
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -39,7 +40,7 @@ def test_bulk_reject_needs_one_reason_and_a_bounded_batch(db, editor):
         review.bulk_decide(editor=editor, decision="reject", items=[(1, 1)])
     with pytest.raises(errors.DecisionRefused, match="at most 25 drafts"):
         review.bulk_decide(editor=editor, decision="approve",
-                           items=[(i, 1) for i in range(lifecycle.BULK_MAX + 1)])
+                           items=[(i, 1) for i in range(bulk.BULK_MAX + 1)])
     with pytest.raises(errors.DecisionRefused, match="only be approved or rejected"):
         review.bulk_decide(editor=editor, decision="request_changes", items=[(1, 1)],
                            comment="x")

@@ -16,8 +16,8 @@ import pytest
 from drafts import services
 from drafts.models import Draft
 from review import services as review
+from rulebook.states import ReviewState
 from temporal_app import errors, gateway
-from temporal_app.lifecycle import ReviewState
 from tests.conftest import start_worker, stop_worker, wait_for, wait_for_status
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -17,8 +17,9 @@ from django.urls import reverse
 from config.middleware import MAYBE_SAVED, DatabaseUnavailableMiddleware
 from drafts import services
 from drafts.models import Draft
-from temporal_app import devserver, errors, gateway, lifecycle
-from temporal_app.lifecycle import DecisionKind, EventKind, ReviewState
+from rulebook import inputs
+from rulebook.states import DecisionKind, EventKind, ReviewState
+from temporal_app import devserver, errors, gateway
 from temporal_app.types import DecisionInput
 from tests.conftest import save_history, wait_for, wait_for_status, workflow_result
 from tests.test_reconcile import reconcile
@@ -101,7 +102,7 @@ def test_an_over_long_edit_gets_one_sentence():
     from review.forms import DecisionForm
 
     form = DecisionForm({"decision": "approve_with_edits", "version": 1,
-                         "text": "x" * (lifecycle.TEXT_MAX + 5)})
+                         "text": "x" * (inputs.TEXT_MAX + 5)})
     assert not form.is_valid()
     assert form.errors["text"] == [
         "The edited text is too long: at most 100,000 characters (it has 100,005)."]
@@ -145,8 +146,8 @@ def test_admin_details_without_a_worker_say_temporal_is_up(task_queue, author, a
 def test_the_filebased_mail_backend_writes_where_email_file_path_says(settings, tmp_path,
                                                                       author, editor):
     from drafts import projection
+    from rulebook.states import EventKind
     from temporal_app.activities.outbox import send_due
-    from temporal_app.lifecycle import EventKind
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     settings.EMAIL_FILE_PATH = str(tmp_path)
@@ -226,7 +227,7 @@ def test_a_503_after_a_write_does_not_claim_nothing_was_saved(rf, author):
 ])
 def test_a_hand_made_submit_with_line_breaks_or_controls_writes_nothing(author, field, value,
                                                                        sentence):
-    data = {"topic": "Tides", "target_words": lifecycle.DEFAULT_LENGTH, field: value}
+    data = {"topic": "Tides", "target_words": inputs.DEFAULT_LENGTH, field: value}
     response = client_for(author).post(reverse("drafts:new"), data)
     assert response.status_code == 200  # the form again, with the error at the field
     assert sentence in response.content.decode()
@@ -337,7 +338,7 @@ def test_an_author_at_the_cap_of_drafts_in_progress_is_refused_and_nothing_is_wr
     assert refused[0].code == "TooManyInFlight"
     before = Draft.objects.count()
     response = client_for(author).post(reverse("drafts:new"), {
-        "topic": "Three", "target_words": lifecycle.DEFAULT_LENGTH})
+        "topic": "Three", "target_words": inputs.DEFAULT_LENGTH})
     assert response.status_code == 200
     assert "Nothing was submitted. You have 2 drafts in progress, the most an author may " \
            "have at once." in response.content.decode()

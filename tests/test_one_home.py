@@ -1,8 +1,8 @@
-"""One home for the state names: the rulebook (temporal_app/lifecycle.py) spells them; every
-other module and template asks it (ReviewState, the Draft properties) instead of writing
+"""One home for the state names: the rulebook's vocabulary (rulebook/states.py) spells them;
+every other module and template asks it (ReviewState, the Draft properties) instead of writing
 "awaiting_review" again. This test reads the repository's .py and .html files and lists every
-state name written as a quoted string literal outside the rulebook, migrations (frozen
-history), the tests, the docs and the benchmark results.
+state name written as a quoted string literal outside rulebook/states.py (the other rulebook
+modules too), migrations (frozen history), the tests, the docs and the benchmark results.
 
 A literal that only looks like a state (another vocabulary that happens to share a word, such
 as a mail's "failed" status) carries the marker comment `not-a-state` on its line.
@@ -16,7 +16,7 @@ import re
 import tokenize
 from pathlib import Path
 
-from temporal_app.lifecycle import ReviewState
+from rulebook.states import ReviewState
 
 ROOT = Path(__file__).resolve().parent.parent
 STATES = frozenset(s.value for s in ReviewState)
@@ -25,7 +25,7 @@ MARKER = "not-a-state"
 # the docs and the benchmark results.
 SKIP_DIRS = {".venv", ".git", ".data", ".ruff_cache", "node_modules", "__pycache__",
              "migrations", "tests", "docs", "test-artifacts", "redline.egg-info"}
-SKIP_PATHS = {Path("temporal_app/lifecycle.py"), Path("bench/results")}
+SKIP_PATHS = {Path("rulebook/states.py"), Path("bench/results")}
 # In templates: "awaiting_review" or 'awaiting_review', whole (not part of a longer word).
 HTML_LITERAL = re.compile(r"""(["'])(""" + "|".join(sorted(STATES)) + r""")\1""")
 
@@ -96,6 +96,6 @@ def test_the_scan_sees_what_it_should():
 def test_state_names_live_only_in_the_rulebook():
     hits = state_literals()
     assert not hits, (
-        "State names written as string literals outside temporal_app/lifecycle.py; use "
+        "State names written as string literals outside rulebook/states.py; use "
         "ReviewState (Python) or the Draft properties (templates: draft.awaiting_review, "
         "draft.is_final, …):\n" + "\n".join(hits))

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
+from rulebook.delivery import DeliveryStatus
+from rulebook.states import ReviewState
 from temporal_app import devserver, gateway, queues
-from temporal_app.lifecycle import DeliveryStatus, ReviewState
 from tests.conftest import database_url, wait_for
 from tests.test_faults_inputs import database_unreachable
 from tests.test_web_common import make_draft

@@ -15,8 +15,8 @@ from django.utils import timezone
 from drafts import projection
 from drafts.models import Draft, OutboxMail
 from drafts.roles import EDITORS
+from rulebook.states import EventKind
 from temporal_app.activities.outbox import send_due
-from temporal_app.lifecycle import EventKind
 from tests import flaky_mail
 from tests.conftest import make_user
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from drafts import projection
 from drafts.models import WORKFLOW_FIELDS, Draft, DraftVersion, OutboxMail
-from temporal_app.lifecycle import EventKind, ReviewState, VersionKind
+from rulebook.states import EventKind, ReviewState, VersionKind
 from temporal_app.types import EventRecord, VersionRecord
 
 pytestmark = pytest.mark.django_db

@@ -13,8 +13,8 @@ import pytest
 
 from drafts import services
 from drafts.models import Draft
+from rulebook.states import DecisionKind, ReviewState
 from temporal_app import gateway, queues
-from temporal_app.lifecycle import DecisionKind, ReviewState
 from temporal_app.types import DecisionInput, workflow_id_for
 from tests.conftest import start_worker, stop_worker, wait_for_status
 

@@ -18,6 +18,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from temporal_app import gateway
+from temporal_app.worker import sandbox_runner
 from temporal_app.workflows.draft_review import DraftReviewWorkflow
 from temporal_app.workflows.draft_review_v1 import DraftReviewWorkflowV1
 from temporal_app.workflows.outbox import MailOutboxWorkflow
@@ -44,8 +45,10 @@ def replay(data: dict, name: str):
     history = WorkflowHistory.from_json(f"replay-{name}", data)
 
     async def go():
-        return await Replayer(workflows=WORKFLOWS).replay_workflow(
-            history, raise_on_replay_failure=False)
+        # The worker's own sandbox (its pass-through modules), so a replay here is what a
+        # worker does when it rebuilds a run that left its cache.
+        return await Replayer(workflows=WORKFLOWS, workflow_runner=sandbox_runner()
+                              ).replay_workflow(history, raise_on_replay_failure=False)
 
     return gateway.run(go(), timeout=60)
 

@@ -13,9 +13,9 @@ from django.core import mail
 from drafts import services
 from drafts.models import Draft, DraftEvent, DraftVersion
 from review import services as review
+from rulebook.states import DecisionKind
 from temporal_app import devserver, errors, gateway
 from temporal_app.activities.records import record_event, store_version
-from temporal_app.lifecycle import DecisionKind
 from temporal_app.types import (
     ExtendDeadlineInput,
     RecordInput,

@@ -8,8 +8,8 @@ from django.core import mail
 from drafts import services
 from drafts.models import Draft
 from review import services as review
+from rulebook.states import DecisionKind
 from temporal_app import errors, gateway
-from temporal_app.lifecycle import DecisionKind
 from temporal_app.types import DecisionInput, DecisionResult, StopInput
 from tests.conftest import save_history, wait_for, wait_for_status, workflow_result
 

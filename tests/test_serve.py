@@ -20,8 +20,8 @@ import pytest
 
 from drafts.models import Draft
 from drafts.roles import AUTHORS, EDITORS
+from rulebook.states import ReviewState
 from temporal_app import devserver
-from temporal_app.lifecycle import ReviewState
 from tests.conftest import database_url, make_user, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent

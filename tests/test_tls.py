@@ -32,8 +32,8 @@ import pytest
 from django.urls import reverse
 
 from drafts import services
+from rulebook.states import ReviewState
 from temporal_app import connection, devserver, errors, gateway
-from temporal_app.lifecycle import ReviewState
 from tests.conftest import database_url, wait_for_status, workflow_result
 from tests.test_web_common import client_for, make_draft
 

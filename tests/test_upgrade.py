@@ -15,8 +15,8 @@ from django.core import mail
 from drafts import projection, services
 from drafts.models import Draft, OutboxMail
 from review import services as review
+from rulebook.states import DecisionKind, EventKind, ReviewState
 from temporal_app import errors, gateway
-from temporal_app.lifecycle import DecisionKind, EventKind, ReviewState
 from temporal_app.types import WORKFLOW_TYPE_V1, DecisionInput, ReviewResult, workflow_id_for
 from tests.conftest import save_history, wait_for, wait_for_status
 

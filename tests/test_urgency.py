@@ -1,8 +1,9 @@
-"""Urgency: priority and due date, from the rulebook to the queue and the workflow."""
+"""Urgency: priority and due date, from the rulebook to the queue and the workflow (the
+rulebook's own rules: tests/test_rulebook_urgency.py)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
@@ -10,27 +11,10 @@ from django.utils import timezone
 from drafts import selectors, services
 from drafts.models import Draft
 from review import services as review
-from temporal_app import errors, gateway, lifecycle
-from temporal_app.lifecycle import Priority
+from rulebook.urgency import Priority
+from temporal_app import errors, gateway
 from temporal_app.types import ExtendDeadlineInput
 from tests.conftest import wait_for_status
-
-NOW = datetime(2026, 11, 22, 14, 0, tzinfo=UTC)
-
-
-def test_due_dates_and_capped_deadlines():
-    assert lifecycle.due_problem(None, NOW) == ""
-    assert lifecycle.due_problem(NOW + timedelta(minutes=30), NOW) == (
-        "The due date must be at least an hour from now.")
-    assert lifecycle.due_problem(NOW + timedelta(days=400), NOW) == (
-        "The due date must be within a year.")
-    assert lifecycle.due_problem(NOW.replace(tzinfo=None) + timedelta(days=1), NOW) == (
-        "Give the due date with its time zone.")
-    due = NOW + timedelta(hours=3)
-    assert lifecycle.capped(NOW + timedelta(hours=24), NOW + timedelta(hours=20), due) == (
-        due, due)
-    assert lifecycle.capped(NOW + timedelta(hours=2), NOW + timedelta(hours=1), due) == (
-        NOW + timedelta(hours=2), NOW + timedelta(hours=1))
 
 
 @pytest.mark.django_db

@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from drafts.models import Draft
-from temporal_app.lifecycle import ReviewState
+from rulebook.states import ReviewState
 from tests.test_web_common import (
     HTMX,
     V1,

@@ -17,8 +17,8 @@ from django.utils import timezone
 from drafts.models import Draft, DraftEvent
 from publishing.models import Delivery, DeliveryAttempt, Destination
 from review.models import Channel
-from temporal_app import lifecycle
-from temporal_app.lifecycle import DeliveryStatus
+from rulebook import states
+from rulebook.delivery import DeliveryStatus
 from tests.conftest import make_user, wait_for, wait_for_status
 from tests.test_publishing import approved
 from tests.test_web_common import (
@@ -150,7 +150,7 @@ def test_the_page_polls_while_a_delivery_is_pending_and_stops_after(author, edit
     assert seen_stamp(body) != seen
     Delivery.objects.filter(pk=row.pk).update(status=DeliveryStatus.DELIVERED.value,
                                               delivered_at=timezone.now())
-    Draft.objects.filter(pk=draft.pk).update(status=lifecycle.ReviewState.PUBLISHED.value)
+    Draft.objects.filter(pk=draft.pk).update(status=states.ReviewState.PUBLISHED.value)
     final = client.get(url, {"seen": seen_stamp(body), "p": "0"}, **HTMX)
     assert final.status_code == 286  # HttpResponseStopPolling
     assert "published to every destination." in final.content.decode()

@@ -13,7 +13,7 @@ from drafts import services
 from drafts.models import Draft
 from review import services as review
 from review.models import Channel, Claim, Policy, PolicyStep
-from temporal_app import lifecycle
+from rulebook import policies
 from tests.conftest import make_user, wait_for_status
 from tests.test_policies import press  # noqa: F401 - the fixture
 from tests.test_web_common import HTMX, client_for
@@ -118,15 +118,16 @@ def _at(author, step: int, policy: dict, topic: str) -> Draft:
 @pytest.mark.django_db
 def test_each_reviewer_queue_holds_the_drafts_at_their_steps(author):
     """The queue (and the navigation's number) starts at the drafts the reviewer decides now;
-    'Drafts at every step' shows the rest. The database asks what lifecycle.decides_at says."""
+    'Drafts at every step' shows the rest. The database asks what rulebook.policies.decides_at
+    says."""
     from dataclasses import asdict
 
     from drafts import roles, selectors
-    from temporal_app import lifecycle
+    from rulebook import policies
 
-    quote = asdict(lifecycle.ReviewPolicy("Quote", [
-        lifecycle.ReviewStep("Editor", "Editors", 1), lifecycle.ReviewStep("Legal", "Legal", 2),
-        lifecycle.ReviewStep("Partner", "", 1, outside=["p@example.com"])]))
+    quote = asdict(policies.ReviewPolicy("Quote", [
+        policies.ReviewStep("Editor", "Editors", 1), policies.ReviewStep("Legal", "Legal", 2),
+        policies.ReviewStep("Partner", "", 1, outside=["p@example.com"])]))
     policy = Policy.objects.create(name="Quote")  # Legal is a step's group: its members review
     PolicyStep.objects.create(policy=policy, order=1, name="Legal", required=2,
                               group=Group.objects.create(name="Legal"))
@@ -142,7 +143,7 @@ def test_each_reviewer_queue_holds_the_drafts_at_their_steps(author):
     for user in (editor, lawyer, both, admin):
         groups = roles.reviewer_groups(user)
         mine = set(selectors.review_queue(groups=groups))
-        assert mine == {d for d in everyone if lifecycle.decides_at(d.current_step, groups)}
+        assert mine == {d for d in everyone if policies.decides_at(d.current_step, groups)}
         html = client_for(user).get(reverse("review:queue")).content.decode()
         assert all((d.topic in html) == (d in mine) for d in everyone), user
         assert f'{len(mine)}<span class="sr-only"> awaiting review' in html  # the nav's number
@@ -192,8 +193,8 @@ def test_open_pages_learn_of_claims_without_a_reload(author, editor, editor2):
 
     # the draft went on to another step since the page was opened: said, and polling stops
     Draft.objects.filter(pk=draft.pk).update(step=1, review_policy=dataclasses.asdict(
-        lifecycle.ReviewPolicy("Press", [lifecycle.ReviewStep("Editor", "Editors"),
-                                         lifecycle.ReviewStep("Legal", "Legal")])))
+        policies.ReviewPolicy("Press", [policies.ReviewStep("Editor", "Editors"),
+                                         policies.ReviewStep("Legal", "Legal")])))
     moved = client_for(editor2).get(review_url, {"seen": "1", "step": "0"}, **poll)
     assert moved.status_code == 286  # htmx: stop polling
     assert "moved on since you opened it: it is now at step 2 of 2, Legal" in \
@@ -223,7 +224,7 @@ def test_a_reviewers_queue_reads_an_index_not_the_whole_table(author):
     from django.utils import timezone
 
     from drafts import roles, selectors
-    from temporal_app.lifecycle import ReviewState
+    from rulebook.states import ReviewState
 
     now = timezone.now()
     Draft.objects.bulk_create([

@@ -13,8 +13,8 @@ from drafts.forms import DraftForm
 from drafts.markdown import render_markdown
 from drafts.paging import Page, capped
 from review.forms import DECISION_CHOICES, EDIT_DECISION, QUICK_DECISIONS, DecisionForm
-from temporal_app import lifecycle
-from temporal_app.lifecycle import DecisionKind, ReviewState
+from rulebook import states
+from rulebook.states import DecisionKind, ReviewState
 from temporal_app.visibility import PendingPage, PendingRow
 from tests.test_web_common import V1, V2
 
@@ -116,7 +116,7 @@ def test_decision_form_approve_needs_no_comment():
 
 
 def test_decision_panel_takes_its_choices_from_the_rulebook():
-    assert [c.kind for c in DECISION_CHOICES] == list(lifecycle.EDITOR_DECISIONS)
+    assert [c.kind for c in DECISION_CHOICES] == list(states.EDITOR_DECISIONS)
     assert {c.kind: c.comment_label for c in DECISION_CHOICES} == {
         DecisionKind.APPROVE: "Comment (optional)",
         DecisionKind.REJECT: "Reason (required)",  # required: the rulebook refuses it bare

@@ -30,7 +30,8 @@ from temporalio import activity
 
 from drafts.models import Draft, OutboxMail
 from review import outside
-from temporal_app.lifecycle import NOTIFY, Audience, EventKind, duration_words
+from rulebook.deadlines import duration_words
+from rulebook.states import NOTIFY, Audience, EventKind
 from temporal_app.types import DRAIN_OUTBOX, DrainInput, DrainResult
 
 log = logging.getLogger(__name__)

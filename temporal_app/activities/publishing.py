@@ -24,7 +24,7 @@ from temporalio.exceptions import ApplicationError
 
 from publishing import deliveries, signing
 from publishing.models import Delivery
-from temporal_app import lifecycle
+from rulebook.delivery import delivery_retryable
 from temporal_app.types import (
     DELIVER,
     GIVE_UP_DELIVERY,
@@ -97,7 +97,7 @@ async def deliver(inp: DeliverInput) -> DeliverResult:
               duration_ms=int((time.monotonic() - started) * 1000))
     if not error:
         return DeliverResult(status_code=status or 0)
-    if status is not None and not lifecycle.delivery_retryable(status):
+    if status is not None and not delivery_retryable(status):
         raise ApplicationError(error, type=REFUSED, non_retryable=True)
     raise ApplicationError(error, type="DeliveryFailed", next_retry_delay=retry_after)
 

@@ -17,8 +17,8 @@ from temporalio.exceptions import ApplicationError
 from drafts import projection
 from drafts.models import Draft, OutboxMail
 from publishing.selectors import wanting_destinations
-from temporal_app.lifecycle import NOTIFY as NOTIFY_TABLE
-from temporal_app.lifecycle import EventKind
+from rulebook.states import NOTIFY as NOTIFY_TABLE
+from rulebook.states import EventKind
 from temporal_app.options import BAD_DATA
 from temporal_app.types import (
     NOTIFY,

@@ -10,13 +10,13 @@
                 write says whether any does: workflows/publish_draft.py); it outlives this run
 
 Whether a decision is allowed, and the sentence when it is not, is the rulebook's
-(`lifecycle.refusal`); writing a version is `writing.write`; options live in `options`. Every
-database write is one local activity (`project`), so a decision is accepted, recorded and
-answered in one workflow task. Mail is queued by that same write (the outbox) and sent by the
-MailOutbox workflow, so it costs a review no round trips.
+(`rulebook.decisions.refusal`); writing a version is `writing.write`; options live in
+`options`. Every database write is one local activity (`project`), so a decision is accepted,
+recorded and answered in one workflow task. Mail is queued by that same write (the outbox) and
+sent by the MailOutbox workflow, so it costs a review no round trips.
 
 Imports only stdlib, temporalio and Django-free modules: the sandbox re-imports this file.
-History is bounded by caps (max_revisions, lifecycle.MAX_EXTENSIONS), not continue-as-new.
+History is bounded by caps (max_revisions, rulebook.inputs.MAX_EXTENSIONS), not continue-as-new.
 """
 
 from __future__ import annotations
@@ -38,23 +38,25 @@ from temporalio.exceptions import (
 )
 
 with workflow.unsafe.imports_passed_through():
-    # Whole-module imports by full name: `from temporal_app import lifecycle` would re-run
+    # Whole-module imports by full name: `from temporal_app import options` would re-run
     # the module in every run's sandbox (measured: a third of the worker's CPU per review).
-    import temporal_app.lifecycle as lifecycle
+    # The rulebook package is passed through whole (worker.SANDBOX_PASSTHROUGH).
+    import rulebook.deadlines as deadlines
+    import rulebook.decisions as decisions
+    import rulebook.policies as policies
+    import rulebook.states as states
     import temporal_app.options as options
     import temporal_app.waiting as waiting
     import temporal_app.writing as writing
-    from temporal_app.lifecycle import (
+    from rulebook.decisions import Decided, Request, Snapshot
+    from rulebook.policies import Approval
+    from rulebook.states import (
         OUTCOME,
         STATE_AFTER,
         STOP_DECISIONS,
-        Approval,
-        Decided,
         DecisionKind,
         EventKind,
-        Request,
         ReviewState,
-        Snapshot,
         VersionKind,
     )
     from temporal_app.types import (
@@ -193,7 +195,7 @@ class DraftReviewWorkflow(waiting.ReviewRun):
         self._step, self._approvals = 0, []  # a new version starts the policy again
         self._start_step()
         await self._record(event, version=VersionRecord(
-            number=number, kind=lifecycle.VERSION_KIND_FOR_EVENT[event], text=written.text,
+            number=number, kind=states.VERSION_KIND_FOR_EVENT[event], text=written.text,
             generation=dataclasses.replace(written, text="")))  # the text once, not twice
 
     async def _wait_for_decision(self) -> _Decision | None:
@@ -218,7 +220,7 @@ class DraftReviewWorkflow(waiting.ReviewRun):
 
     def _start_step(self) -> None:
         """The current step's deadline and reminder, from now."""
-        self._deadline, self._remind_at = lifecycle.capped(*lifecycle.step_deadlines(
+        self._deadline, self._remind_at = deadlines.capped(*deadlines.step_deadlines(
             workflow.now(), self._policy.steps[self._step], self._inp.review_timeout_seconds,
             self._inp.remind_after_seconds), self._inp.due_at)
         self._reminded = False
@@ -240,7 +242,7 @@ class DraftReviewWorkflow(waiting.ReviewRun):
         await self._record(*kinds, decision=vote, version=version, step=after,
                            notify=after > before, at_version=number, at_step=before)
         assert vote.result is not None
-        vote.result = dataclasses.replace(vote.result, message=lifecycle.vote_message(
+        vote.result = dataclasses.replace(vote.result, message=policies.vote_message(
             self._policy, vote.actor, before, after, counted))
 
     async def _remind(self, actor_id: int | None) -> None:
@@ -320,7 +322,7 @@ class DraftReviewWorkflow(waiting.ReviewRun):
                 self._seq, self._state = before
                 if version is not None:
                     self._version = version.number - 1
-                self._halted = lifecycle.write_failed(kinds, reason)
+                self._halted = decisions.write_failed(kinds, reason)
                 if decision is not None:
                     decision.error = self._halted
                 raise _WriteFailed(self._halted) from err
@@ -329,7 +331,7 @@ class DraftReviewWorkflow(waiting.ReviewRun):
         if decision is not None:
             decision.result = DecisionResult(
                 state=self._state.value, version=self._version,
-                message=lifecycle.decided_message(decision.kind, decision.actor))
+                message=decisions.decided_message(decision.kind, decision.actor))
 
     def _step_fields(self, kind: EventKind, step: int | None, notify: bool,
                      at_step: int | None) -> dict:
@@ -365,7 +367,7 @@ class DraftReviewWorkflow(waiting.ReviewRun):
     def _upsert(self) -> None:
         """Search attributes for the admins' list, only when they change; the Temporal UI's
         current details (no command: safe to change) every time."""
-        workflow.set_current_details(lifecycle.current_details(
+        workflow.set_current_details(policies.current_details(
             self._state, self._version, self._policy, self._step, self._approvals))
         awaiting = self._state == ReviewState.AWAITING_REVIEW
         chain = self._policy.is_chain
@@ -398,7 +400,7 @@ class DraftReviewWorkflow(waiting.ReviewRun):
                text: str = "", expires_at: datetime | None = None,
                groups: list[str] | None = None, step: int | None = None,
                outside_email: str = "") -> None:
-        refusal = lifecycle.refusal(self._snapshot(), Request(
+        refusal = decisions.refusal(self._snapshot(), Request(
             kind, actor_id, version, comment, text, expires_at,
             None if groups is None else frozenset(groups), step, outside_email), workflow.now())
         if refusal is not None:
@@ -422,14 +424,14 @@ class DraftReviewWorkflow(waiting.ReviewRun):
                                             at=decision.at))
         if kind in (DecisionKind.APPROVE, DecisionKind.APPROVE_WITH_EDITS):
             edited = kind == DecisionKind.APPROVE_WITH_EDITS
-            event, after = lifecycle.after_approval(self._snapshot(), actor_id, edited)
+            event, after = decisions.after_approval(self._snapshot(), actor_id, edited)
             if event == EventKind.STEP_APPROVED:
                 # Counted at once, so the next approval (even in this workflow task) sees it;
                 # an edit is a new version at once, so approvals of the old one are stale.
                 if edited:
                     self._version, self._text = self._version + 1, text
                 self._approvals.append(Approval(actor_id, actor, self._step, self._version))
-                counted = len(lifecycle.step_approvals(self._snapshot()))
+                counted = len(decisions.step_approvals(self._snapshot()))
                 decision.vote = (self._step, after, self._version, counted)
                 self._step = after
                 self._votes.append(decision)
@@ -516,14 +518,14 @@ class DraftReviewWorkflow(waiting.ReviewRun):
         self._extend_allowed(e)  # again, for two extensions in one workflow task
         assert self._deadline is not None
         self._extensions += 1
-        self._deadline, self._remind_at = lifecycle.capped(*lifecycle.extended(
+        self._deadline, self._remind_at = deadlines.capped(*deadlines.extended(
             self._deadline, e.seconds, self._inp.review_timeout_seconds,
             self._inp.remind_after_seconds), self._inp.due_at)
         self._reminded = self._remind_at <= workflow.now()
         self._wake = True
         try:
             await self._record(EventKind.DEADLINE_EXTENDED, actor_id=e.actor_id,
-                               comment=f"by {lifecycle.duration_words(e.seconds)}")
+                               comment=f"by {deadlines.duration_words(e.seconds)}")
         except _WriteFailed as failed:  # the run loop ends the review (self._halted)
             raise ApplicationError(str(failed), type="WriteFailed", non_retryable=True) from None
         if self._deadline == self._inp.due_at:
@@ -531,13 +533,13 @@ class DraftReviewWorkflow(waiting.ReviewRun):
                 f"Deadline extended to the author's due date ({self._deadline:%Y-%m-%d %H:%M} "
                 "UTC), the latest it can be."))
         return DeadlineResult(deadline=self._deadline, message=(
-            f"Deadline extended by {lifecycle.duration_words(e.seconds)}."))
+            f"Deadline extended by {deadlines.duration_words(e.seconds)}."))
 
     @extend_deadline.validator
     def _extend_allowed(self, e: ExtendDeadlineInput) -> None:
         now = workflow.now()
-        refusal = (lifecycle.refusal_if_late(e.expires_at, now)
-                   or lifecycle.extension_refusal(self._snapshot(), e.seconds, now))
+        refusal = (decisions.refusal_if_late(e.expires_at, now)
+                   or deadlines.extension_refusal(self._snapshot(), e.seconds, now))
         if refusal is not None:
             raise _refused(refusal)
 
@@ -552,8 +554,8 @@ class DraftReviewWorkflow(waiting.ReviewRun):
 
     @resend_reminder.validator
     def _remind_allowed(self, r: RemindInput) -> None:
-        refusal = (lifecycle.refusal_if_late(r.expires_at, workflow.now())
-                   or lifecycle.reminder_refusal(self._snapshot()))
+        refusal = (decisions.refusal_if_late(r.expires_at, workflow.now())
+                   or deadlines.reminder_refusal(self._snapshot()))
         if refusal is not None:
             raise _refused(refusal)
 
@@ -601,6 +603,6 @@ DECISION_UPDATES = {
 }
 
 
-def _refused(refusal: lifecycle.Refusal) -> ApplicationError:
+def _refused(refusal: decisions.Refusal) -> ApplicationError:
     return ApplicationError(refusal.sentence, type=refusal.code, non_retryable=True)
 

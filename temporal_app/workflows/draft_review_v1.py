@@ -4,7 +4,7 @@ FROZEN in its command sequence. Registered beside workflows/draft_review.py only
 reviews started by the earlier release (some wait 24 h or more) finish on the code they
 started with; new reviews start the `DraftReview` type. Do not change its command sequence
 (tests/test_replay.py replays its recorded histories). Its checks ask the rulebook
-(temporal_app.lifecycle), its waiting is `waiting.ReviewRun` and its writing `writing`, the
+(rulebook/), its waiting is `waiting.ReviewRun` and its writing `writing`, the
 same code as today's type: none of that adds or reorders a command, so it is replay-safe.
 Delete this file, its activities (store_version, record_event, notify) and its histories once
 no run of this type is open:
@@ -45,19 +45,13 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    import temporal_app.lifecycle as lifecycle
+    import rulebook.deadlines as deadlines
+    import rulebook.decisions as decisions
+    import rulebook.states as states
     import temporal_app.waiting as waiting
     import temporal_app.writing as writing
-    from temporal_app.lifecycle import (
-        FINAL_STATES,
-        Decided,
-        DecisionKind,
-        EventKind,
-        Request,
-        ReviewState,
-        Snapshot,
-        VersionKind,
-    )
+    from rulebook.decisions import Decided, Request, Snapshot
+    from rulebook.states import FINAL_STATES, DecisionKind, EventKind, ReviewState, VersionKind
     from temporal_app.types import (
         NOTIFY,
         RECORD_EVENT,
@@ -336,7 +330,7 @@ class DraftReviewWorkflowV1(waiting.ReviewRun):
     def _check(self, kind: DecisionKind, actor_id: int, version: int | None,
                comment: str, text: str, expires_at: datetime | None = None) -> None:
         """Raise ApplicationError with the rulebook's sentence, or return if allowed."""
-        refusal = lifecycle.refusal(
+        refusal = decisions.refusal(
             self._snapshot(),
             Request(kind, actor_id, version, comment, text, expires_at), workflow.now())
         if refusal is not None:
@@ -357,7 +351,7 @@ class DraftReviewWorkflowV1(waiting.ReviewRun):
         pending.result = DecisionResult(
             state=self._state.value,
             version=self._version,
-            message=f"{lifecycle.PAST_TENSE[pending.kind].capitalize()} by {pending.actor}.",
+            message=f"{states.PAST_TENSE[pending.kind].capitalize()} by {pending.actor}.",
         )
         pending.done = True
         if pending.kind == DecisionKind.REQUEST_CHANGES:
@@ -442,9 +436,9 @@ class DraftReviewWorkflowV1(waiting.ReviewRun):
         self._reminded = self._remind_at <= workflow.now()
         self._wake = True
         await self._record(EventKind.DEADLINE_EXTENDED, ReviewState.AWAITING_REVIEW,
-                           actor_id=e.actor_id, comment=f"by {lifecycle.duration_words(e.seconds)}",
+                           actor_id=e.actor_id, comment=f"by {deadlines.duration_words(e.seconds)}",
                            deadline=self._deadline, remind_at=self._remind_at)
-        words = lifecycle.duration_words(e.seconds)
+        words = deadlines.duration_words(e.seconds)
         return DeadlineResult(deadline=self._deadline, message=f"Deadline extended by {words}.")
 
     @extend_deadline.validator
@@ -452,7 +446,7 @@ class DraftReviewWorkflowV1(waiting.ReviewRun):
         self._check_extend(e)
 
     def _check_extend(self, e: ExtendDeadlineInput) -> None:
-        refusal = lifecycle.extension_refusal(self._snapshot(), e.seconds, workflow.now())
+        refusal = deadlines.extension_refusal(self._snapshot(), e.seconds, workflow.now())
         if refusal is not None:
             raise _refuse(refusal.sentence, refusal.code)
 
@@ -470,7 +464,7 @@ class DraftReviewWorkflowV1(waiting.ReviewRun):
         self._check_remind()
 
     def _check_remind(self) -> None:
-        refusal = lifecycle.reminder_refusal(self._snapshot())
+        refusal = deadlines.reminder_refusal(self._snapshot())
         if refusal is not None:
             raise _refuse(refusal.sentence, refusal.code)
 

@@ -22,9 +22,10 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    import temporal_app.lifecycle as lifecycle
+    import rulebook.delivery as delivery
+    import rulebook.states as states
     import temporal_app.options as options
-    from temporal_app.lifecycle import STATE_AFTER, EventKind
+    from rulebook.states import STATE_AFTER, EventKind
     from temporal_app.types import (
         DELIVER,
         GIVE_UP_DELIVERY,
@@ -59,9 +60,9 @@ class PublishDraftWorkflow:
         failed = dict(plan.not_retried)
         failed.update({name: why for name, why in outcomes if why})
         kind = EventKind.DELIVERY_FAILED if failed else EventKind.PUBLISHED
-        state = STATE_AFTER[kind] or lifecycle.ReviewState(plan.state)
+        state = STATE_AFTER[kind] or states.ReviewState(plan.state)
         event = EventRecord(seq=inp.first_event_seq, kind=kind.value, state=state.value,
-                            version=plan.version, comment=lifecycle.not_published(failed))
+                            version=plan.version, comment=delivery.not_published(failed))
         await workflow.execute_local_activity(
             PROJECT, ProjectInput(draft_id=inp.draft_id, events=[event]),
             result_type=ProjectResult, summary=kind.value, **options.publish_write())

@@ -13,7 +13,8 @@ from django.core import mail
 from playwright.sync_api import expect
 
 from drafts.models import Draft
-from temporal_app import lifecycle, visibility
+from rulebook import states
+from temporal_app import visibility
 from tests.browser.conftest import screenshot
 from tests.browser.test_stories import SLOW
 from tests.conftest import make_user, wait_for, wait_for_status
@@ -111,7 +112,7 @@ def test_an_admin_defines_press_release_and_a_draft_walks_it(open_as, new_contex
     expect(link.locator("main")).to_contain_text(f"Approved by {PARTNER}.", timeout=SLOW)
 
     # 6. Approved; everyone's pages say so, with every step done.
-    assert wait_for_status(Draft(pk=pk), lifecycle.ReviewState.APPROVED.value)
+    assert wait_for_status(Draft(pk=pk), states.ReviewState.APPROVED.value)
     writer.goto(f"/drafts/{pk}/")
     expect(writer.locator("main")).to_contain_text("Approved")
     expect(writer.locator("main")).to_contain_text(PARTNER)

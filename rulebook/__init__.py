@@ -1,0 +1,24 @@
+"""The rulebook: every rule of a draft's review, Django-free (stdlib only: the Temporal
+workflow sandbox imports it, passed through once per worker process). Each rule has one home;
+import it from the module that owns it (this package re-exports nothing):
+
+- states: the vocabulary (ReviewState, EventKind, VersionKind, DecisionKind, labels), the
+  transitions (OUTCOME, STATE_AFTER, FINAL_STATES, ...) and who is mailed (Audience, NOTIFY).
+  The only file that spells a state name.
+- inputs: input limits, target lengths, text_problem, BRIEF_FIELDS, brief_problems.
+- urgency: Priority, due dates (due_problem).
+- policies: ReviewStep, ReviewPolicy, DEFAULT_POLICY, policy_problems, Approval, decides_at,
+  step_progress, current_details, step and vote wording.
+- decisions: Snapshot, Request, Refusal, refusal() and every decision's refusal sentence, the
+  step rules on a snapshot (eligibility_refusal, after_approval), decided_message,
+  write_failed.
+- deadlines: deadlines, step_deadlines, capped, extended, duration_words, extension and
+  reminder refusals.
+- authors: the in-flight cap, retry and withdraw refusals.
+- bulk: several drafts decided at once.
+- claims: "I'm reviewing this".
+- delivery: channels, DeliveryStatus, webhook retry rules and delivery sentences.
+
+Lower modules never import higher ones (in the order above; tests/test_rulebook_imports.py
+checks it). A new concern (comments, checks, budgets, ...) gets its own module here.
+"""

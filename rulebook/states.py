@@ -1,0 +1,232 @@
+"""The vocabulary: states, event kinds, version kinds, decision kinds, their labels, and the
+tables that say what each decision leads to, which events close a review, name a decider,
+bring a new version, and who is mailed about which event (NOTIFY).
+
+The one home of the state names: no other file writes "awaiting_review" as a string
+(tests/test_one_home.py); it asks ReviewState. The lowest module of the rulebook: it imports
+nothing of it.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+# ------------------------------------------------------------------ vocabulary
+
+
+class ReviewState(StrEnum):
+    GENERATING = "generating"
+    AWAITING_REVIEW = "awaiting_review"
+    REVISING = "revising"
+    APPROVED = "approved"
+    PUBLISHED = "published"  # approved, and accepted by every destination it went to
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+    @property
+    def label(self) -> str:
+        return STATE_LABELS[self]
+
+    @property
+    def is_final(self) -> bool:
+        return self in FINAL_STATES
+
+
+class EventKind(StrEnum):
+    SUBMITTED = "submitted"
+    GENERATED = "generated"
+    REVISED = "revised"
+    EDITED = "edited"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    CHANGES_REQUESTED = "changes_requested"
+    REMINDED = "reminded"
+    EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"
+    CANCELLED = "cancelled"
+    DEADLINE_EXTENDED = "deadline_extended"
+    FAILED = "failed"
+    RETRIED = "retried"
+    PUBLISHED = "published"
+    DELIVERY_FAILED = "delivery_failed"
+    DELIVERY_RETRIED = "delivery_retried"
+    STEP_APPROVED = "step_approved"  # an approval that does not close the review (policies)
+
+    @property
+    def label(self) -> str:
+        return EVENT_LABELS[self]
+
+
+class VersionKind(StrEnum):
+    GENERATED = "generated"
+    REVISED = "revised"
+    EDITED = "edited"
+
+    @property
+    def label(self) -> str:
+        return VERSION_LABELS[self]
+
+
+class DecisionKind(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+    REQUEST_CHANGES = "request_changes"
+    APPROVE_WITH_EDITS = "approve_with_edits"
+    WITHDRAW = "withdraw"  # the author
+    CANCEL = "cancel"  # an admin
+
+    @property
+    def label(self) -> str:
+        return DECISION_LABELS[self]
+
+
+STATE_LABELS = {
+    ReviewState.GENERATING: "Generating",
+    ReviewState.AWAITING_REVIEW: "Awaiting review",
+    ReviewState.REVISING: "Revising",
+    ReviewState.APPROVED: "Approved",
+    ReviewState.PUBLISHED: "Published",
+    ReviewState.REJECTED: "Rejected",
+    ReviewState.EXPIRED: "Expired",
+    ReviewState.WITHDRAWN: "Withdrawn",
+    ReviewState.CANCELLED: "Cancelled",
+    ReviewState.FAILED: "Failed",
+}
+EVENT_LABELS = {
+    EventKind.SUBMITTED: "Submitted",
+    EventKind.GENERATED: "Version written",
+    EventKind.REVISED: "Revised version written",
+    EventKind.EDITED: "Edited by an editor",
+    EventKind.APPROVED: "Approved",
+    EventKind.REJECTED: "Rejected",
+    EventKind.CHANGES_REQUESTED: "Changes requested",
+    EventKind.REMINDED: "Editors reminded",
+    EventKind.EXPIRED: "Expired: no decision before the deadline",
+    EventKind.WITHDRAWN: "Withdrawn",
+    EventKind.CANCELLED: "Cancelled by an admin",
+    EventKind.DEADLINE_EXTENDED: "Deadline extended",
+    EventKind.FAILED: "Failed",
+    EventKind.RETRIED: "Retried",
+    EventKind.PUBLISHED: "Published to every destination",
+    EventKind.DELIVERY_FAILED: "Delivery failed",
+    EventKind.DELIVERY_RETRIED: "Delivery retried",
+    EventKind.STEP_APPROVED: "Approved at a step",
+}
+VERSION_LABELS = {
+    VersionKind.GENERATED: "Generated",
+    VersionKind.REVISED: "Revised",
+    VersionKind.EDITED: "Edited by an editor",
+}
+DECISION_LABELS = {
+    DecisionKind.APPROVE: "Approve",
+    DecisionKind.REJECT: "Reject",
+    DecisionKind.REQUEST_CHANGES: "Request changes",
+    DecisionKind.APPROVE_WITH_EDITS: "Edit & approve",
+    DecisionKind.WITHDRAW: "Withdraw",
+    DecisionKind.CANCEL: "Cancel",
+}
+PAST_TENSE = {
+    DecisionKind.APPROVE: "approved",
+    DecisionKind.APPROVE_WITH_EDITS: "approved with edits",
+    DecisionKind.REJECT: "rejected",
+    DecisionKind.REQUEST_CHANGES: "sent back for changes",
+    DecisionKind.WITHDRAW: "withdrawn",
+    DecisionKind.CANCEL: "cancelled",
+}
+
+# ------------------------------------------------------------------ transitions and tables
+
+FINAL_STATES = frozenset({ReviewState.APPROVED, ReviewState.PUBLISHED, ReviewState.REJECTED,
+                          ReviewState.EXPIRED, ReviewState.WITHDRAWN, ReviewState.CANCELLED,
+                          ReviewState.FAILED})
+# States with an approved version (its text can be downloaded, and is what was published).
+APPROVED_STATES = frozenset({ReviewState.APPROVED, ReviewState.PUBLISHED})
+WRITING_STATES = frozenset({ReviewState.GENERATING, ReviewState.REVISING})
+PENDING_STATES = frozenset(ReviewState) - FINAL_STATES
+
+# The four decisions an editor takes on the current version, in the order the page shows them.
+EDITOR_DECISIONS = (DecisionKind.APPROVE, DecisionKind.REJECT, DecisionKind.REQUEST_CHANGES,
+                    DecisionKind.APPROVE_WITH_EDITS)
+# Decisions that stop a review whatever it is doing (even while the LLM writes).
+STOP_DECISIONS = frozenset({DecisionKind.WITHDRAW, DecisionKind.CANCEL})
+
+# What a decision leads to: the event recorded and the state after it.
+OUTCOME: dict[DecisionKind, tuple[EventKind, ReviewState]] = {
+    DecisionKind.APPROVE: (EventKind.APPROVED, ReviewState.APPROVED),
+    DecisionKind.APPROVE_WITH_EDITS: (EventKind.APPROVED, ReviewState.APPROVED),
+    DecisionKind.REJECT: (EventKind.REJECTED, ReviewState.REJECTED),
+    DecisionKind.REQUEST_CHANGES: (EventKind.CHANGES_REQUESTED, ReviewState.REVISING),
+    DecisionKind.WITHDRAW: (EventKind.WITHDRAWN, ReviewState.WITHDRAWN),
+    DecisionKind.CANCEL: (EventKind.CANCELLED, ReviewState.CANCELLED),
+}
+# Every event and the state a draft is in after it (None: the state does not change).
+STATE_AFTER: dict[EventKind, ReviewState | None] = {
+    EventKind.SUBMITTED: ReviewState.GENERATING,
+    EventKind.GENERATED: ReviewState.AWAITING_REVIEW,
+    EventKind.REVISED: ReviewState.AWAITING_REVIEW,
+    EventKind.EDITED: None,  # always followed by `approved` in the same write
+    EventKind.APPROVED: ReviewState.APPROVED,
+    EventKind.REJECTED: ReviewState.REJECTED,
+    EventKind.CHANGES_REQUESTED: ReviewState.REVISING,
+    EventKind.REMINDED: None,
+    EventKind.EXPIRED: ReviewState.EXPIRED,
+    EventKind.WITHDRAWN: ReviewState.WITHDRAWN,
+    EventKind.CANCELLED: ReviewState.CANCELLED,
+    EventKind.DEADLINE_EXTENDED: None,
+    EventKind.FAILED: ReviewState.FAILED,
+    EventKind.RETRIED: ReviewState.GENERATING,
+    # Publishing (the PublishDraft workflow, after the review closed as approved).
+    EventKind.PUBLISHED: ReviewState.PUBLISHED,
+    EventKind.DELIVERY_FAILED: None,  # stays approved; each destination says why
+    EventKind.DELIVERY_RETRIED: None,
+    EventKind.STEP_APPROVED: None,  # the review goes on (more approvals, or the next step)
+}
+# The event that records a review closing in each final state (reconcile uses it; a review
+# run never ends as published: that state comes from its publishing afterwards).
+EVENT_FOR_FINAL_STATE = {state: event for event, state in STATE_AFTER.items()
+                         if state in FINAL_STATES and event != EventKind.PUBLISHED}
+# Events a person decided: shown under "Decisions"; the ones that close a review also name
+# the decider on the draft.
+DECISION_EVENTS = frozenset({EventKind.APPROVED, EventKind.REJECTED, EventKind.CHANGES_REQUESTED,
+                             EventKind.EDITED, EventKind.WITHDRAWN, EventKind.CANCELLED,
+                             EventKind.STEP_APPROVED})
+CLOSING_DECISION_EVENTS = frozenset({EventKind.APPROVED, EventKind.REJECTED,
+                                     EventKind.WITHDRAWN, EventKind.CANCELLED})
+NEW_VERSION_EVENTS = frozenset({EventKind.GENERATED, EventKind.REVISED})
+VERSION_KIND_FOR_EVENT = {EventKind.GENERATED: VersionKind.GENERATED,
+                          EventKind.REVISED: VersionKind.REVISED,
+                          EventKind.EDITED: VersionKind.EDITED}
+
+
+class Audience(StrEnum):
+    # every active editor but the draft's author; under a multi-step policy, the members of
+    # the group of the step the draft is at
+    EDITORS = "editors"
+    AUTHOR = "author"
+    AUTHOR_AND_ADMINS = "author_and_admins"
+    ADMINS = "admins"
+
+
+# Who is mailed about which event, and the subject line ({id}, {topic}).
+NOTIFY: dict[EventKind, tuple[Audience, str]] = {
+    EventKind.GENERATED: (Audience.EDITORS, "Draft #{id} awaits your review: {topic}"),
+    EventKind.REVISED: (Audience.EDITORS, "Revised draft #{id} awaits your review: {topic}"),
+    EventKind.REMINDED: (Audience.EDITORS,
+                         "Reminder: draft #{id} is waiting for review: {topic}"),
+    EventKind.APPROVED: (Audience.AUTHOR, "Your draft #{id} was approved: {topic}"),
+    EventKind.REJECTED: (Audience.AUTHOR, "Your draft #{id} was rejected: {topic}"),
+    EventKind.CHANGES_REQUESTED: (Audience.AUTHOR,
+                                  "Changes requested on your draft #{id}: {topic}"),
+    EventKind.EXPIRED: (Audience.AUTHOR_AND_ADMINS,
+                        "Draft #{id} expired without a review: {topic}"),
+    EventKind.CANCELLED: (Audience.AUTHOR,
+                          "The review of your draft #{id} was cancelled: {topic}"),
+    # Only when the approval completed a step (the workflow says so): the next step's group.
+    EventKind.STEP_APPROVED: (Audience.EDITORS,
+                              "Draft #{id} awaits your review at the next step: {topic}"),
+    EventKind.DELIVERY_FAILED: (Audience.ADMINS,
+                                "Approved draft #{id} could not be delivered: {topic}"),
+}
