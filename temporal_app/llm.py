@@ -15,7 +15,6 @@ message is what the author reads on the draft page, so it is a plain sentence.
 from __future__ import annotations
 
 import email.utils
-import hashlib
 import math
 import time
 from collections.abc import Callable
@@ -25,9 +24,15 @@ from datetime import timedelta
 from django.conf import settings
 from temporalio.exceptions import ApplicationError
 
+from temporal_app.offline import (  # noqa: F401 - OFFLINE_LABEL is part of this module's API
+    OFFLINE_LABEL,
+    offline_markdown,
+    offline_outline,
+    offline_section,
+    previous_text,
+)
+
 OFFLINE_MODEL = "offline-template"
-OFFLINE_LABEL = ("> *Offline draft: written by Redline's built-in template, not by a language "
-                 "model. Set OPENAI_API_KEY (or OPENAI_BASE_URL) for real drafts.*")
 
 Progress = Callable[[int], None]
 
@@ -102,9 +107,10 @@ def _estimate_tokens(text: str) -> int:
 
 
 class OfflineBackend:
-    """Deterministic Markdown built from the inputs: no network, clearly labelled offline.
-    With OFFLINE_LLM_LATENCY it takes that long and reports progress as it goes, like a
-    streamed answer would."""
+    """Deterministic, readable Markdown built from the inputs by temporal_app/offline.py: no
+    network, clearly labelled offline. A revision starts from the previous version the prompt
+    quotes. With OFFLINE_LLM_LATENCY it takes that long and reports progress as it goes, like
+    a streamed answer would."""
 
     name = "offline"
 
@@ -112,6 +118,8 @@ class OfflineBackend:
                  ) -> Completion:
         started = time.monotonic()
         kind = meta.get("kind", "draft")
+        if meta.get("feedback") and not meta.get("previous_text"):
+            meta = {**meta, "previous_text": previous_text(prompt.user, meta["feedback"])}
         if kind == "outline":
             text = offline_outline(meta)
         elif kind == "section":
@@ -140,66 +148,6 @@ def _simulate_stream(text: str, latency: float, on_progress: Progress | None) ->
         time.sleep(latency / steps)
         if on_progress:
             on_progress(len(text) * i // steps)
-
-
-_ANGLES = ["why it matters", "what to watch", "how to start", "common mistakes",
-           "what the evidence says", "next steps"]
-
-
-def _seed(topic: str) -> int:
-    return int(hashlib.sha256(topic.encode()).hexdigest()[:8], 16)
-
-
-def _intro(meta: dict) -> str:
-    topic = meta["topic"].strip()
-    intro = f"This piece introduces **{topic}**"
-    if meta.get("audience"):
-        intro += f" for {meta['audience']}"
-    if meta.get("tone"):
-        intro += f", in a {meta['tone']} tone"
-    return intro + "."
-
-
-def offline_markdown(meta: dict) -> str:
-    topic = meta["topic"].strip()
-    seed = _seed(topic)
-    picked = [_ANGLES[(seed + i) % len(_ANGLES)] for i in range(3)]
-    lines = [f"# {topic}", "", OFFLINE_LABEL, "", _intro(meta), ""]
-    if meta.get("brief"):
-        lines += [f"The brief asks for: {meta['brief'].strip()}", ""]
-    for angle in picked:
-        lines += [f"## {angle.capitalize()}", "",
-                  f"A few paragraphs on {angle} for {topic} would go here "
-                  f"(about {max(int(meta.get('target_words', 600)) // 4, 50)} words).", ""]
-    if meta.get("feedback"):
-        lines += ["## Changes in this revision", "",
-                  f"Revised following the editor's feedback: {meta['feedback'].strip()}", ""]
-    return "\n".join(lines).rstrip() + "\n"
-
-
-def offline_outline(meta: dict) -> str:
-    """An outline in the format the outline prompt asks for: a title, an intro, `## ` lines."""
-    topic = meta["topic"].strip()
-    count = int(meta.get("sections", 4))
-    seed = _seed(topic)
-    lines = [f"# {topic}", "", OFFLINE_LABEL, "", _intro(meta), ""]
-    if meta.get("brief"):
-        lines += [f"The brief asks for: {meta['brief'].strip()}", ""]
-    for i in range(count):
-        angle = _ANGLES[(seed + i) % len(_ANGLES)]
-        suffix = f" ({i // len(_ANGLES) + 1})" if i >= len(_ANGLES) else ""
-        lines += [f"## {angle.capitalize()}{suffix}", f"What {angle} means for {topic}.", ""]
-    return "\n".join(lines).rstrip() + "\n"
-
-
-def offline_section(meta: dict) -> str:
-    heading = meta["heading"]
-    topic = meta["topic"].strip()
-    text = (f"## {heading}\n\nA few paragraphs on {heading.lower()} for {topic} would go here "
-            f"(about {meta.get('words', 300)} words).\n")
-    if meta.get("feedback"):
-        text += f"\nRevised following the editor's feedback: {meta['feedback'].strip()}\n"
-    return text
 
 
 # --- OpenAI-compatible --------------------------------------------------------------------------
