@@ -259,7 +259,7 @@ def main() -> None:
                   "baseline": baseline, "scaled": scaled}
     finally:
         worker.stop()
-        server.proc.terminate()
+        server.stop()
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "waiting.json").write_text(json.dumps(report, indent=1) + "\n")
     text = write_report(report)

@@ -47,11 +47,14 @@ def write(data_dir: Path, env: dict[str, str], pid: int) -> Path:
     return target
 
 
-def remove(data_dir: Path, pid: int) -> None:
-    """Remove the file if it is still this make dev's (a newer one may have replaced it)."""
+def remove(data_dir: Path, pid: int) -> str:
+    """Remove the file if it is still this make dev's (a newer one may have replaced it);
+    the sentence says which."""
     target = path(data_dir)
-    if read(target).get(PID) == str(pid):
-        target.unlink(missing_ok=True)
+    if read(target).get(PID) != str(pid):
+        return f"left {target}: another make dev wrote it"
+    target.unlink(missing_ok=True)
+    return f"removed {target}"
 
 
 def read(file: Path) -> dict[str, str]:

@@ -67,8 +67,7 @@ def main() -> None:
     devserver.wait_for_port(web_port, timeout=60)
     # Commands in a second shell (README, "Admins") use this stack while it runs.
     settings_file = devenv.write(DATA, env, os.getpid())
-    supervisor.finally_("settings", lambda: (devenv.remove(DATA, os.getpid()),
-                                             f"removed {settings_file}")[1])
+    supervisor.finally_("settings", lambda: devenv.remove(DATA, os.getpid()))
 
     say("ready")
     print(f"""

@@ -62,7 +62,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from rulebook.decisions import REVIEW_ENDED
 from rulebook.delivery import DELIVERING
-from rulebook.states import DecisionKind, ReviewState
+from rulebook.states import WRITING_STATES, DecisionKind, ReviewState
 from temporal_app import errors
 from temporal_app.types import (
     DRAFT_ID,
@@ -511,39 +511,33 @@ async def _truth(client: Client, draft_id: int, with_query: bool) -> ReviewTruth
                        step=desc.typed_search_attributes.get(REVIEW_STEP) or 0)
 
 
-def listed_truths(draft_ids: list[int], *, concurrency: int = 8) -> dict[int, ReviewTruth]:
+def listed_truths(draft_ids: list[int]) -> dict[int, ReviewTruth]:
     """What Temporal says of each draft's workflow, read in bulk: every running review
-    workflow from visibility (pages of 1,000: status, state and step), and a describe only
-    for the drafts whose workflow is not among them (closed: its result; missing) or is
-    writing (its pending activities, which visibility does not have). Visibility lags the
-    workflows by a moment, so a disagreement seen here is confirmed with `review_truths`."""
+    workflow from visibility (pages of 1,000: status, state and step), and `review_truths`
+    (a describe) only for the drafts whose workflow is not among them (closed: its result;
+    missing) or is writing (its pending activities, which visibility does not have).
+    Visibility lags the workflows by a moment, so a disagreement seen here is confirmed with
+    `review_truths`."""
     types = ", ".join(f"'{t}'" for t in WORKFLOW_TYPES)
     query = f"WorkflowType IN ({types}) AND ExecutionStatus = 'Running'"
     wanted = {workflow_id_for(pk): pk for pk in draft_ids}
 
     async def go() -> dict[int, ReviewTruth]:
-        client = await get_client()
         truths: dict[int, ReviewTruth] = {}
-        async for run in client.list_workflows(query, page_size=1000,
-                                               rpc_timeout=timedelta(seconds=10)):
+        async for run in (await get_client()).list_workflows(
+                query, page_size=1000, rpc_timeout=timedelta(seconds=10)):
             pk = wanted.get(run.id)
             attrs = run.typed_search_attributes
             state = attrs.get(REVIEW_STATE) or ""
-            if pk is None or state in (ReviewState.GENERATING, ReviewState.REVISING):
+            if pk is None or state in WRITING_STATES:
                 continue  # not asked for; or writing: described below
             truths[pk] = ReviewTruth(exists=True, status=run.status, state=state,
                                      step=attrs.get(REVIEW_STEP) or 0)
-        gate = asyncio.Semaphore(concurrency)
-
-        async def describe(pk: int) -> tuple[int, ReviewTruth]:
-            async with gate:
-                return pk, await _truth(client, pk, False)
-
-        truths.update(await asyncio.gather(*[describe(pk) for pk in draft_ids
-                                              if pk not in truths]))
         return truths
 
-    return _call(go(), timeout=120, doing="list")
+    truths = _call(go(), timeout=120, doing="list")
+    truths.update(review_truths([pk for pk in draft_ids if pk not in truths]))
+    return truths
 
 
 def review_truths(draft_ids: list[int], *, with_query: bool = False, concurrency: int = 16

@@ -54,6 +54,11 @@ def documented_commands() -> list[tuple[str, str]]:
     return found
 
 
+def _shell_env() -> dict[str, str]:
+    """A user's shell: none of the stack's settings, only what any terminal has."""
+    return {name: os.environ[name] for name in ("PATH", "HOME", "LANG") if name in os.environ}
+
+
 class Stack:
     def __init__(self, data: Path) -> None:
         self.data = data
@@ -61,7 +66,7 @@ class Stack:
                       for name in ("WEB_PORT", "TEMPORAL_PORT", "TEMPORAL_UI_PORT")}
         self.lines: list[str] = []
         self.ready = threading.Event()
-        env = {name: os.environ[name] for name in ("PATH", "HOME", "LANG") if name in os.environ}
+        env = _shell_env()
         env |= {"REDLINE_DATA_DIR": str(data), "PYTHONUNBUFFERED": "1",
                 **{name: str(port) for name, port in self.ports.items()}}
         self.proc = subprocess.Popen([sys.executable, "scripts/dev.py"], cwd=ROOT, env=env,
@@ -81,7 +86,7 @@ class Stack:
 
     def second_shell(self, command: str) -> subprocess.CompletedProcess:
         """`command` run by bash in the checkout, as a user types it in another terminal."""
-        env = {name: os.environ[name] for name in ("PATH", "HOME", "LANG") if name in os.environ}
+        env = _shell_env()
         env["REDLINE_DATA_DIR"] = str(self.data)
         return subprocess.run(["bash", "-c", command], cwd=ROOT, env=env, capture_output=True,
                               text=True, timeout=120)

@@ -57,7 +57,7 @@ def test_only_addresses_and_debug_are_written_never_a_secret(tmp_path):
 
 def test_remove_leaves_a_newer_stacks_file(tmp_path):
     _file(tmp_path, 111)
-    devenv.remove(tmp_path, 222)
+    assert devenv.remove(tmp_path, 222).startswith("left ")
     assert devenv.path(tmp_path).exists()
-    devenv.remove(tmp_path, 111)
+    assert devenv.remove(tmp_path, 111) == f"removed {devenv.path(tmp_path)}"
     assert not devenv.path(tmp_path).exists()
