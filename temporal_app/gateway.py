@@ -69,7 +69,9 @@ from temporal_app.types import (
     REVIEW_STATE,
     REVIEW_STEP,
     REVISION,
+    WORKFLOW_TYPE_V1,
     WORKFLOW_TYPES,
+    WRITE_RETRYING,
     DeadlineResult,
     DecisionInput,
     DecisionResult,
@@ -515,7 +517,9 @@ def listed_truths(draft_ids: list[int]) -> dict[int, ReviewTruth]:
     """What Temporal says of each draft's workflow, read in bulk: every running review
     workflow from visibility (pages of 1,000: status, state and step), and `review_truths`
     (a describe) only for the drafts whose workflow is not among them (closed: its result;
-    missing) or is writing (its pending activities, which visibility does not have).
+    missing) or may have a pending activity, which visibility does not show: writing, a
+    write going on as a regular activity (`WriteRetrying`), or a run of the v1 workflow
+    (every write of which is a regular activity).
     Visibility lags the workflows by a moment, so a disagreement seen here is confirmed with
     `review_truths`."""
     types = ", ".join(f"'{t}'" for t in WORKFLOW_TYPES)
@@ -529,8 +533,9 @@ def listed_truths(draft_ids: list[int]) -> dict[int, ReviewTruth]:
             pk = wanted.get(run.id)
             attrs = run.typed_search_attributes
             state = attrs.get(REVIEW_STATE) or ""
-            if pk is None or state in WRITING_STATES:
-                continue  # not asked for; or writing: described below
+            if pk is None or state in WRITING_STATES or attrs.get(WRITE_RETRYING) \
+                    or run.workflow_type == WORKFLOW_TYPE_V1:
+                continue  # not asked for; or may have a pending activity: described below
             truths[pk] = ReviewTruth(exists=True, status=run.status, state=state,
                                      step=attrs.get(REVIEW_STEP) or 0)
         return truths

@@ -31,12 +31,16 @@ REVIEW_DEADLINE = SearchAttributeKey.for_datetime("ReviewDeadline")
 DRAFT_ID = SearchAttributeKey.for_int("DraftId")
 REVISION = SearchAttributeKey.for_int("Revision")
 REVIEW_STEP = SearchAttributeKey.for_int("ReviewStep")  # 1-based; set for multi-step policies
+# Set while a review's database write goes on as a regular activity (the database stayed away
+# past its local attempts): reconcile describes these runs for their attempts and last error.
+WRITE_RETRYING = SearchAttributeKey.for_bool("WriteRetrying")
 SEARCH_ATTRIBUTES = {
     REVIEW_STATE.name: "Keyword",
     REVIEW_DEADLINE.name: "Datetime",
     DRAFT_ID.name: "Int",
     REVISION.name: "Int",
     REVIEW_STEP.name: "Int",
+    WRITE_RETRYING.name: "Bool",
 }
 
 

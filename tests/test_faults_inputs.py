@@ -303,7 +303,7 @@ def test_a_long_outage_goes_on_as_a_visible_activity_that_reconcile_reports_then
     wait_for_status(draft, ReviewState.APPROVED, timeout=60)  # healed by itself
     assert reconcile("--retry-threshold", "1")[0] == 0
     workflow_result(draft.pk)
-    save_history(draft.pk, "write_outage")
+    save_history(draft.pk, "write_outage_flagged")  # write_outage.json: before the flag
 
 
 # ------------------------------------------------------------------ drafts in flight

@@ -60,6 +60,15 @@ def test_every_path_has_a_recorded_history():
     assert PATHS <= {p.stem for p in (ROOT / "v1").glob("*.json")}, "the v1 type"
 
 
+def test_a_long_outage_is_recorded_before_and_after_its_write_was_flagged():
+    """write_outage.json went on as a regular activity before the write-retries-flagged patch;
+    write_outage_flagged.json after it (WriteRetrying set, then unset): both must replay."""
+    before = (ROOT / "write_outage.json").read_text()
+    after = (ROOT / "write_outage_flagged.json").read_text()
+    assert "WriteRetrying" not in before
+    assert after.count("WriteRetrying") == 2, "set, then unset"
+
+
 @pytest.mark.parametrize("path", HISTORIES, ids=[_name(p) for p in HISTORIES])
 def test_history_replays_on_current_code(path: Path):
     result = replay(json.loads(path.read_text()), _name(path))

@@ -68,6 +68,7 @@ with workflow.unsafe.imports_passed_through():
         REVIEW_STEP,
         REVISION,
         WORKFLOW_TYPE,
+        WRITE_RETRYING,
         DeadlineResult,
         DecisionInput,
         DecisionRecord,
@@ -91,6 +92,8 @@ with workflow.unsafe.imports_passed_through():
 # Runs started before a permanent write failure was recorded (and a long outage went on as a
 # regular activity) failed outright instead: replaying them must take the old path.
 WRITE_FAILURES = "write-failures-recorded"
+# Runs whose write went on as a regular activity before it was flagged for reconcile.
+WRITE_RETRIES_FLAGGED = "write-retries-flagged"
 # Runs approved before publishing existed ended without starting a PublishDraft child.
 PUBLISH = "publish-on-approval"
 
@@ -360,9 +363,16 @@ class DraftReviewWorkflow(waiting.ReviewRun):
                     or not options.local_attempts_spent(err, self._inp.policy) \
                     or not workflow.patched(WRITE_FAILURES):
                 raise
-            return await workflow.execute_activity(
-                PROJECT, inp, result_type=ProjectResult, summary=summary,
-                **options.project_durable(self._inp.policy))
+            flagged = workflow.patched(WRITE_RETRIES_FLAGGED)
+            if flagged:  # reconcile's bulk read finds it by this flag, without a describe
+                workflow.upsert_search_attributes([WRITE_RETRYING.value_set(True)])
+            try:
+                return await workflow.execute_activity(
+                    PROJECT, inp, result_type=ProjectResult, summary=summary,
+                    **options.project_durable(self._inp.policy))
+            finally:
+                if flagged:
+                    workflow.upsert_search_attributes([WRITE_RETRYING.value_unset()])
 
     def _upsert(self) -> None:
         """Search attributes for the admins' list, only when they change; the Temporal UI's
