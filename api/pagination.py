@@ -22,6 +22,30 @@ class Cursor(CursorPagination):
     page_size_query_param = "page_size"
     ordering = ("-created_at", "-pk")
 
+    def get_page_size(self, request):
+        """`page_size` from 1 to max_page_size; anything else is refused (the framework
+        quietly used the default for `null`, `0` or `ten`, and the maximum above it)."""
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= self.max_page_size):
+            sentence = (f"page_size must be a whole number from 1 to {self.max_page_size} "
+                        f"(without it, {self.page_size}).")
+            raise BadRequest(f"page_size: {sentence}", "Invalid", {"page_size": sentence})
+        return int(raw)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1,
+                                       "maximum": self.max_page_size, "default": self.page_size}
+                parameter["description"] = "Rows per page."
+            elif parameter["name"] == self.cursor_query_param:
+                parameter["description"] = ("Another page: follow `next` or `previous` as "
+                                            "given (the cursor is opaque).")
+        return parameters
+
     def decode_cursor(self, request):
         try:
             return super().decode_cursor(request)

@@ -24,15 +24,48 @@ from rulebook.states import DecisionKind
 # ------------------------------------------------------------------ request fields
 
 
+# What str.strip() (so DRF's trim_whitespace) takes off both ends, as a regex class.
+TRIMMED = ("\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029"
+            "\\u202f\\u205f\\u3000")
+_CONTROL_STUCK = "\\x00-\\x08\\x0e-\\x1b\\x7f"  # controls no trimming removes
+_CONTROL_SPACE = "\\x0b\\x0c\\x1c-\\x1f"  # controls that are also whitespace
+_LINE_BREAK = "\\n\\r\\x85\\u2028\\u2029"  # rulebook.inputs._LINE_BREAK
+_TAG = f"<[{TRIMMED}]*/?[{TRIMMED}]*[a-zA-Z!][^>]*>"  # rulebook.inputs._TAG
+
+
+def refused_pattern(*, line: bool = False, html: bool = False) -> str:
+    """A regex (for the schema's `not`) matching the text rulebook.inputs.text_problem (and
+    brief_problems' HTML check, with `html`) refuses, as DRF hands it over: trimmed. A NUL or
+    a control character anywhere; one that is also whitespace (or, in one line, a line break)
+    only between two other characters, since trimming takes it off the ends."""
+    inner = _CONTROL_SPACE + (_LINE_BREAK if line else "")
+    parts = [f"[{_CONTROL_STUCK}]", f"[^{TRIMMED}][\\s\\S]*[{inner}][\\s\\S]*[^{TRIMMED}]"]
+    if html:
+        parts.append(_TAG)
+    return "|".join(parts)
+
+
+NOT_BLANK = f"[^{TRIMMED}]"  # a text that is not blank once trimmed
+# delivery._CHANNEL and CHANNEL_MAX, once trimmed: exact, so a channel's field shows no
+# maxLength (which would count the spaces trimming takes off).
+CHANNEL_PATTERN = (f"^[{TRIMMED}]*(?:[a-z0-9][a-z0-9_-]{{0,{delivery.CHANNEL_MAX - 1}}})?"
+                   f"[{TRIMMED}]*$")
+
+
 class Text(serializers.CharField):
     """A JSON string (a number is not taken for text). `limit` is the rulebook's, shown in
     the schema; the rulebook checks it and the characters (NUL included) with its own
-    sentences, so this field adds no length or NUL check of its own."""
+    sentences, so this field adds no length or NUL check of its own. The schema also says
+    which characters the rulebook refuses (`line`: one line; `html`: plain text, no tags),
+    `pattern` what it must match (e.g. NOT_BLANK), as api.schema.TextField shows them."""
 
-    def __init__(self, *, limit: int, **kwargs) -> None:
+    def __init__(self, *, limit: int, line: bool = False, html: bool = False,
+                 pattern: str = "", limit_in_pattern: bool = False, **kwargs) -> None:
         kwargs.setdefault("allow_blank", True)
         super().__init__(**kwargs)
-        self.limit = limit
+        self.limit, self.pattern = limit, pattern
+        self.limit_in_pattern = limit_in_pattern  # the schema shows no maxLength
+        self.refused = refused_pattern(line=line, html=html)
         self.validators = [v for v in self.validators
                            if not isinstance(v, ProhibitNullCharactersValidator)]
 
@@ -80,14 +113,15 @@ class StrictSerializer(serializers.Serializer):
 def _brief_field(name: str, **kwargs) -> Text:
     what, limit, one_line = inputs.BRIEF_FIELDS[name]
     line = " One line." if one_line else ""
-    return Text(limit=limit, help_text=f"{what}: plain text, at most {limit:,} characters."
-                f"{line}", **kwargs)
+    return Text(limit=limit, line=one_line, html=True,
+                help_text=f"{what}: plain text (no HTML, no control characters), at most "
+                          f"{limit:,} characters.{line}", **kwargs)
 
 
 class SubmitSerializer(StrictSerializer):
     """A topic to write a draft about: the web form's fields and limits (the rulebook's)."""
 
-    topic = _brief_field("topic")
+    topic = _brief_field("topic", pattern=NOT_BLANK)
     brief = _brief_field("brief", required=False, default="")
     audience = _brief_field("audience", required=False, default="")
     tone = _brief_field("tone", required=False, default="")
@@ -105,9 +139,19 @@ class SubmitSerializer(StrictSerializer):
     def validate_priority(self, value: str) -> int:
         return urgency.Priority[value.upper()].value
 
-    channel = Text(limit=delivery.CHANNEL_MAX, required=False, default="",
+    channel = Text(limit=delivery.CHANNEL_MAX, line=True, pattern=CHANNEL_PATTERN,
+                   limit_in_pattern=True,
+                   required=False, default="",
                    help_text="Which publishing destinations get the approved text (lower-case "
                              "letters, digits, '-', '_'); blank: only those for every channel.")
+
+
+# What each decision needs besides `decision` and `version` (rulebook.decisions.input_refusal),
+# for the schema's oneOf (api.schema.DecisionBody).
+DECISION_NEEDS = {DecisionKind.APPROVE.value: (), DecisionKind.APPROVE_WITH_EDITS.value: ("text",),
+                  DecisionKind.REQUEST_CHANGES.value: ("comment",),
+                  DecisionKind.REJECT.value: ("comment",)}
+assert set(DECISION_NEEDS) == {kind.value for kind in states.EDITOR_DECISIONS}
 
 
 class DecisionSerializer(StrictSerializer):

@@ -24,7 +24,9 @@ v1 = [
          name="retry_delivery"),
     path("queue/", views.QueueView.as_view(), name="queue"),
     path("pending/", views.PendingView.as_view(), name="pending"),
-    re_path(r"^.*$", views.not_found, name="not_found"),  # last: JSON 404 for anything else
+    # Last: JSON 404 for anything else, a path with a line break too (`.` would not match it,
+    # and the site's HTML 404 would answer).
+    re_path(r"^[\s\S]*$", views.not_found, name="not_found"),
 ]
 
 urlpatterns = [

@@ -23,7 +23,10 @@ from rest_framework.views import APIView
 from api import pagination
 from api.exceptions import ApiError, BadRequest, Conflict, Forbidden
 from api.permissions import IsAdmin, IsAdminToRetry, IsAuthor, IsEditor
+from api.schema import RedlineSchema
 from api.serializers import (
+    CHANNEL_PATTERN,
+    TRIMMED,
     DecisionResultSerializer,
     DecisionSerializer,
     DetailSerializer,
@@ -34,6 +37,7 @@ from api.serializers import (
     PendingPageSerializer,
     RetryDeliverySerializer,
     SubmitSerializer,
+    Text,
     VersionSerializer,
     WithdrawSerializer,
 )
@@ -55,20 +59,25 @@ _KEY_CHARS = frozenset(string.ascii_letters + string.digits + string.punctuation
 SUBMIT_FIELDS = ("topic", "brief", "audience", "tone", "target_words", "channel", "priority",
                  "due_at")
 
-_ERROR_WORDS = {
-    400: "Invalid input (MalformedJSON, UnknownField, Invalid, InvalidBrief, …)",
-    401: "No token, or an unknown or revoked one", 403: "Not allowed (role, own draft, CSRF)",
-    404: "No such draft or version, or not one you may see",
-    409: "Refused: the rulebook's code and sentence", 413: "The body is too large",
-    503: "The review engine is unavailable: nothing was recorded"}
 ACCEPTED = OpenApiResponse(ErrorSerializer, description="Accepted by the workflow and still "
                                                         "being recorded (code Accepted)")
+REFUSED = "Refused by the rulebook: its code (StaleVersion, AlreadyDecided, Closed, NotAwaiting, " \
+          "Expired, TooManyRevisions, Late, NotAuthor, StepMoved, …) and sentence"
+ENGINE = "The review engine (Temporal) or the database is unavailable: nothing was recorded " \
+         "(Unavailable, DatabaseUnavailable); Retry-After: 5"
 
 
-def _errors(*codes: int) -> dict[int, OpenApiResponse]:
-    """The schema's error responses: each the JSON error body."""
-    return {code: OpenApiResponse(ErrorSerializer, description=_ERROR_WORDS[code])
-            for code in codes}
+def _errors(**words: str) -> dict[int, OpenApiResponse]:
+    """An operation's own error responses (`e409="…"`), each the JSON error body; the rest
+    (400, 401, 403, 404, … from what the view is) are api.schema.RedlineSchema's."""
+    return {int(key[1:]): OpenApiResponse(ErrorSerializer, description=text)
+            for key, text in words.items()}
+
+
+class ApiView(APIView):
+    # Every API view: the schema documents its refusals (api.schema.RedlineSchema). A comment,
+    # not a docstring: drf-spectacular would show it as each operation's description.
+    schema = RedlineSchema()
 
 
 def idempotency_submission_key(request) -> uuid.UUID | None:
@@ -84,18 +93,33 @@ def idempotency_submission_key(request) -> uuid.UUID | None:
 # ------------------------------------------------------------------ authors
 
 
-class StateQuery(serializers.Serializer):
+class Query(serializers.Serializer):
+    """A view's query parameters. A blank one (`?state=`) is refused like any value not
+    offered, not taken for its absence: the schema says what each takes, and "" is not one
+    (except where a field allows it, e.g. `channel`, whose blank means every channel)."""
+
+    def to_internal_value(self, data):
+        blank = sorted(name for name, field in self.fields.items()
+                       if data.get(name) == "" and not getattr(field, "allow_blank", False))
+        if blank:
+            raise serializers.ValidationError(
+                {name: ["This parameter is blank: give a value, or leave it out."]
+                 for name in blank})
+        return super().to_internal_value(data)
+
+
+class StateQuery(Query):
     state = serializers.ChoiceField(choices=STATE_CHOICES, required=False,
                                     help_text="Only drafts in this state.")
 
 
-class DraftsView(APIView):
+class DraftsView(ApiView):
     permission_classes = [IsAuthor]
     pagination_class = pagination.MyDrafts
 
     @extend_schema(operation_id="drafts_list", tags=["drafts"], parameters=[StateQuery],
                    summary="My drafts, newest first",
-                   responses={200: DraftSummarySerializer(many=True), **_errors(400, 401, 403)})
+                   responses={200: DraftSummarySerializer(many=True)})
     def get(self, request):
         query = StateQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -109,11 +133,18 @@ class DraftsView(APIView):
         operation_id="drafts_submit", tags=["drafts"], summary="Submit a topic",
         request=SubmitSerializer,
         parameters=[OpenApiParameter(
-            "Idempotency-Key", str, OpenApiParameter.HEADER, required=False,
-            description="Sending the same key again returns the draft it created (200) "
-                        "instead of a new one; with a different body, 409.")],
-        responses={201: DraftSerializer, 200: DraftSerializer,
-                   **_errors(400, 401, 403, 409, 413)})
+            "Idempotency-Key", {"type": "string", "pattern": f"^[!-~]{{1,{IDEMPOTENCY_KEY_MAX}}}$"},
+            OpenApiParameter.HEADER, required=False,
+            description="1 to 255 visible ASCII characters (a UUID is a good choice). Sending "
+                        "the same key again returns the draft it created (200) instead of a new "
+                        "one; with a different body, 409.")],
+        responses={201: DraftSerializer, 200: DraftSerializer, **_errors(
+            e400="Invalid input: MalformedJSON, UnknownField, Invalid (a wrong type, a missing "
+                 "topic, a value not offered), InvalidBrief (the rulebook refuses a field: "
+                 "`fields` has each one's sentence; e.g. due_at less than an hour ahead or "
+                 "more than a year), InvalidIdempotencyKey",
+            e409="TooManyInFlight (MAX_DRAFTS_IN_FLIGHT drafts not yet decided), "
+                 "IdempotencyKeyReused (the key was sent with another body)")})
     def post(self, request):
         data = SubmitSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -131,10 +162,10 @@ class DraftsView(APIView):
                         headers={"Location": body["url"]})
 
 
-class DraftView(APIView):
+class DraftView(ApiView):
     @extend_schema(operation_id="drafts_get", tags=["drafts"],
                    summary="A draft: state, versions, events, deadline",
-                   responses={200: DraftSerializer, **_errors(401, 404)})
+                   responses={200: DraftSerializer})
     def get(self, request, draft_id: int):
         draft = selectors.visible_draft(request.user, draft_id)
         return Response(DraftSerializer(draft, context={"request": request}).data)
@@ -149,19 +180,21 @@ def _versions(request, draft_id: int, number: int) -> dict:
     return versions
 
 
-class VersionView(APIView):
+class VersionView(ApiView):
     @extend_schema(operation_id="versions_get", tags=["drafts"],
                    summary="One version: its Markdown text",
-                   responses={200: VersionSerializer, **_errors(401, 404)})
+                   responses={200: VersionSerializer})
     def get(self, request, draft_id: int, number: int):
         version = _versions(request, draft_id, number)[number]
         return Response(VersionSerializer(version, context={"request": request}).data)
 
 
-class VersionDiffView(APIView):
+class VersionDiffView(ApiView):
     @extend_schema(operation_id="versions_diff", tags=["drafts"],
                    summary="A version's line diff to the previous version",
-                   responses={200: DiffSerializer, **_errors(401, 404)})
+                   responses={200: DiffSerializer, **_errors(
+                       e404="No such draft or version, or one you may not see (NotFound); "
+                            "version 1, which has no earlier version (NoPreviousVersion)")})
     def get(self, request, draft_id: int, number: int):
         versions = _versions(request, draft_id, number)
         previous, new = versions.get(number - 1), versions[number]
@@ -173,13 +206,14 @@ class VersionDiffView(APIView):
                                                   new_number=new.number)).data)
 
 
-class WithdrawView(APIView):
+class WithdrawView(ApiView):
     permission_classes = [IsAuthor]
 
     @extend_schema(operation_id="drafts_withdraw", tags=["drafts"], summary="Withdraw my draft",
                    request=WithdrawSerializer,
                    responses={200: DecisionResultSerializer, 202: ACCEPTED,
-                              **_errors(400, 401, 403, 404, 409, 503)})
+                              **_errors(e403="Not allowed: only the draft's author (Forbidden); "
+                                             "CsrfFailed", e409=REFUSED, e503=ENGINE)})
     def post(self, request, draft_id: int):
         draft = selectors.own_draft(request.user, draft_id, "withdraw")
         data = WithdrawSerializer(data=request.data)
@@ -191,15 +225,17 @@ class WithdrawView(APIView):
 # ------------------------------------------------------------------ editors
 
 
-class QueueQuery(serializers.Serializer):
+class QueueQuery(Query):
     author = serializers.IntegerField(required=False,
                                       help_text="Only this author's drafts (a user id).")
     age = serializers.ChoiceField(choices=list(selectors.QUEUE_AGES), required=False,
                                   help_text="Only drafts submitted longer ago than this.")
     reminder_due = serializers.BooleanField(required=False, default=False,
                                             help_text="Only drafts past the reminder time.")
-    channel = serializers.CharField(required=False,
-                                    help_text="Only drafts submitted to this channel (slug).")
+    channel = Text(limit=delivery.CHANNEL_MAX, line=True, pattern=CHANNEL_PATTERN,
+                   limit_in_pattern=True,
+                   required=False, help_text="Only drafts submitted to this channel (its slug: "
+                                             "lower-case letters, digits, '-', '_').")
     step = serializers.IntegerField(required=False, min_value=0,
                                     max_value=policies.MAX_STEPS - 1,
                                     help_text="Only drafts at this policy step (from 0).")
@@ -217,14 +253,14 @@ class QueueQuery(serializers.Serializer):
         return value
 
 
-class QueueView(APIView):
+class QueueView(ApiView):
     permission_classes = [IsEditor]
     pagination_class = pagination.Queue
 
     @extend_schema(operation_id="queue_list", tags=["review"], parameters=[QueueQuery],
                    summary="The review queue: drafts awaiting review at your steps, most urgent "
                            "first",
-                   responses={200: DraftSummarySerializer(many=True), **_errors(400, 401, 403)})
+                   responses={200: DraftSummarySerializer(many=True)})
     def get(self, request):
         query = QueueQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -241,13 +277,19 @@ class QueueView(APIView):
             DraftSummarySerializer(page, many=True, context={"request": request}).data)
 
 
-class DecisionsView(APIView):
+class DecisionsView(ApiView):
     permission_classes = [IsEditor]
 
     @extend_schema(operation_id="drafts_decide", tags=["review"],
                    summary="Decide on the version you reviewed", request=DecisionSerializer,
-                   responses={200: DecisionResultSerializer, 202: ACCEPTED,
-                              **_errors(400, 401, 403, 404, 409, 413, 503)})
+                   responses={200: DecisionResultSerializer, 202: ACCEPTED, **_errors(
+                       e400="Invalid input: MalformedJSON, UnknownField, Invalid (a wrong type, "
+                            "a missing field, a value not offered, or the rulebook's input "
+                            "checks: a reason for reject, feedback for request_changes, the "
+                            "text for approve_with_edits, a version from 1; `fields` says which)",
+                       e403="Not allowed: only editors (Forbidden); a draft you submitted "
+                            "(OwnDraft); CsrfFailed",
+                       e409=REFUSED, e503=ENGINE)})
     def post(self, request, draft_id: int):
         draft = selectors.draft_or_404(draft_id)
         own = decisions.own_draft_refusal(draft.author_id, request.user.pk)
@@ -263,23 +305,37 @@ class DecisionsView(APIView):
 # ------------------------------------------------------------------ admins
 
 
-class PendingQuery(serializers.Serializer):
+# visibility.parse_hours's syntax (hours, or a number and a unit, any case, spaces around);
+# its range (more than 0, at most MAX_HOURS) no pattern can say.
+_WS = f"[{TRIMMED}]*"
+HOURS_PATTERN = f"^{_WS}[0-9]+(?:\\.[0-9]+)?(?:{_WS}(?:[mM][sS]|[sSmMhHdD]))?{_WS}$"
+
+
+class PendingQuery(Query):
     state = serializers.ChoiceField(choices=STATE_CHOICES, required=False,
                                     help_text="Only reviews in this state.")
-    older_than = serializers.CharField(required=False, help_text="Hours (12, 1.5) or a "
-                                       "duration (30m, 12h, 2d): started longer ago.")
-    deadline_within = serializers.CharField(required=False, help_text="Hours or a duration: "
-                                            "review deadline at most this far ahead.")
+    older_than = serializers.RegexField(
+        HOURS_PATTERN, required=False,
+        help_text=f"Hours (12, 1.5) or a duration (30m, 12h, 2d): started longer ago. More "
+                  f"than 0, at most {visibility.MAX_HOURS} hours.")
+    deadline_within = serializers.RegexField(
+        HOURS_PATTERN, required=False,
+        help_text=f"Hours or a duration: review deadline at most this far ahead. More than 0, "
+                  f"at most {visibility.MAX_HOURS} hours.")
     cursor = serializers.CharField(required=False, help_text="The next page, from `next`.")
 
 
-class PendingView(APIView):
+class PendingView(ApiView):
     permission_classes = [IsAdmin]
 
     @extend_schema(operation_id="pending_list", tags=["admin"], parameters=[PendingQuery],
                    summary="Running reviews, read from Temporal visibility",
-                   responses={200: PendingPageSerializer, **_errors(400, 401, 403, 503)})
+                   responses={200: PendingPageSerializer, **_errors(
+                       e400="A filter that is not valid (InvalidFilter), or a page token "
+                            "Temporal did not issue for this query (InvalidCursor)",
+                       e503=ENGINE.replace(": nothing was recorded", ""))})
     def get(self, request):
+        PendingQuery(data=request.query_params).is_valid(raise_exception=True)  # the types
         flt = visibility.PendingFilter.from_params(request.query_params)
         page = visibility.pending_page(
             flt, page_size=settings.PENDING_PAGE_SIZE,
@@ -294,7 +350,7 @@ class PendingView(APIView):
             "results": [row.as_json() for row in page.rows]}).data)
 
 
-class RetryDeliveryView(APIView):
+class RetryDeliveryView(ApiView):
     permission_classes = [IsAdminToRetry]
 
     @extend_schema(
@@ -306,7 +362,8 @@ class RetryDeliveryView(APIView):
                     "is still trying), NothingFailed.",
         responses={202: OpenApiResponse(DetailSerializer, description="Started: the sentence "
                                         "says how many destinations are tried again"),
-                   **_errors(400, 401, 403, 404, 409, 503)})
+                   **_errors(e409="NotApproved, Delivering (a run is still trying), "
+                                  "NothingFailed", e503=ENGINE)})
     def post(self, request, draft_id: int):
         draft = selectors.draft_or_404(draft_id)
         RetryDeliverySerializer(data=request.data).is_valid(raise_exception=True)

@@ -97,3 +97,111 @@ def test_the_docs_page_serves_its_assets_from_our_static_files():
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/javascript")
     assert reverse("api:schema") in response.content.decode()
+
+
+# ------------------------------------------------------------------ what the schema refuses
+
+
+def _operations(schema):
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            yield path, method, operation
+
+
+def test_every_operation_documents_the_errors_it_can_answer(schema):
+    """api.schema.RedlineSchema's rules, operation by operation: each error documented with
+    the JSON error body, none missing where the view can answer it."""
+    error = {"$ref": "#/components/schemas/Error"}
+    for path, method, operation in _operations(schema):
+        responses = operation["responses"]
+        where = {p["in"] for p in operation.get("parameters", [])}
+        body = "requestBody" in operation
+        expected = {"401", "406", "429", "503"}
+        expected |= {"404"} if "path" in where else set()
+        expected |= {"400"} if body or "query" in where else set()
+        expected |= {"413", "415", "403"} if body else set()
+        assert expected <= set(responses), (path, method, expected - set(responses))
+        for status, response in responses.items():
+            if status.startswith(("4", "5")):
+                assert response["content"]["application/json"]["schema"] == error
+                assert response["description"], (path, method, status)
+    by_id = {op["operationId"]: op for _, _, op in _operations(schema)}
+    # Role-only operations answer 403; reading a draft anyone may see (else 404) does not.
+    for role_only in ("drafts_list", "queue_list", "pending_list", "drafts_submit"):
+        assert "403" in by_id[role_only]["responses"], role_only
+    assert "403" not in by_id["drafts_get"]["responses"]
+    for refused in ("drafts_submit", "drafts_withdraw", "drafts_decide", "deliveries_retry"):
+        assert "409" in by_id[refused]["responses"], refused
+
+
+def test_query_parameters_have_their_real_types_and_limits(schema):
+    queue = {p["name"]: p["schema"]
+             for p in schema["paths"]["/api/v1/queue/"]["get"]["parameters"]}
+    assert queue["page_size"] == {"type": "integer", "minimum": 1, "maximum": 200,
+                                  "default": 50}
+    channel = queue["channel"]
+    assert "maxLength" not in channel  # in the pattern, which counts after trimming
+    pattern = next(part["pattern"] for part in channel["allOf"] if "pattern" in part)
+    refused = next(part["not"]["pattern"] for part in channel["allOf"] if "not" in part)
+    for good in ("blog", "newsletter-en", "", " blog ", "b" * 50, "\x85" * 60):
+        assert re.search(pattern, good) and not re.search(refused, good), good
+    for bad in ("Blog", "-blog", "blog\x01", "a\nb", "blog post", "b" * 51):
+        assert not re.search(pattern, bad) or re.search(refused, bad), bad
+    assert queue["step"]["minimum"] == 0 and queue["author"]["type"] == "integer"
+    drafts = {p["name"]: p["schema"]
+              for p in schema["paths"]["/api/v1/drafts/"]["get"]["parameters"]}
+    assert drafts["page_size"]["maximum"] == 200
+
+
+def test_a_decision_is_one_of_four_shapes_by_its_decision(schema):
+    components = schema["components"]["schemas"]
+    decision = components["DecisionRequest"]
+    assert decision["discriminator"]["propertyName"] == "decision"
+    shapes = {kind: components[ref.rsplit("/", 1)[1]]
+              for kind, ref in decision["discriminator"]["mapping"].items()}
+    assert [{"$ref": ref} for ref in decision["discriminator"]["mapping"].values()] \
+        == decision["oneOf"]
+    assert set(shapes) == {"approve", "approve_with_edits", "request_changes", "reject"}
+    needs = {"approve": [], "approve_with_edits": ["text"], "request_changes": ["comment"],
+             "reject": ["comment"]}
+    for kind, shape in shapes.items():
+        assert shape["additionalProperties"] is False
+        assert sorted(shape["required"]) == sorted(["decision", "version", *needs[kind]])
+        assert shape["properties"]["version"]["minimum"] == 1
+        for name in needs[kind]:
+            blank = next(p["pattern"] for p in shape["properties"][name]["allOf"]
+                         if "pattern" in p)
+            assert not re.search(blank, " \n\t") and re.search(blank, " why ")
+
+
+BAD_PAGE_SIZES = ("null", "0", "-1", "201", "ten", "1.5", "", "５")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url_name", ["api:queue", "api:drafts"])
+def test_a_page_size_that_is_not_1_to_200_is_refused(url_name):
+    """The framework used the default page for page_size=null (or 0, or ten) and 200 for
+    anything larger, in silence; now each answers 400 with a sentence."""
+    from drafts.roles import AUTHORS, EDITORS
+    from tests.conftest import make_user
+    from tests.test_api import Api, create_token, error
+
+    user = make_user("both1", AUTHORS, EDITORS)
+    api = Api(create_token(user))
+    url = reverse(url_name)
+    for size in BAD_PAGE_SIZES:
+        body = error(api.get(url, page_size=size), 400, "Invalid")
+        assert "page_size must be a whole number from 1 to 200" in body["detail"], size
+        assert set(body["fields"]) == {"page_size"}
+    for size in ("1", "200"):
+        assert api.get(url, page_size=size).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_path_with_a_line_break_gets_the_json_404():
+    """Schemathesis sent /api/v1/drafts/<text with a line break>/ and got the site's HTML
+    404: the catch-all's `.` did not match the line break."""
+    response = Client().get("/api/v1/drafts/1%0A/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["code"] == "NotFound"
