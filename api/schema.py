@@ -15,6 +15,7 @@ from drf_spectacular.plumbing import (
     ResolvedComponent,
     build_basic_type,
     build_bearer_security_scheme_object,
+    force_instance,
 )
 from drf_spectacular.types import OpenApiTypes
 
@@ -169,6 +170,14 @@ class RedlineSchema(AutoSchema):
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
         if operation is None:
             return None
+        body = operation.get("requestBody")
+        if body is not None and not body.get("required"):
+            # A body with a required field is itself required: an empty POST is not valid
+            # (drf-spectacular leaves `required` out when the body is a oneOf, as decisions').
+            serializer = force_instance(self.get_request_serializer())
+            fields = getattr(serializer, "fields", {})
+            if any(field.required for field in fields.values()):
+                body["required"] = True
         error = self.resolve_serializer(ErrorSerializer, "response").ref
         responses = operation.setdefault("responses", {})
         for code, words in error_statuses(self.view, method, operation).items():

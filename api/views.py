@@ -335,8 +335,13 @@ class PendingView(ApiView):
                             "Temporal did not issue for this query (InvalidCursor)",
                        e503=ENGINE.replace(": nothing was recorded", ""))})
     def get(self, request):
-        PendingQuery(data=request.query_params).is_valid(raise_exception=True)  # the types
-        flt = visibility.PendingFilter.from_params(request.query_params)
+        query = PendingQuery(data=request.query_params)
+        flt = visibility.PendingFilter.from_params(request.query_params)  # its own sentences
+        if not query.is_valid():  # what the filter let through (a blank value): same code
+            fields = {name: " ".join(map(str, problems)) for name, problems in
+                      query.errors.items()}
+            raise BadRequest("; ".join(f"{name}: {text}" for name, text in fields.items()),
+                             "InvalidFilter", fields)
         page = visibility.pending_page(
             flt, page_size=settings.PENDING_PAGE_SIZE,
             page_token=visibility.decode_token(request.query_params.get("cursor")))

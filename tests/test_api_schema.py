@@ -174,6 +174,17 @@ def test_a_decision_is_one_of_four_shapes_by_its_decision(schema):
             assert not re.search(blank, " \n\t") and re.search(blank, " why ")
 
 
+def test_a_body_with_a_required_field_is_itself_required(schema):
+    """Before: the decisions body (a oneOf) was optional, so Schemathesis took an empty POST
+    for a valid request that the API refused (ST202)."""
+    bodies = {(method, path): op["requestBody"] for path, ops in schema["paths"].items()
+              for method, op in ops.items() if isinstance(op, dict) and "requestBody" in op}
+    assert bodies[("post", "/api/v1/drafts/{draft_id}/decisions/")].get("required") is True
+    assert bodies[("post", "/api/v1/drafts/")].get("required") is True
+    # Withdraw and Retry delivery take an empty body (every field has a default).
+    assert not bodies[("post", "/api/v1/drafts/{draft_id}/withdraw/")].get("required")
+
+
 BAD_PAGE_SIZES = ("null", "0", "-1", "201", "ten", "1.5", "", "５")
 
 
