@@ -7,7 +7,7 @@ database, with one real worker process (`manage.py run_worker`, so its memory is
 1. `--baseline` (10) reviews are submitted through drafts.services and written (offline LLM)
    until they await review; then measured: the admins' pending page (GET /review/pending/ as
    staff, in-process, p50 of `--requests`), `reconcile`'s comparison of every pending draft
-   with Temporal (`temporal_app.reconcile.find_mismatches`, what `manage.py reconcile` runs),
+   with Temporal (`drafts.reconcile.find_mismatches`, what `manage.py reconcile` runs),
    the worker process's resident memory, and decisions (approve, one at a time).
 2. More reviews are submitted (`--callers` threads) until `--reviews` wait, and the same is
    measured again. Decisions are taken twice: on the newest drafts (their workflows are in
@@ -127,7 +127,7 @@ def pending_page(client, requests: int) -> dict:
 
 
 def reconcile_time(runs: int = 3) -> dict:
-    from temporal_app.reconcile import find_mismatches
+    from drafts.reconcile import find_mismatches
 
     times, checked, mismatches = [], 0, 0
     for _ in range(runs):

@@ -297,7 +297,7 @@ DB_ACTIVITY_MAX_ATTEMPTS = env_int("DB_ACTIVITY_MAX_ATTEMPTS", 0)  # 0 = until i
 DB_LOCAL_ATTEMPTS = env_int("DB_LOCAL_ATTEMPTS", 12)
 NOTIFY_SCHEDULE_TO_CLOSE = env_duration("NOTIFY_SCHEDULE_TO_CLOSE", "1h")  # v1 runs only
 
-# --- Mail outbox (temporal_app/activities/outbox.py, workflows/outbox.py) ----------------------
+# --- Mail outbox (drafts/outbox.py, temporal_app/workflows/outbox.py) ----------------------
 OUTBOX_POLL_INTERVAL = env_duration("OUTBOX_POLL_INTERVAL", "1s")  # how soon new mail goes out
 OUTBOX_PASS_SECONDS = env_duration("OUTBOX_PASS_SECONDS", "5m")  # one sender activity's span
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8)  # then the mail is given up (admin)

@@ -141,6 +141,11 @@ def add_progress(draft_id: int, delta: int) -> None:
             progress_chars=Greatest(F("progress_chars") + delta, 0))
 
 
+def has_version(draft_id: int, number: int) -> bool:
+    """Is version `number` of the draft stored? (A v1 run's store_version answers with it.)"""
+    return DraftVersion.objects.filter(draft_id=draft_id, number=number).exists()
+
+
 # ------------------------------------------------------------------ internals
 
 

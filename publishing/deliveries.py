@@ -68,6 +68,20 @@ def body(delivery: Delivery) -> str:
     }, ensure_ascii=False, separators=(",", ":"))
 
 
+class DeliveryMissing(LookupError):
+    """The delivery row is gone (its draft was deleted): nothing to send, ever."""
+
+
+def load(delivery_id: int) -> tuple[Delivery, str]:
+    """The delivery with its destination and draft, and the body to send ("" when it was
+    delivered already)."""
+    delivery = (Delivery.objects.select_related("destination", "draft")
+                .filter(pk=delivery_id).first())
+    if delivery is None:
+        raise DeliveryMissing(f"delivery {delivery_id} does not exist")
+    return delivery, ("" if delivery.is_delivered else body(delivery))
+
+
 def record_attempt(delivery_id: int, *, status_code: int | None, error: str,
                    duration_ms: int) -> Delivery:
     """One request made: its log line, and the delivery delivered when it was accepted

@@ -51,6 +51,11 @@ def wanting_destinations(channels):
         Q(channel="") | Q(channel__in=channels))
 
 
+def wants_publishing(draft_id: int) -> bool:
+    """Does an active destination want this (approved) draft? One query."""
+    return wanting_destinations(Draft.objects.filter(pk=draft_id).values("channel")).exists()
+
+
 def publishing_of(draft: Draft) -> Publishing:
     """`draft` with its events prefetched (selectors.draft_with_history) for `starting`."""
     if not draft.is_approved:

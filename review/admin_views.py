@@ -2,10 +2,11 @@
 
 The list comes from Temporal visibility (temporal_app.visibility), one page per request with
 Temporal's page token in the URL. Details come from the workflow's `status` query, on demand.
-Actions (extend the deadline, cancel, resend the reminder) are workflow Updates sent through
-temporal_app.gateway; the workflow records each one as a DraftEvent with the admin
-as actor. Every action has a confirmation step: GET shows it, POST performs it. With htmx the
-details and the confirmation load into the row; without JavaScript they are plain pages.
+Actions (extend the deadline, cancel, resend the reminder) are workflow Updates sent by
+review/services.py through temporal_app.gateway; the workflow records each one as a
+DraftEvent with the admin as actor. Every action has a confirmation step: GET shows it, POST
+performs it. With htmx the details and the confirmation load into the row; without
+JavaScript they are plain pages.
 """
 
 from __future__ import annotations
@@ -23,10 +24,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from drafts import roles
 from drafts.models import Draft
+from review import services
 from rulebook import inputs, states
-from rulebook.states import DecisionKind
 from temporal_app import errors, gateway, visibility
-from temporal_app.types import ExtendDeadlineInput, RemindInput, StopInput
 
 MAX_EXTENSION_HOURS = inputs.MAX_EXTENSION_SECONDS / 3600
 
@@ -95,7 +95,7 @@ def details(request: HttpRequest, pk: int) -> HttpResponse:
                "is_awaiting": False}
     code = 200
     try:
-        status = context["status"] = gateway.query_status(pk)
+        status = context["status"] = services.review_status(pk)
         context["is_awaiting"] = status.state == states.ReviewState.AWAITING_REVIEW
     except errors.Refused as err:
         context["error"], code = str(err), 404
@@ -152,15 +152,11 @@ ACTIONS = {
 
 
 def _perform(action: str, pk: int, user, data: dict) -> str:
-    actor = {"actor_id": user.pk, "actor": user.get_username()}
     if action == "extend":
-        result = gateway.extend_deadline(pk, ExtendDeadlineInput(seconds=data["hours"] * 3600,
-                                                                 **actor))
-        return f"{result.message} New deadline: {result.deadline:%Y-%m-%d %H:%M} UTC."
+        return services.extend_deadline(admin=user, draft_id=pk, hours=data["hours"])
     if action == "cancel":
-        return gateway.decide(pk, DecisionKind.CANCEL,
-                              StopInput(comment=data["reason"], **actor)).message
-    return gateway.resend_reminder(pk, RemindInput(**actor)).message
+        return services.cancel_review(admin=user, draft_id=pk, reason=data["reason"])
+    return services.resend_reminder(admin=user, draft_id=pk)
 
 
 @require_http_methods(["GET", "POST"])

@@ -18,7 +18,14 @@ from rulebook import bulk, claims, decisions, states
 from rulebook.decisions import Decided, Request, Snapshot
 from rulebook.states import DecisionKind
 from temporal_app import errors, gateway
-from temporal_app.types import DecisionInput, DecisionResult
+from temporal_app.types import (
+    DecisionInput,
+    DecisionResult,
+    ExtendDeadlineInput,
+    RemindInput,
+    ReviewStatus,
+    StopInput,
+)
 
 
 def snapshot(draft: Draft, *, text: str = "") -> Snapshot:
@@ -168,3 +175,28 @@ def bulk_decide(*, editor, items: list[tuple[int, int]], decision: str, comment:
 
 
 BULK_CONCURRENCY = 8
+
+
+# ------------------------------------------------------------------ admins' actions on a run
+
+
+def extend_deadline(*, admin, draft_id: int, hours: float) -> str:
+    """An Update: the workflow moves its deadline and records `deadline_extended`."""
+    result = gateway.extend_deadline(draft_id, ExtendDeadlineInput(
+        seconds=hours * 3600, actor_id=admin.pk, actor=admin.get_username()))
+    return f"{result.message} New deadline: {result.deadline:%Y-%m-%d %H:%M} UTC."
+
+
+def cancel_review(*, admin, draft_id: int, reason: str) -> str:
+    return gateway.decide(draft_id, DecisionKind.CANCEL, StopInput(
+        comment=reason, actor_id=admin.pk, actor=admin.get_username())).message
+
+
+def resend_reminder(*, admin, draft_id: int) -> str:
+    return gateway.resend_reminder(draft_id, RemindInput(
+        actor_id=admin.pk, actor=admin.get_username())).message
+
+
+def review_status(draft_id: int) -> ReviewStatus:
+    """The running workflow's own answer (its `status` query) for the admins' details."""
+    return gateway.query_status(draft_id)

@@ -747,7 +747,7 @@ def control(suite: Suite) -> tuple[bool, str]:
     from chaos_checks import MAIL_SEPARATOR, Row, audit
 
     from drafts.models import Draft, DraftEvent, DraftVersion, OutboxMail
-    from temporal_app.activities.outbox import body_of
+    from drafts.outbox import body_of
 
     row = Row("control")
     left, doubled, closed = suite.submit_many(row, 3, "control")

@@ -30,6 +30,7 @@ from django.db import close_old_connections, connections
 from django.db.models import Count
 
 from drafts.models import Draft, DraftEvent, DraftVersion, OutboxMail
+from drafts.outbox import body_of, recipients
 from rulebook.states import (
     CLOSING_DECISION_EVENTS,
     FINAL_STATES,
@@ -39,7 +40,6 @@ from rulebook.states import (
     ReviewState,
 )
 from temporal_app import errors, gateway
-from temporal_app.activities.outbox import body_of, recipients
 
 # Events a review records at most once (without revisions, which add their own pairs).
 ONCE = (EventKind.SUBMITTED, EventKind.GENERATED, EventKind.EDITED, EventKind.EXPIRED,

@@ -146,8 +146,8 @@ def test_admin_details_without_a_worker_say_temporal_is_up(task_queue, author, a
 def test_the_filebased_mail_backend_writes_where_email_file_path_says(settings, tmp_path,
                                                                       author, editor):
     from drafts import projection
+    from drafts.outbox import send_due
     from rulebook.states import EventKind
-    from temporal_app.activities.outbox import send_due
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     settings.EMAIL_FILE_PATH = str(tmp_path)

@@ -1,4 +1,4 @@
-"""The mail outbox's sender (temporal_app/activities/outbox.py) on real PostgreSQL: recipients
+"""The mail outbox (drafts/outbox.py) on real PostgreSQL: recipients
 by the rulebook's audience, digests at volume, given-up mail visible to admins, header-safe
 subjects, and two senders never sending the same row. The MailOutbox workflow that runs it is
 exercised by every live-worker test that waits for mail."""
@@ -14,9 +14,9 @@ from django.utils import timezone
 
 from drafts import projection
 from drafts.models import Draft, OutboxMail
+from drafts.outbox import send_due
 from drafts.roles import EDITORS
 from rulebook.states import EventKind
-from temporal_app.activities.outbox import send_due
 from tests import flaky_mail
 from tests.conftest import make_user
 
@@ -116,7 +116,7 @@ def test_a_sender_that_dies_mid_batch_leaves_only_the_rest_to_the_next(settings,
                                                                        monkeypatch):
     """Before: every recipient of a row got it again after a crash (the row was marked sent
     only at the end of the batch). Now each hand-over is recorded as it happens."""
-    from temporal_app.activities import outbox
+    from drafts import outbox
 
     draft = new_draft(author)
     queue_mail(draft, EventKind.GENERATED)

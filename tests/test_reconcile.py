@@ -143,8 +143,8 @@ def test_commands_exit_cleanly_with_their_codes(live_worker, temporal_server, ta
 
 def test_restart_with_temporal_unreachable_leaves_the_draft_failed(settings, author):
     """The repair's start is refused: the draft says why, and the repair reports it."""
+    from drafts.reconcile import restart_missing
     from temporal_app import devserver
-    from temporal_app.reconcile import restart_missing
 
     draft = Draft.objects.create(author=author, topic="Nowhere to run", status="generating")
     DraftEvent.objects.create(draft=draft, seq=1, kind="submitted", actor=author)

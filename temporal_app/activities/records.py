@@ -15,9 +15,8 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from drafts import projection
-from drafts.models import Draft, OutboxMail
-from publishing.selectors import wanting_destinations
-from rulebook.states import NOTIFY as NOTIFY_TABLE
+from drafts.outbox import queue_once  # up: v1 runs' notify queues mail as the outbox does
+from publishing.selectors import wants_publishing  # up: one read, so approve answers publish
 from rulebook.states import EventKind
 from temporal_app.options import BAD_DATA
 from temporal_app.types import (
@@ -68,12 +67,7 @@ def _first_line(err: Exception) -> str:
 def project(inp: ProjectInput) -> ProjectResult:
     applied = _apply(inp.draft_id, inp.events, inp.version)
     approved = any(e.kind == EventKind.APPROVED for e in inp.events)
-    return ProjectResult(applied=applied, publish=approved and _wanted(inp.draft_id))
-
-
-def _wanted(draft_id: int) -> bool:
-    """Does an active destination want this approved draft? (One query.)"""
-    return wanting_destinations(Draft.objects.filter(pk=draft_id).values("channel")).exists()
+    return ProjectResult(applied=applied, publish=approved and wants_publishing(inp.draft_id))
 
 
 # ------------------------------------------------------------------ v1 runs only
@@ -83,7 +77,7 @@ def _wanted(draft_id: int) -> bool:
 def store_version(inp: StoreVersionInput) -> StoreVersionResult:
     version = VersionRecord(number=inp.number, kind=inp.kind, text=inp.text,
                             generation=inp.generation, actor_id=inp.actor_id)
-    created = not Draft.objects.filter(pk=inp.draft_id, versions__number=inp.number).exists()
+    created = not projection.has_version(inp.draft_id, inp.number)
     _apply(inp.draft_id, [], version)
     return StoreVersionResult(created=created)
 
@@ -101,12 +95,8 @@ def record_event(inp: RecordInput) -> RecordResult:
 def notify(inp: NotifyInput) -> NotifyResult:
     """Queues the mail in the outbox (sent by the MailOutbox workflow), keyed on this activity
     so a retry queues nothing twice."""
-    if EventKind(inp.kind) not in NOTIFY_TABLE or \
-            not Draft.objects.filter(pk=inp.draft_id).exists():
-        return NotifyResult(sent=0)
     info = activity.info()
-    _, created = OutboxMail.objects.get_or_create(
-        key=f"v1:{info.workflow_run_id}:{info.activity_id}",
-        defaults={"draft_id": inp.draft_id, "kind": inp.kind, "version": inp.version,
-                  "comment": inp.comment})
+    created = queue_once(f"v1:{info.workflow_run_id}:{info.activity_id}",
+                         draft_id=inp.draft_id, kind=inp.kind, version=inp.version,
+                         comment=inp.comment)
     return NotifyResult(sent=int(created))

@@ -5,33 +5,11 @@ A table for people, `--json` for scripts. Exit codes: 0 listed (possibly nothing
 """
 
 import json
-import os
-import sys
-import traceback
 
 from django.core.management.base import BaseCommand, CommandError
 
 from temporal_app import errors, visibility
-
-
-def exit_cleanly(command: BaseCommand, argv: list[str]) -> None:
-    """Run a short-lived command from the command line, then leave with os._exit.
-
-    A temporalio client can crash at interpreter exit after heavy use (sdk-python#300), so
-    output is flushed and the process ends deliberately with the command's exit code.
-    `call_command` (tests) does not come through here and returns normally.
-    """
-    code = 0
-    try:
-        BaseCommand.run_from_argv(command, argv)
-    except SystemExit as done:
-        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
-    except BaseException:  # noqa: BLE001 - print it, then still exit deliberately
-        traceback.print_exc()
-        code = 1
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+from temporal_app.commands import exit_cleanly
 
 
 class Command(BaseCommand):

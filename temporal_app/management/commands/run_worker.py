@@ -3,7 +3,7 @@ import asyncio
 from django.core.management.base import BaseCommand, CommandError
 
 from temporal_app import errors, queues
-from temporal_app.management.commands.pending_workflows import exit_cleanly
+from temporal_app.commands import exit_cleanly
 
 
 class Command(BaseCommand):

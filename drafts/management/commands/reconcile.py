@@ -1,6 +1,6 @@
 """`manage.py reconcile [--fix]`: compare every draft the database holds in a non-final state
 with its Temporal workflow, report each disagreement, and with --fix repair it from the
-workflow's truth (temporal_app/reconcile.py says how).
+workflow's truth (drafts/reconcile.py says how).
 
 A running review whose pending activity keeps failing (past --retry-threshold attempts) is
 reported too; --fix cannot repair that, so it keeps the exit code at 1.
@@ -13,8 +13,9 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from temporal_app import errors, reconcile
-from temporal_app.management.commands.pending_workflows import exit_cleanly
+from drafts import reconcile
+from temporal_app import errors
+from temporal_app.commands import exit_cleanly
 
 
 class Command(BaseCommand):
