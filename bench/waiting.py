@@ -6,7 +6,8 @@ database, with one real worker process (`manage.py run_worker`, so its memory is
 
 1. `--baseline` (10) reviews are submitted through drafts.services and written (offline LLM)
    until they await review; then measured: the admins' pending page (GET /review/pending/ as
-   staff, in-process, p50 of `--requests`), `reconcile`'s comparison of every pending draft
+   staff, in-process, p50 of `--requests`; its rows, then the counts fragment htmx loads
+   after them), `reconcile`'s comparison of every pending draft
    with Temporal (`drafts.reconcile.find_mismatches`, what `manage.py reconcile` runs),
    the worker process's resident memory, and decisions (approve, one at a time).
 2. More reviews are submitted (`--callers` threads) until `--reviews` wait, and the same is
@@ -110,18 +111,23 @@ def wait_written(keys: list[int], timeout: float) -> float:
     return time.monotonic() - started
 
 
-def pending_page(client, requests: int) -> dict:
+def pending_page(client, requests: int, counts: bool = False) -> dict:
+    """GET /review/pending/ as staff: the page (its rows), or with `counts` the fragment of
+    counts by state that htmx loads right after it."""
     from django.urls import reverse
 
     url = reverse("review:pending")
+    params, headers = ({"counts": "1"}, {"HX-Request": "true", "HX-Target": "counts"}) \
+        if counts else ({}, {})
     for _ in range(3):
-        assert client.get(url).status_code == 200
+        assert client.get(url, params, headers=headers).status_code == 200
     times = []
     for _ in range(requests):
         started = time.perf_counter()
-        response = client.get(url)
+        response = client.get(url, params, headers=headers)
         times.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 200, response.status_code
+        assert not counts or b"data-count-state" in response.content
     return {"p50_ms": round(statistics.median(times), 1),
             "p95_ms": round(percentile(times, 95), 1)}
 
@@ -157,6 +163,7 @@ def measure(label: str, client, editor, worker: Worker, newest: list[int],
             oldest: list[int] | None, args) -> dict:
     print(f"[waiting] measuring at {label}", flush=True)
     result = {"pending_page": pending_page(client, args.requests),
+              "pending_counts": pending_page(client, args.requests, counts=True),
               "reconcile": reconcile_time(), "worker_rss_mb": worker.rss()}
     if newest:
         result["decision_cached"] = decisions(editor, newest)
@@ -175,6 +182,8 @@ def write_report(report: dict) -> str:
     rows = [
         ("admins' pending page p50 ms", base["pending_page"]["p50_ms"],
          big["pending_page"]["p50_ms"], "≤ 2×"),
+        ("its counts by state p50 ms (a fragment loaded after it)",
+         base["pending_counts"]["p50_ms"], big["pending_counts"]["p50_ms"], ""),
         ("reconcile s (every pending draft)", base["reconcile"]["seconds"],
          big["reconcile"]["seconds"], "≤ 5 s"),
         ("worker process RSS MB", base["worker_rss_mb"], big["worker_rss_mb"], "≤ 300 MB"),

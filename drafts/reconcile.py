@@ -67,11 +67,13 @@ class Finding:
                 "detail": self.detail, "fixed": self.fixed, "fix_failed": self.fix_failed}
 
 
-def read_truths(draft_ids: list[int], *, with_query: bool = False, listed: bool = False
-                ) -> dict[int, Truth]:
+def read_truths(draft_ids: list[int], *, with_query: bool = False,
+                expected: dict[int, tuple[str, int]] | None = None) -> dict[int, Truth]:
+    """Each draft's truth: described one by one, or (`expected`: the state and step the
+    database has) counted, listed and described only as far as needed."""
     try:
-        if listed:
-            return gateway.listed_truths(draft_ids)
+        if expected is not None:
+            return gateway.listed_truths(expected)
         return gateway.review_truths(draft_ids, with_query=with_query)
     except errors.EngineUnavailable as err:
         raise errors.EngineUnavailable(
@@ -122,15 +124,17 @@ def pending_drafts(draft_ids=None):
 def find_mismatches(*, draft_ids=None, settle: float = 2.0, retry_threshold: int = 0
                     ) -> tuple[int, list[Finding]]:
     """(number of drafts checked, mismatches). Every pending draft is compared with what
-    Temporal's visibility says of its workflow, in batches (gateway.listed_truths: one list
-    query per 200 drafts, not one call per draft); runs that closed or are writing are
+    Temporal's visibility says of its workflow, in batches (gateway.listed_truths: one count
+    per 500 waiting drafts in the same state and step, rows read only for a batch whose count
+    falls short, not one call per draft); runs that closed or are writing are
     described, for their result and their pending activities (a waiting review runs no
     activity: its writes are local, its mail is the outbox's). A mismatch seen once is
     checked again after `settle` seconds, by describing the workflow and asking its status:
     visibility lags a moment behind, and a workflow records the database row before it
     updates its search attributes, so a draft caught mid-step can disagree for a moment."""
     drafts = list(pending_drafts(draft_ids).only("pk", "status", "step"))
-    truths = read_truths([d.pk for d in drafts], listed=True)
+    truths = read_truths([d.pk for d in drafts],
+                         expected={d.pk: (d.status, d.step) for d in drafts})
     findings = [f for d in drafts if (f := compare(d, truths[d.pk], retry_threshold))]
     if findings:
         if settle > 0:

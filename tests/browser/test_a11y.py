@@ -223,6 +223,9 @@ def test_admin_pending_pages(open_as, author, admin_user):
             break
         page.wait_for_timeout(200)
         page.reload()
+    # The counts follow the rows as their own fragment, which htmx loads at once.
+    expect(page.locator("#counts")).to_contain_text("running workflows match")
+    expect(page.locator("#counts [data-count-state=awaiting_review]")).to_contain_text("2")
     assert_accessible(page, "the pending workflows page")
     row = page.get_by_role("row").filter(has_text=f"#{drafts[0].pk} Pending topic 0")
     row.get_by_role("link", name="Details").click()
