@@ -19,7 +19,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_GET, require_http_methods
 
 from drafts import roles
@@ -62,9 +62,12 @@ def pending(request: HttpRequest) -> HttpResponse:
     else:
         drafts = Draft.objects.select_related("author").in_bulk(
             [r.draft_id for r in page.rows if r.draft_id])
+        links = _row_links([r.draft_id for r in page.rows if r.draft_id],
+                           request.get_full_path())
         context.update(
             page=page,
-            rows=[(row, drafts.get(row.draft_id)) for row in page.rows],
+            rows=[(row, drafts.get(row.draft_id), links.get(row.draft_id))
+                  for row in page.rows],
             filter_query=_querystring(filter_params),
             next_query=_querystring({**filter_params, "page": page.next_token_text})
             if page.next_token else "",
@@ -73,6 +76,22 @@ def pending(request: HttpRequest) -> HttpResponse:
         )
     template = "review/pending.html#results" if request.htmx else "review/pending.html"
     return render(request, template, context, status=status)
+
+
+MARKER = 987654321  # a draft id no real row has, replaced in the reversed links
+
+
+def _row_links(draft_ids: list[int], here: str) -> dict[int, dict[str, str]]:
+    """Each row's Details and action links (coming back to `here`), reversed once a page
+    with a marker id instead of eight times a row: URL reversal was 40% of the page's render
+    at 50 rows (cProfile)."""
+    back = "?" + urlencode({"next": here})
+    patterns = {"details": reverse("review:pending_details", args=[MARKER]) + back,
+                **{a: reverse("review:pending_action", args=[MARKER, a]) + back
+                   for a in ACTIONS}}
+    marker = str(MARKER)
+    return {pk: {name: url.replace(marker, str(pk)) for name, url in patterns.items()}
+            for pk in draft_ids}
 
 
 def _count(context: dict, flt: visibility.PendingFilter, filter_params: dict) -> None:

@@ -12,6 +12,7 @@ from drafts.diff import diff_lines, versions_with_diffs
 from drafts.forms import DraftForm
 from drafts.markdown import render_markdown
 from drafts.paging import Page, capped
+from review.admin_views import _row_links
 from review.forms import DECISION_CHOICES, EDIT_DECISION, QUICK_DECISIONS, DecisionForm
 from rulebook import states
 from rulebook.states import DecisionKind, ReviewState
@@ -158,8 +159,10 @@ def test_pending_rows_offer_deadline_actions_only_while_awaiting_review():
     rows = [row(1, ReviewState.AWAITING_REVIEW), row(2, ReviewState.REVISING)]
     assert [r.awaiting_review for r in rows] == [True, False]
     page = PendingPage(rows=rows, next_token=None, counts={}, total=2, query="")
+    links = _row_links([1, 2], "/review/pending/?state=x")
+    assert links[1]["extend"] == "/review/pending/1/extend/?next=%2Freview%2Fpending%2F%3Fstate%3Dx"
     html = render_to_string("review/pending.html#results", {
-        "page": page, "rows": [(r, None) for r in rows], "here": "/review/pending/"})
+        "page": page, "rows": [(r, None, links[r.draft_id]) for r in rows]})
     first, second = html.split('id="wf-2"')
     assert "/review/pending/1/extend/" in first and "/review/pending/1/remind/" in first
     assert "/extend/" not in second and "/review/pending/2/cancel/" in second

@@ -13,6 +13,7 @@ messages, and a test whose pages had any fails (test_csp.py proves the check see
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -159,6 +160,17 @@ def open_as(new_context):
         return page
 
     return _open
+
+
+def open_pending(page, listed: int, topic: str = "Pending topic") -> None:
+    """The admins' pending page, reloaded until `listed` rows of `topic` show: visibility is
+    eventually consistent."""
+    page.goto("/review/pending/")
+    for _ in range(50):
+        if page.get_by_role("link", name=re.compile(topic)).count() == listed:
+            break
+        page.wait_for_timeout(200)
+        page.reload()
 
 
 def screenshot(page, name: str) -> None:

@@ -9,19 +9,17 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core import mail
 from playwright.sync_api import expect
 
 from drafts import services
 from drafts.models import Draft
 from review import services as review
-from review.models import Channel, Policy, PolicyStep
 from tests.browser.axe import AccessibilityError, assert_accessible
+from tests.browser.conftest import open_pending
 from tests.browser.test_stories import SLOW, submit_topic
 from tests.conftest import wait_for, wait_for_status
-
-PARTNER = "partner@example.com"
+from tests.test_outside_approvers import PARTNER, partner_policy  # noqa: F401 (fixture)
 
 
 def awaiting(author, *topics: str, **fields) -> list[Draft]:
@@ -217,12 +215,7 @@ def test_editor_pages(open_as, author, editor, editor2):
 def test_admin_pending_pages(open_as, author, admin_user):
     drafts = awaiting(author, "Pending topic 0", "Pending topic 1")
     page = open_as(admin_user)
-    page.goto("/review/pending/")
-    for _ in range(50):  # visibility is eventually consistent: reload until both are listed
-        if page.get_by_role("link", name=re.compile(r"Pending topic")).count() == 2:
-            break
-        page.wait_for_timeout(200)
-        page.reload()
+    open_pending(page, 2)
     # The counts follow the rows as their own fragment, which htmx loads at once.
     expect(page.locator("#counts")).to_contain_text("running workflows match")
     expect(page.locator("#counts [data-count-state=awaiting_review]")).to_contain_text("2")
@@ -259,17 +252,8 @@ def test_admin_pending_pages(open_as, author, admin_user):
     assert_accessible(page, "the confirm page after a cancellation")
 
 
-@pytest.fixture
-def partner_policy(db):
-    policy = Policy.objects.create(name="Partner quote")
-    PolicyStep.objects.create(policy=policy, order=1, name="Editor", required=1,
-                              group=Group.objects.get_or_create(name="Editors")[0])
-    PolicyStep.objects.create(policy=policy, order=2, name="Partner", required=1,
-                              outside_emails=PARTNER)
-    Channel.objects.create(slug="partner-quote", name="Partner quote", policy=policy)
-
-
-def test_outside_approver_pages(new_context, open_as, partner_policy, author, editor):
+@pytest.mark.usefixtures("partner_policy")
+def test_outside_approver_pages(new_context, open_as, author, editor):
     (draft,) = awaiting(author, "Quote from ACME", channel="partner-quote")
     editor_page = open_as(editor)
     editor_page.goto(f"/review/{draft.pk}/")

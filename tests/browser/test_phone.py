@@ -16,7 +16,7 @@ from drafts import services
 from drafts.models import Draft
 from rulebook import urgency
 from tests.browser.axe import assert_accessible
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import open_pending, screenshot
 from tests.browser.test_stories import SLOW
 from tests.conftest import wait_for_status
 
@@ -139,12 +139,7 @@ def test_the_review_and_draft_pages_on_a_phone(open_as, author, editor):
 def test_the_pending_page_on_a_phone(open_as, author, admin_user):
     drafts = awaiting(author, "Pending topic 0", "Pending topic 1")
     page = on_phone(open_as(admin_user))
-    page.goto("/review/pending/")
-    for _ in range(50):  # visibility is eventually consistent: reload until both are listed
-        if page.get_by_role("link", name=re.compile(r"Pending topic")).count() == 2:
-            break
-        page.wait_for_timeout(200)
-        page.reload()
+    open_pending(page, 2)
     check_page(page, "the pending workflows page")
     screenshot(page, "phone-pending")
 

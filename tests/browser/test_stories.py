@@ -7,7 +7,7 @@ import re
 from playwright.sync_api import expect
 
 from drafts.models import Draft
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import open_pending, screenshot
 from tests.conftest import wait_for_status
 
 SLOW = 20_000  # ms: a workflow step through the worker, seen by htmx polling
@@ -118,12 +118,7 @@ def test_admin_lists_pending_and_cancels_one(open_as, author, admin_user):
     for pk in pks:
         wait_for_status(Draft(pk=pk), "awaiting_review")
     page = open_as(admin_user)
-    page.goto("/review/pending/")
-    for _ in range(50):  # visibility is eventually consistent: reload until both are listed
-        if page.get_by_role("link", name=re.compile(r"Pending topic")).count() == 2:
-            break
-        page.wait_for_timeout(200)
-        page.reload()
+    open_pending(page, 2)
     expect(page.get_by_role("link", name=re.compile(r"Pending topic"))).to_have_count(2)
     screenshot(page, "pending")
     row = page.get_by_role("row").filter(has_text=f"#{pks[0]} Pending topic 0")
