@@ -72,7 +72,6 @@ def pending(request: HttpRequest) -> HttpResponse:
             next_query=_querystring({**filter_params, "page": page.next_token_text})
             if page.next_token else "",
             is_first_page=token is None,
-            here=request.get_full_path(),
         )
     template = "review/pending.html#results" if request.htmx else "review/pending.html"
     return render(request, template, context, status=status)
@@ -85,12 +84,11 @@ def _row_links(draft_ids: list[int], here: str) -> dict[int, dict[str, str]]:
     """Each row's Details and action links (coming back to `here`), reversed once a page
     with a marker id instead of eight times a row: URL reversal was 40% of the page's render
     at 50 rows (cProfile)."""
-    back = "?" + urlencode({"next": here})
-    patterns = {"details": reverse("review:pending_details", args=[MARKER]) + back,
-                **{a: reverse("review:pending_action", args=[MARKER, a]) + back
-                   for a in ACTIONS}}
+    back = "?" + urlencode({"next": here})  # after the id is set: `here` may hold the marker
+    paths = {"details": reverse("review:pending_details", args=[MARKER]),
+             **{a: reverse("review:pending_action", args=[MARKER, a]) for a in ACTIONS}}
     marker = str(MARKER)
-    return {pk: {name: url.replace(marker, str(pk)) for name, url in patterns.items()}
+    return {pk: {name: path.replace(marker, str(pk)) + back for name, path in paths.items()}
             for pk in draft_ids}
 
 

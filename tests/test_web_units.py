@@ -12,7 +12,7 @@ from drafts.diff import diff_lines, versions_with_diffs
 from drafts.forms import DraftForm
 from drafts.markdown import render_markdown
 from drafts.paging import Page, capped
-from review.admin_views import _row_links
+from review.admin_views import MARKER, _row_links
 from review.forms import DECISION_CHOICES, EDIT_DECISION, QUICK_DECISIONS, DecisionForm
 from rulebook import states
 from rulebook.states import DecisionKind, ReviewState
@@ -161,6 +161,9 @@ def test_pending_rows_offer_deadline_actions_only_while_awaiting_review():
     page = PendingPage(rows=rows, next_token=None, counts={}, total=2, query="")
     links = _row_links([1, 2], "/review/pending/?state=x")
     assert links[1]["extend"] == "/review/pending/1/extend/?next=%2Freview%2Fpending%2F%3Fstate%3Dx"
+    # The way back is kept as it is, even when it holds the marker id the links start from.
+    back = _row_links([3], f"/review/pending/?page={MARKER}")[3]["cancel"]
+    assert back == f"/review/pending/3/cancel/?next=%2Freview%2Fpending%2F%3Fpage%3D{MARKER}"
     html = render_to_string("review/pending.html#results", {
         "page": page, "rows": [(r, None, links[r.draft_id]) for r in rows]})
     first, second = html.split('id="wf-2"')
