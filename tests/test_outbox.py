@@ -155,3 +155,36 @@ def test_a_mail_sent_again_is_the_same_message(author, editor):
     queue_mail(other, EventKind.GENERATED)
     send_due()
     assert mail.outbox[2].extra_headers["Message-ID"] != first.extra_headers["Message-ID"]
+
+
+
+@pytest.mark.django_db
+def test_a_batch_with_one_failing_address_settles_each_row_by_its_outcome(
+        settings, author, editor, editor2):
+    """Rows sent alike are settled together, failed ones apart (retry: its own backoff), and
+    the retry sends only to the address that failed; one statement per mail handed over,
+    plus a constant few for the batch."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.EMAIL_BACKEND = "tests.flaky_mail.FlakyBackend"
+    flaky_mail.STATE.update(fail_first=1, attempts=0)  # the first address's first mail fails
+    for i in range(3):
+        queue_mail(new_draft(author, f"Batch {i}"), EventKind.GENERATED)
+    with CaptureQueriesContext(connection) as first:
+        assert send_due(digest_threshold=1000) == (0, 0)
+    rows = list(OutboxMail.objects.order_by("pk"))
+    failed_address = ({editor.email, editor2.email} - set(rows[0].delivered_to)).pop()
+    assert all(r.delivered_to == [({editor.email, editor2.email} - {failed_address}).pop()]
+               for r in rows)
+    assert {(r.status, r.attempts, r.recipients) for r in rows} == {("pending", 1, 0)}
+    assert all("mail server down" in r.last_error and r.next_attempt_at > timezone.now()
+               for r in rows)
+    assert len(first.captured_queries) <= 3 + 3 + 3  # claim, recipients, settle; 3 handed
+
+    OutboxMail.objects.update(next_attempt_at=timezone.now())
+    mail.outbox.clear()
+    assert send_due(digest_threshold=1000) == (3, 0)
+    assert sorted(m.to[0] for m in mail.outbox) == [failed_address] * 3
+    assert {(r.status, r.attempts, r.recipients, r.last_error)
+            for r in OutboxMail.objects.all()} == {("sent", 2, 2, "")}
