@@ -64,6 +64,7 @@ from rulebook.decisions import REVIEW_ENDED
 from rulebook.delivery import DELIVERING
 from rulebook.states import WRITING_STATES, DecisionKind, ReviewState
 from temporal_app import errors
+from temporal_app.converter import DATA_CONVERTER
 from temporal_app.types import (
     DRAFT_ID,
     REVIEW_STATE,
@@ -153,7 +154,7 @@ async def get_client() -> Client:
     if _client is None or _client_loop is not loop:
         config = connect_config()
         try:
-            _client = await Client.connect(**config)
+            _client = await Client.connect(**config, data_converter=DATA_CONVERTER)
         except Exception as err:  # noqa: BLE001 - translated or re-raised by _translate
             raise _translate(err, doing="connect") from err
         _client_loop = loop

@@ -44,6 +44,9 @@ log = logging.getLogger(__name__)
 
 
 def _with_fresh_connections(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Around each activity, as Django does around a request: a connection past CONN_MAX_AGE,
+    or one an error left unusable, is closed; a kept one is checked before its next use."""
+
     @functools.wraps(fn)
     def wrapped(*args: Any) -> Any:
         close_old_connections()
@@ -73,7 +76,7 @@ class DjangoDbInterceptor(Interceptor):
 # Django-free modules the workflows use: loaded once per process, not once per workflow run.
 # "rulebook" passes the package and every submodule through (tests/test_rulebook_imports.py).
 SANDBOX_PASSTHROUGH = ("rulebook", "temporal_app.options", "temporal_app.writing",
-                       "temporal_app.waiting", "temporal_app.types")
+                       "temporal_app.waiting", "temporal_app.types", "temporal_app.converter")
 
 
 def precompile(*classes: type) -> None:

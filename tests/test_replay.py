@@ -18,6 +18,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from temporal_app import gateway
+from temporal_app.converter import DATA_CONVERTER
 from temporal_app.worker import sandbox_runner
 from temporal_app.workflows.draft_review import DraftReviewWorkflow
 from temporal_app.workflows.draft_review_v1 import DraftReviewWorkflowV1
@@ -47,7 +48,8 @@ def replay(data: dict, name: str):
     async def go():
         # The worker's own sandbox (its pass-through modules), so a replay here is what a
         # worker does when it rebuilds a run that left its cache.
-        return await Replayer(workflows=WORKFLOWS, workflow_runner=sandbox_runner()
+        return await Replayer(workflows=WORKFLOWS, workflow_runner=sandbox_runner(),
+                              data_converter=DATA_CONVERTER
                               ).replay_workflow(history, raise_on_replay_failure=False)
 
     return gateway.run(go(), timeout=60)
