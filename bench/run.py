@@ -788,8 +788,9 @@ def flat(result: dict) -> dict:
         row[f"{part}_rpcs"] = lap["frontend_rpcs_per_review"]
         row[f"{part}_persistence_ops"] = lap["persistence_ops_per_review"]
         row[f"{part}_postgres_cpu_ms"] = lap["postgres_cpu_ms_per_review"]
-        row[f"{part}_pg_sessions"] = lap["postgres_per_review"]["sessions"]
-        row[f"{part}_pg_transactions"] = lap["postgres_per_review"]["transactions"]
+        # .get: a Counter difference drops zeros (no new session with CONN_MAX_AGE > 0)
+        row[f"{part}_pg_sessions"] = lap["postgres_per_review"].get("sessions", 0)
+        row[f"{part}_pg_transactions"] = lap["postgres_per_review"].get("transactions", 0)
         row[f"{part}_other_cpu"] = lap["cores_busy"]["other processes"]
     return row
 

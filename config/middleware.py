@@ -6,9 +6,9 @@ tried again. This middleware answers those errors with a 503 and one sentence in
 says whether anything was saved: it watches this request's statements, so "nothing was
 saved" is only said when no write of the request reached the database.
 
-It needs no healing step of its own: with CONN_MAX_AGE=0 each request opens a fresh
-connection, and Django drops a connection that failed at the end of the request, so the
-first request after PostgreSQL is back is served as usual.
+It needs no healing step of its own: Django drops a connection that failed at the end of the
+request, and checks a kept one before reusing it (CONN_HEALTH_CHECKS), so the first request
+after PostgreSQL is back is served as usual.
 """
 
 from __future__ import annotations

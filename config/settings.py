@@ -147,8 +147,13 @@ TEMPLATES = [
 # PostgreSQL: DATABASE_URL when set, otherwise the embedded pgserver under .data/pg.
 _database_url = env_str("DATABASE_URL") or embedded_database_url(DATA_DIR / "pg")
 DATABASES = {"default": database_from_url(_database_url)}
-# Worker threads open their own connections; close them after each activity (CONN_MAX_AGE=0).
-DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 0)
+# Persistent connections (each web process and worker thread keeps its own for a minute),
+# checked before reuse, so one broken by a database restart is replaced, not used: a fresh
+# connection cost a write ~7 ms and PostgreSQL a backend fork (bench/run.py: a decision's
+# p50 40 -> 25 ms). The tests set 0 (pyproject.toml: a live worker's threads must not hold
+# the test database open at teardown); `make chaos` restarts PostgreSQL under the default.
+DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Parallel test runs on one server need distinct test databases.
 DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME") or None}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -12,6 +12,7 @@ expected, and the control line says the checks found exactly what it planted.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -42,6 +43,9 @@ def test_short_chaos_run_loses_duplicates_and_strands_nothing(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, str(ROOT / "scripts" / "chaos.py"), "--drafts", "4",
          "--only", ",".join(FAULTS), "--pg-down", "5", "--results", str(results)],
+        # The stack runs on the production default of persistent connections (settings),
+        # not the tests' CONN_MAX_AGE=0: a PostgreSQL restart must not strand one.
+        env={k: v for k, v in os.environ.items() if k != "CONN_MAX_AGE"},
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         output, _ = proc.communicate(timeout=400)
