@@ -10,7 +10,9 @@ database, with one real worker process (`manage.py run_worker`, so its memory is
    after them), `reconcile`'s comparison of every pending draft
    with Temporal (`drafts.reconcile.find_mismatches`, what `manage.py reconcile` runs),
    the worker process's resident memory, and decisions (approve, one at a time).
-2. More reviews are submitted (`--callers` threads) until `--reviews` wait, and the same is
+2. Enough more to fill the pending page's first page (PENDING_PAGE_SIZE) and the page is
+   timed again: from there to `--reviews` it shows the same number of rows.
+3. More reviews are submitted (`--callers` threads) until `--reviews` wait, and the same is
    measured again. Decisions are taken twice: on the newest drafts (their workflows are in
    the worker's cache) and on the oldest (evicted once more runs wait than the cache holds,
    TEMPORAL_MAX_CACHED_WORKFLOWS: the worker rebuilds each from its history).
@@ -201,6 +203,14 @@ def write_report(report: dict) -> str:
              f"| | at {n0} | at {n:,} | ratio | target |", "|---|---|---|---|---|"]
     for label, a, b, target in rows:
         lines.append(f"| {label} | {a} | {b} | {ratio(b, a)} | {target} |")
+    full = report.get("full_page")
+    if full:
+        page = report["page_size"]
+        lines += ["", f"The pending page shows {page} rows a page: at {n0} waiting it renders "
+                  f"{n0}, at {n:,} a full page. With a full first page waiting ({page}) it takes "
+                  f"p50 {full['p50_ms']} ms; at {n:,}, "
+                  f"{ratio(big['pending_page']['p50_ms'], full['p50_ms'])}× that (the same "
+                  f"rows; only how many wait differs)."]
     unc = big.get("decision_uncached")
     if unc:
         cached = big["decision_cached"]
@@ -249,13 +259,22 @@ def main() -> None:
         extra = submit(author, args.decisions, len(first), args.callers)
         wait_written(extra, 300)
         baseline["decision_cached"] = decisions(editor, extra)
-        started = time.monotonic()
-        more = submit(author, args.reviews - args.baseline, len(first) + len(extra),
+        # A full first page waiting: the page shows as many rows as it will at --reviews,
+        # so the step from here to there is the engine's alone (how many wait), not the
+        # page's size (at --baseline it renders only that many rows).
+        page = settings.PENDING_PAGE_SIZE
+        fill = submit(author, max(0, page - args.baseline), len(first) + len(extra),
                       args.callers)
+        wait_written(fill, 300)
+        print(f"[waiting] measuring at a full page ({page})", flush=True)
+        full_page = pending_page(client, args.requests)
+        started = time.monotonic()
+        more = submit(author, args.reviews - args.baseline - len(fill),
+                      len(first) + len(extra) + len(fill), args.callers)
         wait_written(more, 3600)
         drafting = time.monotonic() - started
         print(f"[waiting] {args.reviews} waiting after {drafting:.0f} s", flush=True)
-        keys = first + more
+        keys = first + fill + more
         scaled = measure(f"{args.reviews}", client, editor, worker,
                          newest=keys[-args.decisions:], oldest=keys[:args.decisions],
                          args=args)
@@ -265,6 +284,7 @@ def main() -> None:
                   "max_cached_workflows": settings.TEMPORAL_MAX_CACHED_WORKFLOWS,
                   "drafting_seconds": round(drafting, 1),
                   "drafting_per_second": round(len(more) / drafting, 1),
+                  "page_size": page, "full_page": full_page,
                   "baseline": baseline, "scaled": scaled}
     finally:
         worker.stop()
