@@ -18,6 +18,9 @@ import it from the module that owns it (this package re-exports nothing):
 - bulk: several drafts decided at once.
 - claims: "I'm reviewing this".
 - delivery: channels, DeliveryStatus, webhook retry rules and delivery sentences.
+- passages: the one anchor of a passage (quote + prefix/suffix + offsets, as W3C Web
+  Annotation's selectors), anchoring a selection or a quote, and finding it again on a new
+  version (locate: exact, quote alone, fuzzy above FUZZY_THRESHOLD, else outdated).
 
 Lower modules never import higher ones (in the order above; tests/test_rulebook_imports.py
 checks it). A new concern (comments, checks, budgets, ...) gets its own module here.

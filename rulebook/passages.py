@@ -1,0 +1,190 @@
+"""Passages: where a remark points in a version's text, and finding it again in the next.
+
+One anchor type for everything that points into a version (comments, check findings,
+suggestions): the W3C Web Annotation model's two selectors in one value,
+
+- a TextQuoteSelector: the exact `quote`, with up to CONTEXT characters before (`prefix`) and
+  after (`suffix`) it, and
+- a TextPositionSelector: `start`/`end`, character offsets into the version's Markdown (a
+  hint: the quote is the truth).
+
+`locate` re-anchors a passage on another text, in this order (as the Hypothesis annotation
+client does):
+
+1. the quote with its prefix and suffix, exactly ("exact");
+2. the quote alone, exactly ("quote");
+3. the substring with the fewest edits from the quote (Myers' bit-parallel approximate
+   search, the algorithm of the approx-string-match package the Hypothesis client uses),
+   accepted when its similarity, 1 − edits ÷ the quote's length, is at least FUZZY_THRESHOLD
+   ("fuzzy").
+
+Where a step finds several places, the one nearest the old offsets wins. Nothing found: the
+passage is gone from that text, and whoever holds the anchor shows it as outdated with its
+old quote (it is never dropped).
+
+Stdlib only, no I/O: the workflow sandbox may import it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CONTEXT = 32  # characters of prefix and suffix kept with a quote
+FUZZY_THRESHOLD = 0.75  # least similarity of a fuzzy match (1 - edits / len(quote))
+MAX_QUOTE = 5_000  # characters: a passage, not the whole piece
+
+EXACT, QUOTE, FUZZY = "exact", "quote", "fuzzy"
+
+
+class PassageError(ValueError):
+    """A selection that cannot be anchored; str() is the sentence to show."""
+
+
+@dataclass(frozen=True)
+class Anchor:
+    quote: str
+    prefix: str = ""
+    suffix: str = ""
+    start: int = 0  # offsets into the text it was made on (a hint)
+    end: int = 0
+
+
+@dataclass(frozen=True)
+class Found:
+    start: int
+    end: int
+    how: str  # EXACT, QUOTE or FUZZY
+    similarity: float = 1.0
+
+    def anchor(self, text: str) -> Anchor:
+        """The anchor of what was found, on `text` (the new version's)."""
+        return anchor_at(text, self.start, self.end)
+
+
+def anchor_at(text: str, start: int, end: int) -> Anchor:
+    """The anchor of text[start:end]. Raises PassageError for an empty or impossible range."""
+    if not 0 <= start < end <= len(text):
+        raise PassageError("Select some text of the draft first.")
+    if end - start > MAX_QUOTE:
+        raise PassageError(f"A passage can be at most {MAX_QUOTE:,} characters; select less.")
+    if not text[start:end].strip():
+        raise PassageError("Select some words, not only spaces.")
+    return Anchor(quote=text[start:end], prefix=text[max(0, start - CONTEXT):start],
+                  suffix=text[end:end + CONTEXT], start=start, end=end)
+
+
+def anchor_quote(text: str, quote: str, prefix: str = "", suffix: str = "",
+                 start: int | None = None) -> Anchor:
+    """The anchor of a quote someone gave (a form, the API), on `text`: found exactly, with
+    its prefix/suffix (as far as given) or its offset to tell several places apart. Raises
+    PassageError with the sentence when it is not there, or is there more than once and
+    nothing says which."""
+    if not quote.strip():
+        raise PassageError("Quote the passage the comment is about.")
+    if len(quote) > MAX_QUOTE:
+        raise PassageError(f"A passage can be at most {MAX_QUOTE:,} characters; quote less.")
+    places = [i for i in _occurrences(text, quote)
+              if text[:i].endswith(prefix) and text[i + len(quote):].startswith(suffix)]
+    if not places:
+        raise PassageError("That passage is not in this version of the draft (check the "
+                           "quote: it must match the text exactly).")
+    if len(places) > 1:
+        if start is None or start not in places:
+            raise PassageError(f"That passage occurs {len(places)} times in this version; "
+                               "select more of it, or give the text just before or after it.")
+        places = [start]
+    return anchor_at(text, places[0], places[0] + len(quote))
+
+
+def locate(anchor: Anchor, text: str) -> Found | None:
+    """Where `anchor`'s passage is in `text`, or None when it is gone (see the module doc)."""
+    quote = anchor.quote
+    if not quote:
+        return None
+    hint = anchor.start
+    whole = anchor.prefix + quote + anchor.suffix
+    exact = [i + len(anchor.prefix) for i in _occurrences(text, whole)]
+    if exact:
+        i = _nearest(exact, hint)
+        return Found(i, i + len(quote), EXACT)
+    alone = list(_occurrences(text, quote))
+    if alone:
+        i = _nearest(alone, hint)
+        return Found(i, i + len(quote), QUOTE)
+    return _fuzzy(quote, text, hint)
+
+
+# ------------------------------------------------------------------ matching
+
+
+def _occurrences(text: str, needle: str):
+    i = text.find(needle)
+    while i != -1:
+        yield i
+        i = text.find(needle, i + 1)
+
+
+def _nearest(places: list[int], hint: int) -> int:
+    return min(places, key=lambda i: (abs(i - hint), i))
+
+
+def _fuzzy(quote: str, text: str, hint: int) -> Found | None:
+    m = len(quote)
+    if not text or m > MAX_QUOTE:
+        return None
+    budget = int(m * (1 - FUZZY_THRESHOLD))  # most edits a match may have
+    scores = _end_scores(quote, text)
+    best = min(scores)
+    if best > budget:
+        return None
+    # Consecutive best ends are one match taking a character more or less (a substitution
+    # or a deletion at its end): of the run nearest the old end, the last, so a changed
+    # final character stays inside the passage.
+    runs: list[list[int]] = []
+    for j, score in enumerate(scores):
+        if score == best:
+            if runs and runs[-1][-1] == j - 1:
+                runs[-1].append(j)
+            else:
+                runs.append([j])
+    old_end = hint + m - 1
+    run = min(runs, key=lambda r: (min(abs(j - old_end) for j in r), r[0]))
+    end = run[-1] + 1
+    # Its start: the same search backwards, from that end, over at most m + best characters.
+    lo = max(0, end - m - best)
+    window = text[lo:end][::-1]
+    back = _end_scores(quote[::-1], window)
+    length = min(range(len(back)), key=lambda j: (back[j], -j)) + 1
+    start = end - length
+    similarity = 1 - best / m
+    return Found(start, end, FUZZY, round(similarity, 3))
+
+
+def _end_scores(pattern: str, text: str) -> list[int]:
+    """For each position j of `text`, the fewest edits (insertions, deletions, substitutions)
+    that turn some substring ending at j into `pattern` (Myers 1999, bit-parallel; Python's
+    integers hold a pattern of any length)."""
+    m = len(pattern)
+    mask = (1 << m) - 1
+    high = 1 << (m - 1)
+    peq: dict[str, int] = {}
+    for i, ch in enumerate(pattern):
+        peq[ch] = peq.get(ch, 0) | (1 << i)
+    pv, mv, score = mask, 0, m
+    scores = []
+    for ch in text:
+        eq = peq.get(ch, 0)
+        xv = eq | mv
+        xh = (((eq & pv) + pv) ^ pv) | eq
+        ph = mv | (~(xh | pv) & mask)
+        mh = pv & xh
+        if ph & high:
+            score += 1
+        elif mh & high:
+            score -= 1
+        ph = (ph << 1) & mask  # the top row stays 0: a match may start anywhere
+        mh = (mh << 1) & mask
+        pv = mh | (~(xv | ph) & mask)
+        mv = ph & xv
+        scores.append(score)
+    return scores
