@@ -15,10 +15,17 @@ from rest_framework import serializers
 
 from api.exceptions import BadRequest
 from drafts import selectors
-from drafts.models import STATE_CHOICES, Draft, DraftEvent, DraftVersion
+from drafts.models import (
+    COMMENT_STATE_CHOICES,
+    STATE_CHOICES,
+    Comment,
+    Draft,
+    DraftEvent,
+    DraftVersion,
+)
 from publishing.models import DELIVERY_CHOICES, Delivery, DeliveryAttempt
 from publishing.selectors import publishing_of
-from rulebook import decisions, delivery, inputs, states, urgency
+from rulebook import comments, decisions, delivery, inputs, passages, states, urgency
 from rulebook.states import DecisionKind
 
 # ------------------------------------------------------------------ request fields
@@ -193,6 +200,43 @@ class RetryDeliverySerializer(StrictSerializer):
     fields."""
 
 
+class CommentCreateSerializer(StrictSerializer):
+    """A comment on the version you read: on a passage (`quote`, exactly as in the version's
+    Markdown, with `prefix`/`suffix`/`start` to tell places apart; or `start` and `end`,
+    offsets into the Markdown), or, with neither, on the draft as a whole."""
+
+    version = StrictInteger(min_value=1, help_text="The version you read (the draft's "
+                                                   "current_version).")
+    body = Text(limit=comments.BODY_MAX, pattern=NOT_BLANK,
+                help_text=f"The comment: at most {comments.BODY_MAX:,} characters, no control "
+                          "characters.")
+    quote = Text(limit=passages.MAX_QUOTE, required=False, default="", trim_whitespace=False,
+                 help_text="The passage, exactly as in the version's Markdown.")
+    prefix = Text(limit=passages.CONTEXT, required=False, default="", trim_whitespace=False,
+                  help_text="The text just before the quote (to tell places apart).")
+    suffix = Text(limit=passages.CONTEXT, required=False, default="", trim_whitespace=False,
+                  help_text="The text just after the quote.")
+    start = StrictInteger(required=False, allow_null=True, default=None, min_value=0,
+                          help_text="Offset of the passage's first character in the Markdown.")
+    end = StrictInteger(required=False, allow_null=True, default=None, min_value=1,
+                        help_text="Offset just past the passage's last character.")
+
+    def validate(self, data):
+        """The quote and its context are text as well: the rulebook's character rules."""
+        problems = {name: problem for name, what, limit in (
+            ("quote", "The quote", passages.MAX_QUOTE), ("prefix", "The prefix", passages.CONTEXT),
+            ("suffix", "The suffix", passages.CONTEXT))
+            if (problem := inputs.text_problem(data[name], what, limit))}
+        if problems:
+            raise serializers.ValidationError({k: [v] for k, v in problems.items()})
+        return data
+
+
+class ReplySerializer(StrictSerializer):
+    body = Text(limit=comments.BODY_MAX, pattern=NOT_BLANK,
+                help_text=f"The reply: at most {comments.BODY_MAX:,} characters.")
+
+
 # ------------------------------------------------------------------ responses
 
 
@@ -331,6 +375,31 @@ class DraftSerializer(DraftSummarySerializer):
 
 
 DIFF_LINE_KINDS = ["same", "added", "removed", "skipped"]  # drafts.diff.DiffLine.kind
+
+
+class CommentReplyOut(serializers.ModelSerializer):
+    author = serializers.CharField(source="author.get_username")
+
+    class Meta:
+        model = Comment
+        fields = ("id", "author", "body", "created_at")
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="author.get_username")
+    state = serializers.ChoiceField(choices=COMMENT_STATE_CHOICES,
+                                    help_text="open, resolved, or outdated (its passage is gone "
+                                              "from the newest version; `quote` keeps it).")
+    replies = CommentReplyOut(many=True, read_only=True)
+    at_version = serializers.IntegerField(
+        allow_null=True, help_text="The newest version its passage was found in; `at_start` "
+                                   "and `at_end` are offsets into that version's Markdown.")
+
+    class Meta:
+        model = Comment
+        fields = ("id", "version", "quote", "prefix", "suffix", "start", "end", "body",
+                  "author", "state", "replies", "created_at", "at_version", "at_start",
+                  "at_end")
 
 
 class DiffLineSerializer(serializers.Serializer):

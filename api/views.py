@@ -27,6 +27,8 @@ from api.schema import RedlineSchema
 from api.serializers import (
     CHANNEL_PATTERN,
     TRIMMED,
+    CommentCreateSerializer,
+    CommentSerializer,
     DecisionResultSerializer,
     DecisionSerializer,
     DetailSerializer,
@@ -35,13 +37,14 @@ from api.serializers import (
     DraftSummarySerializer,
     ErrorSerializer,
     PendingPageSerializer,
+    ReplySerializer,
     RetryDeliverySerializer,
     SubmitSerializer,
     Text,
     VersionSerializer,
     WithdrawSerializer,
 )
-from drafts import roles, selectors, services
+from drafts import comments, roles, selectors, services
 from drafts.diff import diff_lines
 from drafts.models import STATE_CHOICES
 from publishing import services as publishing_services
@@ -220,6 +223,100 @@ class WithdrawView(ApiView):
         data.is_valid(raise_exception=True)
         result = services.withdraw_draft(draft=draft, user=request.user, **data.validated_data)
         return Response(DecisionResultSerializer(result).data)
+
+
+# ------------------------------------------------------------------ comments
+
+_COMMENT_STATUS = {comments.INVALID: status.HTTP_400_BAD_REQUEST,
+                   comments.FORBIDDEN: status.HTTP_403_FORBIDDEN,
+                   comments.CONFLICT: status.HTTP_409_CONFLICT,
+                   comments.MISSING: status.HTTP_404_NOT_FOUND}
+COMMENT_ERRORS = _errors(
+    e400="Invalid input: MalformedJSON, UnknownField, Invalid (a wrong type or a missing "
+         "field), InvalidComment (empty, too long, control characters), PassageNotFound (the "
+         "quote is not in that version), AmbiguousPassage (it is there more than once: give "
+         "prefix, suffix or start), InvalidSelection, NotAThread (a reply to a reply, or "
+         "resolving a reply)",
+    e403="Not allowed: only the draft's author and its reviewers (Forbidden); CsrfFailed",
+    e404="No such draft, or one you may not see (NotFound); no such comment on it "
+         "(NoSuchComment)",
+    e409="StaleVersion (not the draft's current version), Closed (its review has ended), "
+         "AlreadyDone (resolved or open already)")
+
+
+def _commented(call):
+    """Run a comment service call; its refusal becomes the API's error (nothing written)."""
+    try:
+        return call()
+    except comments.CommentRefused as err:
+        raise ApiError(str(err), err.code, _COMMENT_STATUS[err.kind]) from None
+
+
+def _thread(draft, comment_id: int):
+    thread = selectors.comment_threads(draft).filter(pk=comment_id).first()
+    if thread is None:
+        raise ApiError(f"Draft #{draft.pk} has no comment thread {comment_id}.",
+                       "NoSuchComment", status.HTTP_404_NOT_FOUND)
+    return thread
+
+
+class CommentsView(ApiView):
+    @extend_schema(operation_id="comments_list", tags=["comments"],
+                   summary="A draft's comment threads, with their replies",
+                   responses={200: CommentSerializer(many=True)})
+    def get(self, request, draft_id: int):
+        draft = selectors.visible_draft(request.user, draft_id)
+        return Response(CommentSerializer(selectors.comment_threads(draft), many=True).data)
+
+    @extend_schema(operation_id="comments_create", tags=["comments"],
+                   summary="Comment on a passage of the current version, or on the draft",
+                   request=CommentCreateSerializer,
+                   responses={201: CommentSerializer, **COMMENT_ERRORS})
+    def post(self, request, draft_id: int):
+        draft = selectors.visible_draft(request.user, draft_id)
+        data = CommentCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        created = _commented(lambda: comments.add(draft=draft, user=request.user,
+                                                  **data.validated_data))
+        return Response(CommentSerializer(_thread(draft, created.pk)).data,
+                        status=status.HTTP_201_CREATED)
+
+
+class ReplyView(ApiView):
+    @extend_schema(operation_id="comments_reply", tags=["comments"],
+                   summary="Reply to a comment thread", request=ReplySerializer,
+                   responses={201: CommentSerializer, **COMMENT_ERRORS})
+    def post(self, request, draft_id: int, comment_id: int):
+        draft = selectors.visible_draft(request.user, draft_id)
+        data = ReplySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        _commented(lambda: comments.reply(draft=draft, user=request.user, parent_id=comment_id,
+                                          body=data.validated_data["body"]))
+        return Response(CommentSerializer(_thread(draft, comment_id)).data,
+                        status=status.HTTP_201_CREATED)
+
+
+class ResolveView(ApiView):
+    resolve = True
+
+    @extend_schema(operation_id="comments_resolve", tags=["comments"],
+                   summary="Resolve a comment thread (reopen: …/reopen/)", request=None,
+                   responses={200: CommentSerializer, **COMMENT_ERRORS})
+    def post(self, request, draft_id: int, comment_id: int):
+        draft = selectors.visible_draft(request.user, draft_id)
+        _commented(lambda: comments.set_resolved(draft=draft, user=request.user,
+                                                 comment_id=comment_id, resolve=self.resolve))
+        return Response(CommentSerializer(_thread(draft, comment_id)).data)
+
+
+class ReopenView(ResolveView):
+    resolve = False
+
+    @extend_schema(operation_id="comments_reopen", tags=["comments"],
+                   summary="Reopen a resolved comment thread", request=None,
+                   responses={200: CommentSerializer, **COMMENT_ERRORS})
+    def post(self, request, draft_id: int, comment_id: int):
+        return super().post(request, draft_id, comment_id)
 
 
 # ------------------------------------------------------------------ editors

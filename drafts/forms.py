@@ -70,3 +70,24 @@ class DraftForm(forms.Form):
 class StatusFilterForm(forms.Form):
     status = forms.ChoiceField(choices=[("", "All statuses")] + STATE_CHOICES,
                                required=False)
+
+
+class CommentForm(forms.Form):
+    """A comment on the version shown: on a passage (pasted or selected from the text), or on
+    the whole draft with the passage left empty. The rulebook checks the words
+    (drafts/comments.py asks it); the form only carries them."""
+
+    version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    quote = forms.CharField(required=False, strip=False, label="Passage",
+                            widget=forms.Textarea(attrs={"rows": 2}),
+                            help_text="Select words in the text, or paste them here; leave "
+                                      "empty to comment on the whole draft.")
+    body = forms.CharField(required=False, strip=False, label="Comment",
+                           widget=forms.Textarea(attrs={"rows": 3}))
+    block_start = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    block_end = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(required=False, strip=False, label="Reply",
+                           widget=forms.Textarea(attrs={"rows": 2}))

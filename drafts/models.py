@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 
-from rulebook import delivery, inputs, policies, urgency
+from rulebook import comments, delivery, inputs, passages, policies, urgency
 from rulebook.states import (
     APPROVED_STATES,
     CLOSING_DECISION_EVENTS,
@@ -319,6 +319,77 @@ class DraftEvent(models.Model):
         """Who did it: the user's name, or the outside approver's email (no account); None
         for the system's events."""
         return self.actor.get_username() if self.actor else self.actor_email or None
+
+
+COMMENT_STATE_CHOICES = [(c.value, c.label) for c in comments.CommentState]
+
+
+class Comment(models.Model):
+    """A thread's first comment (`parent` None) or a reply to one (drafts/comments.py writes
+    them; the rules are rulebook.comments).
+
+    A thread on a passage keeps the anchor it was made with, on `version` (rulebook.passages:
+    quote, prefix, suffix, start, end) and where that passage is in the newest version it
+    was looked for on (`at_version`, `at_start`, `at_end`, `found`: how it was found). A
+    general remark (on the whole draft) and every reply have no quote."""
+
+    draft = models.ForeignKey(Draft, on_delete=models.CASCADE, related_name="comments")
+    parent = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True,
+                               related_name="replies")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                               related_name="+")
+    body = models.TextField(max_length=comments.BODY_MAX)
+    version = models.PositiveIntegerField()  # the version it was written on
+    quote = models.TextField(max_length=passages.MAX_QUOTE, blank=True)
+    prefix = models.CharField(max_length=passages.CONTEXT, blank=True)
+    suffix = models.CharField(max_length=passages.CONTEXT, blank=True)
+    start = models.PositiveIntegerField(null=True, blank=True)
+    end = models.PositiveIntegerField(null=True, blank=True)
+    at_version = models.PositiveIntegerField(null=True, blank=True)
+    at_start = models.PositiveIntegerField(null=True, blank=True)
+    at_end = models.PositiveIntegerField(null=True, blank=True)
+    found = models.CharField(max_length=10, blank=True)  # rulebook.passages EXACT/QUOTE/FUZZY
+    state = models.CharField(max_length=10, choices=COMMENT_STATE_CHOICES,
+                             default=comments.CommentState.OPEN.value)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                    null=True, blank=True, related_name="+")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["draft", "parent", "created_at"],
+                                name="comment_threads")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(start__isnull=True) | models.Q(end__gt=F("start")),
+                name="comment_range_forward"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.draft_id} comment {self.pk}"
+
+    @property
+    def on_passage(self) -> bool:
+        return bool(self.quote)
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == comments.CommentState.OPEN
+
+    @property
+    def is_resolved(self) -> bool:
+        return self.state == comments.CommentState.RESOLVED
+
+    @property
+    def is_outdated(self) -> bool:
+        return self.state == comments.CommentState.OUTDATED
+
+    def anchor(self) -> passages.Anchor:
+        """The anchor it was made with (on `version`)."""
+        return passages.Anchor(quote=self.quote, prefix=self.prefix, suffix=self.suffix,
+                               start=self.start or 0, end=self.end or 0)
 
 
 class OutboxMail(models.Model):

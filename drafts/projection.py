@@ -7,7 +7,9 @@ one transaction, with the draft row locked:
 - the draft row moves only for events newer than `draft.last_seq`, so a retried, late or
   reordered write never moves a draft backwards;
 - the mail the rulebook names for an event (rulebook.states.NOTIFY) is queued in the same
-  transaction (OutboxMail), so it goes out exactly when the event is recorded.
+  transaction (OutboxMail), so it goes out exactly when the event is recorded;
+- a new version re-anchors the draft's passage comments on its text (`reanchor`), in the
+  same transaction: no comment ever points into a version it was not looked for on.
 
 Callers: the workflow's local activity (temporal_app/activities/records.py), the v1 runs'
 activities, the author's submit (`create`) and Retry, a failed start, and reconcile --fix.
@@ -20,11 +22,20 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.db.models.functions import Greatest
 
-from drafts.models import WORKFLOW_FIELDS, Draft, DraftEvent, DraftVersion, OutboxMail
-from rulebook import states
+from drafts.models import (
+    WORKFLOW_FIELDS,
+    Comment,
+    Draft,
+    DraftEvent,
+    DraftVersion,
+    OutboxMail,
+)
+from rulebook import comments as comment_rules
+from rulebook import passages, states
+from rulebook.comments import CommentState
 from rulebook.states import (
     CLOSING_DECISION_EVENTS,
     NEW_VERSION_EVENTS,
@@ -178,8 +189,12 @@ def _store_version(draft: Draft, version: VersionRecord, *, surely_new: bool) ->
     }
     if surely_new:
         DraftVersion.objects.create(draft=draft, number=version.number, **fields)
+        created = True
     else:  # a retry, or a v1 run's store_version (no event with it)
-        DraftVersion.objects.get_or_create(draft=draft, number=version.number, defaults=fields)
+        _, created = DraftVersion.objects.get_or_create(draft=draft, number=version.number,
+                                                        defaults=fields)
+    if created:  # its comments' passages, found again on it (or outdated) in this transaction
+        reanchor(draft.pk, version.number, version.text)
 
 
 def _fold(draft: Draft, record: EventRecord, event: DraftEvent) -> None:
@@ -207,3 +222,40 @@ def _fold(draft: Draft, record: EventRecord, event: DraftEvent) -> None:
         draft.decided_by_id = record.actor_id
         draft.decided_at = event.created_at
         draft.decision_comment = record.comment
+
+
+def reanchor(draft_id: int, number: int, text: str) -> int:
+    """Look for every passage thread of the draft on version `number` (its `text`), from the
+    version each was last found on; returns how many moved or changed state. Call inside the
+    transaction that stores the version."""
+    threads = list(Comment.objects.filter(draft_id=draft_id, parent__isnull=True)
+                   .exclude(quote="").filter(Q(at_version__lt=number) | Q(at_version__isnull=True)))
+    if not threads:
+        return 0
+    wanted = {c.at_version for c in threads if c.at_version is not None}
+    texts = dict(DraftVersion.objects.filter(draft_id=draft_id, number__in=wanted)
+                 .values_list("number", "text"))
+    changed = []
+    for c in threads:
+        source = _last_found(c, texts.get(c.at_version))
+        found = passages.locate(source, text)
+        state = comment_rules.state_after_reanchor(CommentState(c.state), found is not None)
+        if found is not None:
+            c.at_version, c.at_start, c.at_end, c.found = number, found.start, found.end, \
+                found.how
+        c.state = state
+        changed.append(c)
+    Comment.objects.bulk_update(changed, ["at_version", "at_start", "at_end", "found",
+                                          "state"])
+    return len(changed)
+
+
+def _last_found(c: Comment, text: str | None) -> passages.Anchor:
+    """The anchor to look from: where the thread was last found (its text then), or the one
+    it was made with."""
+    if text is not None and c.at_start is not None and c.at_end is not None:
+        try:
+            return passages.anchor_at(text, c.at_start, c.at_end)
+        except passages.PassageError:  # offsets that no longer fit that text
+            pass
+    return c.anchor()

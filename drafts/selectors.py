@@ -6,12 +6,12 @@ from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from drafts import roles
-from drafts.models import Draft
+from drafts.models import Comment, Draft
 from drafts.paging import CappedCount, capped
 from rulebook import policies, states
 from rulebook.states import FINAL_STATES, ReviewState
@@ -179,3 +179,11 @@ def approved_version(draft: Draft):
     if not draft.is_approved:
         raise Http404("Only an approved draft can be downloaded.")
     return draft.versions.get(number=draft.current_version)
+
+
+def comment_threads(draft: Draft):
+    """The draft's comment threads, oldest first, with their authors and replies (3 queries
+    whatever their number)."""
+    return (Comment.objects.filter(draft=draft, parent__isnull=True).select_related("author")
+            .prefetch_related(Prefetch("replies",
+                                       queryset=Comment.objects.select_related("author"))))

@@ -13,12 +13,13 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 
-from drafts import roles, selectors, services
+from drafts import comments, roles, selectors, services
 from drafts.diff import versions_with_diffs
-from drafts.forms import DraftForm, StatusFilterForm
+from drafts.forms import CommentForm, DraftForm, ReplyForm, StatusFilterForm
 from drafts.models import Draft
 from publishing import services as publishing_services
 from publishing.selectors import publishing_of
@@ -109,6 +110,7 @@ def _detail_context(request: HttpRequest, draft: Draft) -> dict:
     if publishing.deliveries:
         stamp += f"|{publishing.stamp}"
     return {
+        **comments_context(request, draft),
         "draft": draft,
         "is_own": draft.author_id == request.user.pk,
         "versions": versions_with_diffs(draft.versions.all()),
@@ -212,3 +214,107 @@ def draft_retry_delivery(request: HttpRequest, pk: int) -> HttpResponse:
     if request.htmx:
         return HttpResponseClientRedirect(url)
     return redirect(url)
+
+
+# ------------------------------------------------------------------ comments (every role)
+
+
+def comments_context(request: HttpRequest, draft: Draft, *, form: CommentForm | None = None,
+                     refusal: str = "", outcome: str = "") -> dict:
+    """What drafts/_comments.html shows: the threads, the forms, and the marks (passages of
+    the current version to highlight in its text)."""
+    threads = list(selectors.comment_threads(draft))
+    return {
+        "draft": draft, "threads": threads,
+        "comment_form": form or CommentForm(initial={"version": draft.current_version}),
+        "comment_refusal": refusal, "comment_outcome": outcome,
+        "can_comment": not draft.is_final and draft.current_version > 0,
+        "back": request.get_full_path() if request.method == "GET" else _back(request, draft),
+        "marks": passage_marks(threads, draft.current_version),
+    }
+
+
+def passage_marks(threads, number: int) -> list[tuple[int, int, int]]:
+    """(start, end, id) of the threads found in version `number`, to highlight."""
+    return [(c.at_start, c.at_end, c.pk) for c in threads
+            if c.on_passage and c.at_version == number and not c.is_outdated]
+
+
+def _back(request: HttpRequest, draft: Draft) -> str:
+    """Where a comment form returns to without JavaScript: the page it was posted from."""
+    back = request.POST.get("back") or ""
+    if back and url_has_allowed_host_and_scheme(back, {request.get_host()},
+                                                require_https=request.is_secure()):
+        return back
+    return draft.get_absolute_url()
+
+
+def _comment_answer(request: HttpRequest, draft: Draft, call, *, form=None,
+                    done: str) -> HttpResponse:
+    """Run one comment service call; answer with the comments region (htmx) or back to the
+    page (without JavaScript), the refusal's sentence shown and the words kept."""
+    refusal, status = "", 200
+    try:
+        call()
+    except comments.CommentRefused as err:
+        refusal = str(err)
+        status = {comments.FORBIDDEN: 403, comments.CONFLICT: 409,
+                  comments.MISSING: 404}.get(err.kind, 422)
+    if not request.htmx:
+        if not refusal:
+            messages.success(request, done)
+            return redirect(_back(request, draft))
+        context = comments_context(request, draft, form=form, refusal=refusal)
+        return render(request, "drafts/comments_page.html", context, status=status)
+    draft.refresh_from_db()
+    context = comments_context(request, draft, form=form if refusal else None,
+                               refusal=refusal, outcome="" if refusal else done)
+    return render(request, "drafts/_comments.html", context, status=status)
+
+
+@htmx_login
+@require_POST
+@login_required
+def comment_add(request: HttpRequest, pk: int) -> HttpResponse:
+    draft = selectors.visible_draft(request.user, pk)
+    form = CommentForm(request.POST)
+    if not form.is_valid():  # a forged form (the hidden version); the words stay
+        return _comment_answer(request, draft, lambda: _refuse(
+            "This form is out of date: reload the draft and comment again."), form=form,
+            done="")
+    data = form.cleaned_data
+    block = (data["block_start"], data["block_end"]) \
+        if data["block_start"] is not None and data["block_end"] is not None else None
+    return _comment_answer(
+        request, draft, lambda: comments.add(
+            draft=draft, user=request.user, version=data["version"], body=data["body"],
+            quote=data["quote"].strip(), selected=True, block=block),
+        form=form, done="Comment added.")
+
+
+@htmx_login
+@require_POST
+@login_required
+def comment_reply(request: HttpRequest, pk: int, comment_id: int) -> HttpResponse:
+    draft = selectors.visible_draft(request.user, pk)
+    form = ReplyForm(request.POST)
+    form.is_valid()
+    return _comment_answer(request, draft, lambda: comments.reply(
+        draft=draft, user=request.user, parent_id=comment_id,
+        body=form.cleaned_data.get("body", "")), done="Reply added.")
+
+
+@htmx_login
+@require_POST
+@login_required
+def comment_resolve(request: HttpRequest, pk: int, comment_id: int, action: str
+                    ) -> HttpResponse:
+    draft = selectors.visible_draft(request.user, pk)
+    resolve = action == "resolve"
+    return _comment_answer(request, draft, lambda: comments.set_resolved(
+        draft=draft, user=request.user, comment_id=comment_id, resolve=resolve),
+        done="Comment resolved." if resolve else "Comment reopened.")
+
+
+def _refuse(sentence: str):
+    raise comments.CommentRefused(sentence, "Invalid")

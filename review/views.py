@@ -14,7 +14,7 @@ from django_htmx.http import HttpResponseStopPolling, trigger_client_event
 from drafts import paging, roles, selectors
 from drafts.diff import diff_lines
 from drafts.models import Draft
-from drafts.views import htmx_login
+from drafts.views import comments_context, htmx_login
 from review import services
 from review.forms import (
     EDIT_DECISION,
@@ -77,6 +77,7 @@ def _review_context(request: HttpRequest, draft: Draft, *, shown: int | None = N
         form = DecisionForm(initial={"version": draft.current_version,
                                      "text": current.text if current else ""})
     return {
+        **comments_context(request, draft),
         "draft": draft,
         "versions": sorted(versions.values(), key=lambda v: v.number),
         "version": version,

@@ -21,6 +21,8 @@ import it from the module that owns it (this package re-exports nothing):
 - passages: the one anchor of a passage (quote + prefix/suffix + offsets, as W3C Web
   Annotation's selectors), anchoring a selection or a quote, and finding it again on a new
   version (locate: exact, quote alone, fuzzy above FUZZY_THRESHOLD, else outdated).
+- comments: who may comment, a comment's limits, CommentState (open, resolved, outdated),
+  the refusal sentences, and a thread's state once its passage was looked for again.
 
 Lower modules never import higher ones (in the order above; tests/test_rulebook_imports.py
 checks it). A new concern (comments, checks, budgets, ...) gets its own module here.

@@ -37,7 +37,12 @@ EXACT, QUOTE, FUZZY = "exact", "quote", "fuzzy"
 
 
 class PassageError(ValueError):
-    """A selection that cannot be anchored; str() is the sentence to show."""
+    """A selection that cannot be anchored; str() is the sentence to show, `code` says which
+    (PassageNotFound, AmbiguousPassage, InvalidSelection)."""
+
+    def __init__(self, sentence: str, code: str = "InvalidSelection") -> None:
+        super().__init__(sentence)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -87,13 +92,51 @@ def anchor_quote(text: str, quote: str, prefix: str = "", suffix: str = "",
               if text[:i].endswith(prefix) and text[i + len(quote):].startswith(suffix)]
     if not places:
         raise PassageError("That passage is not in this version of the draft (check the "
-                           "quote: it must match the text exactly).")
+                           "quote: it must match the text exactly).", "PassageNotFound")
     if len(places) > 1:
         if start is None or start not in places:
             raise PassageError(f"That passage occurs {len(places)} times in this version; "
-                               "select more of it, or give the text just before or after it.")
+                               "select more of it, or give the text just before or after it.",
+                               "AmbiguousPassage")
         places = [start]
     return anchor_at(text, places[0], places[0] + len(quote))
+
+
+def anchor_selection(text: str, quote: str, prefix: str = "", suffix: str = "",
+                     block: tuple[int, int] | None = None) -> Anchor:
+    """The anchor of what someone selected on the rendered page, on the Markdown `text`: the
+    selection's words, a little of the rendered text around them, and `block`, the source
+    range (start, end) of the paragraph, heading or item it was made in. Found exactly (told
+    apart by context, then by the block); failing that (the rendering dropped markup:
+    `**bold**` reads "bold"), the closest passage by Myers' search above FUZZY_THRESHOLD,
+    in the block first. Raises PassageError when it is not there, or is there more than
+    once and nothing says which."""
+    if not quote.strip():
+        raise PassageError("Select some text of the draft first.")
+    if len(quote) > MAX_QUOTE:
+        raise PassageError(f"A passage can be at most {MAX_QUOTE:,} characters; select less.")
+    lo, hi = block if block and 0 <= block[0] < block[1] <= len(text) else (0, len(text))
+    places = list(_occurrences(text, quote))
+    if len(places) > 1:
+        told = [i for i in places if text[:i].endswith(prefix[-8:])
+                and text[i + len(quote):].startswith(suffix[:8])]
+        places = told or places
+    if len(places) > 1 and block:
+        places = [i for i in places if lo <= i < hi] or places
+    if len(places) > 1:
+        raise PassageError(f"That passage occurs {len(places)} times in this version; "
+                           "select more of it.", "AmbiguousPassage")
+    if places:
+        return anchor_at(text, places[0], places[0] + len(quote))
+    found = _fuzzy(quote, text[lo:hi], 0)  # the block first (all of it without one)
+    if found is not None:
+        found = Found(found.start + lo, found.end + lo, FUZZY, found.similarity)
+    elif block:
+        found = _fuzzy(quote, text, lo)
+    if found is None:
+        raise PassageError("That passage is not in this version of the draft: select it "
+                           "again on the newest version.", "PassageNotFound")
+    return anchor_at(text, found.start, found.end)
 
 
 def locate(anchor: Anchor, text: str) -> Found | None:

@@ -129,3 +129,23 @@ def test_a_fuzzy_match_starts_where_its_best_alignment_starts():
                                 edited.replace(quote, quote))  # the quote itself is gone
         assert found is not None
         assert abs(found.start - start) <= 2 and abs(found.end - (start + 50)) <= 2
+
+
+def test_a_selection_on_the_rendered_page_is_anchored_on_the_markdown():
+    md = "# Tides\n\nThe **moon** pulls the sea.\n\nThe moon pulls the sea, again.\n"
+    # Rendered, the first paragraph reads "The moon pulls the sea." (no asterisks).
+    first = (9, 9 + len("The **moon** pulls the sea."))
+    a = passages.anchor_selection(md, "The moon pulls the sea.", block=first)
+    assert a.quote == "The **moon** pulls the sea." and a.start == 9
+    # Exact in two places: the block it was selected in tells them apart.
+    second = md.rindex("The moon pulls the sea")
+    b = passages.anchor_selection(md, "The moon pulls the sea", block=(second, len(md)))
+    assert b.start == second
+    with pytest.raises(PassageError, match="occurs 2 times"):
+        passages.anchor_selection(md, "pulls the sea")
+    assert passages.anchor_selection(md, "pulls the sea", block=first).start == \
+        md.index("pulls the sea")
+    with pytest.raises(PassageError, match="not in this version"):
+        passages.anchor_selection(md, "Sailors plan by the clock and the calendar.")
+    with pytest.raises(PassageError, match="Select some text"):
+        passages.anchor_selection(md, "  ")

@@ -1,7 +1,7 @@
 from django import template
 from django.utils import timezone
 
-from drafts.markdown import render_markdown
+from drafts.markdown import render_markdown, render_with_passages
 
 register = template.Library()
 
@@ -35,3 +35,10 @@ def iso(value) -> str:
 def minute(value) -> str:
     """{{ dt|minute }}: the same text as {{ dt|date:"Y-m-d H:i" }}."""
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+@register.filter
+def marked(text: str, marks):
+    """{{ version.text|marked:marks }}: `markdown`, with the commented passages
+    ((start, end, id) offsets into the text) highlighted as <mark id="passage-<id>">."""
+    return render_with_passages(text, list(marks or ()))
