@@ -20,7 +20,9 @@ import it from the module that owns it (this package re-exports nothing):
 - delivery: channels, DeliveryStatus, webhook retry rules and delivery sentences.
 - passages: the one anchor of a passage (quote + prefix/suffix + offsets, as W3C Web
   Annotation's selectors), anchoring a selection or a quote, and finding it again on a new
-  version (locate: exact, quote alone, fuzzy above FUZZY_THRESHOLD, else outdated).
+  version (locate: exact, quote alone, fuzzy above FUZZY_THRESHOLD, else outdated); for a
+  targeted revision, a passage widened to whole sentences within its paragraph
+  (sentences_around) and rewrites spliced in with every other character kept (splice).
 - comments: who may comment, a comment's limits, CommentState (open, resolved, outdated),
   the refusal sentences, and a thread's state once its passage was looked for again.
 

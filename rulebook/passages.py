@@ -157,6 +157,90 @@ def locate(anchor: Anchor, text: str) -> Found | None:
     return _fuzzy(quote, text, hint)
 
 
+# ------------------------------------------------------------------ revising passages
+
+_SENTENCE_END = ".!?…"
+_CLOSERS = "\"')]”’»*_"  # after a sentence's end mark: quotes, brackets, emphasis
+
+
+def paragraph_of(text: str, start: int, end: int) -> tuple[int, int]:
+    """The paragraph (text between blank lines) holding text[start:end], or, for a passage
+    that spans paragraphs, from the first one's start to the last one's end."""
+    lo = text.rfind("\n\n", 0, start)
+    lo = 0 if lo == -1 else lo + 2
+    hi = text.find("\n\n", end)
+    hi = len(text) if hi == -1 else hi
+    return lo, hi
+
+
+def sentences_around(text: str, start: int, end: int) -> tuple[int, int]:
+    """text[start:end] widened to whole sentences, never past its paragraph: what a targeted
+    revision rewrites (half a sentence cannot be rewritten alone). The leading Markdown of
+    the paragraph's first line (a heading's "# ", a list's "- ") stays outside."""
+    lo_par, hi_par = paragraph_of(text, start, end)
+    lo = start
+    while lo > lo_par and not _starts_sentence(text, lo, lo_par):
+        lo -= 1
+    if lo == lo_par:
+        lo = min(start, lo + len(_block_prefix(text[lo_par:hi_par])))
+    hi = end
+    while hi < hi_par and not _ends_sentence(text, hi):
+        hi += 1
+    return lo, hi
+
+
+def _starts_sentence(text: str, i: int, lo: int) -> bool:
+    """A sentence starts at i: after a line break, or after an end mark (and any closing
+    quotes or brackets) and a space."""
+    if text[i - 1] == "\n":
+        return True
+    if text[i - 1] not in " \t":
+        return False
+    j = i - 1
+    while j > lo and text[j - 1] in " \t":
+        j -= 1
+    while j > lo and text[j - 1] in _CLOSERS:
+        j -= 1
+    return j > lo and text[j - 1] in _SENTENCE_END
+
+
+def _ends_sentence(text: str, i: int) -> bool:
+    """text[:i] ends a sentence: an end mark (and any closers) just before i, then a space or
+    a line break; or a line ends at i."""
+    if text[i] == "\n":
+        return True
+    j = i
+    while j > 0 and text[j - 1] in _CLOSERS:
+        j -= 1
+    return j > 0 and text[j - 1] in _SENTENCE_END and text[i] in " \t"
+
+
+def _block_prefix(paragraph: str) -> str:
+    """A paragraph's leading block syntax: "# ", "- ", "1. ", "> "."""
+    i = 0
+    while i < len(paragraph) and paragraph[i] in " \t":
+        i += 1
+    j = i
+    while j < len(paragraph) and paragraph[j] in "#>-*+0123456789.)":
+        j += 1
+    if j > i and j < len(paragraph) and paragraph[j] == " ":
+        return paragraph[:j + 1]
+    return paragraph[:i]
+
+
+def splice(text: str, rewrites: list[tuple[int, int, str]]) -> str:
+    """`text` with each (start, end, new) range replaced by `new`; every character outside
+    the ranges is kept as it was. Ranges must not overlap (ValueError)."""
+    out, at = [], 0
+    for start, end, new in sorted(rewrites):
+        if start < at or not 0 <= start <= end <= len(text):
+            raise ValueError(f"overlapping or impossible range {start}-{end}")
+        out += [text[at:start], new]
+        at = end
+    out.append(text[at:])
+    return "".join(out)
+
+
 # ------------------------------------------------------------------ matching
 
 

@@ -149,3 +149,45 @@ def test_a_selection_on_the_rendered_page_is_anchored_on_the_markdown():
         passages.anchor_selection(md, "Sailors plan by the clock and the calendar.")
     with pytest.raises(PassageError, match="Select some text"):
         passages.anchor_selection(md, "  ")
+
+
+PARA = ("# Tides\n\n"
+        "The moon pulls the sea. Twice a day the water rises and falls. Boats wait.\n\n"
+        "- Fishermen know the tides (\"by heart\"). They sail at dawn.\n")
+
+
+def widened(quote: str) -> str:
+    start = PARA.index(quote)
+    lo, hi = passages.sentences_around(PARA, start, start + len(quote))
+    return PARA[lo:hi]
+
+
+def test_a_commented_passage_is_widened_to_whole_sentences_within_its_paragraph():
+    assert widened("day the water") == "Twice a day the water rises and falls."
+    assert widened("Twice a day the water rises and falls.") == \
+        "Twice a day the water rises and falls."
+    assert widened("sea. Twice") == "The moon pulls the sea. Twice a day the water rises and falls."
+    assert widened("Boats") == "Boats wait."  # the paragraph's last sentence, its line's end
+    assert widened("moon") == "The moon pulls the sea."  # the first: from the paragraph
+    assert widened("know the") == 'Fishermen know the tides ("by heart").'  # closers kept, "- " out
+    assert widened("Tid") == "Tides"  # a heading: "# " stays outside
+
+
+def test_a_passage_across_paragraphs_stays_within_their_span():
+    start, end = PARA.index("Boats"), PARA.index("Fishermen") + 3
+    lo, hi = passages.sentences_around(PARA, start, end)
+    assert PARA[lo:hi].startswith("Boats wait.") and PARA[lo:hi].endswith('("by heart").')
+
+
+def test_splicing_keeps_every_character_outside_the_rewritten_ranges():
+    a = PARA.index("Twice a day the water rises and falls.")
+    b = PARA.index("They sail at dawn.")
+    rewrites = [(b, b + len("They sail at dawn."), "They leave at first light."),
+                (a, a + len("Twice a day the water rises and falls."), "The tide turns twice.")]
+    out = passages.splice(PARA, rewrites)
+    assert out == PARA.replace("Twice a day the water rises and falls.",
+                               "The tide turns twice.").replace("They sail at dawn.",
+                                                                "They leave at first light.")
+    assert out[:a] == PARA[:a] and out.endswith(PARA[b + len("They sail at dawn."):])
+    with pytest.raises(ValueError):
+        passages.splice(PARA, [(0, 10, "x"), (5, 12, "y")])
