@@ -3,6 +3,7 @@ diff, actions) and decisions that are refused before or without a worker."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -186,7 +187,9 @@ def test_review_page_renders_sanitised_markdown_diff_and_actions(author, editor)
     response = client_for(editor).get(review_url(draft))
     assert response.status_code == 200
     html = response.content.decode()
-    assert "<h2>Tides</h2>" in html and "<script>alert(1)</script>" not in html
+    # The current version's blocks carry their source range (data-src: comments anchor there).
+    assert re.search(r'<h2 data-src="\d+-\d+">Tides</h2>', html)
+    assert "<script>alert(1)</script>" not in html
     assert "Changes from version 1 (+" in html and "<ins>" in html and "<del>" in html
     assert '<label for="version-select">Version</label>' in html
     for label in ("Approve", "Reject", "Request changes", "Edit &amp; approve"):
