@@ -169,7 +169,9 @@ class DecisionSerializer(StrictSerializer):
                                       "when you read it).")
     comment = Text(limit=inputs.COMMENT_MAX, required=False, default="",
                    help_text="Optional for approve; the reason for reject; the feedback for "
-                             "request_changes.")
+                             "request_changes (optional when the version has open passage "
+                             "comments: then only those passages are rewritten, and this "
+                             "remark goes with each).")
     text = Text(limit=inputs.TEXT_MAX, required=False, default="", trim_whitespace=False,
                 help_text="approve_with_edits only: the edited Markdown.")
     step = StrictInteger(required=False, allow_null=True, default=None, min_value=0,
@@ -178,10 +180,14 @@ class DecisionSerializer(StrictSerializer):
                                    "has left is refused (409 StepMoved). Omitted: not checked.")
 
     def validate(self, data):
-        """The rulebook's checks on the request alone (as review.forms.DecisionForm)."""
+        """The rulebook's checks on the request alone (as review.forms.DecisionForm); the
+        view gives the commented passages a request for changes would rewrite."""
+        kind = DecisionKind(data["decision"])
+        passages = self.context.get("passages", ()) if kind == DecisionKind.REQUEST_CHANGES \
+            else ()
         refusal = decisions.input_refusal(decisions.Request(
-            DecisionKind(data["decision"]), actor_id=0, version=data["version"],
-            comment=data["comment"], text=data["text"]))
+            kind, actor_id=0, version=data["version"], comment=data["comment"],
+            text=data["text"], passages=tuple((p.start, p.end, p.text) for p in passages)))
         if refusal is not None:
             raise serializers.ValidationError({refusal.field or "non_field_errors":
                                                [refusal.sentence]})

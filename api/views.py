@@ -392,9 +392,10 @@ class DecisionsView(ApiView):
         own = decisions.own_draft_refusal(draft.author_id, request.user.pk)
         if own is not None:  # asked first, as the web does (403 before reading the body)
             raise Forbidden(own.sentence, own.code)
-        data = DecisionSerializer(data=request.data)
+        passages = selectors.revision_passages(draft)
+        data = DecisionSerializer(data=request.data, context={"passages": passages})
         data.is_valid(raise_exception=True)
-        result = review_services.decide(editor=request.user, draft=draft,
+        result = review_services.decide(editor=request.user, draft=draft, passages=passages,
                                         **data.validated_data)
         return Response(DecisionResultSerializer(result).data)
 

@@ -392,6 +392,42 @@ class Comment(models.Model):
                                start=self.start or 0, end=self.end or 0)
 
 
+class PassageChange(models.Model):
+    """One passage of a targeted revision (rulebook.revisions; written by the projection with
+    the version it is in): what it read in version `version` - 1 and where, what it reads in
+    `version` and where, and the comment threads it answers. `error`: why it could not be
+    rewritten (its text is then the old one)."""
+
+    draft = models.ForeignKey(Draft, on_delete=models.CASCADE, related_name="changes")
+    version = models.PositiveIntegerField()  # the version it is in
+    old_start = models.PositiveIntegerField()
+    old_end = models.PositiveIntegerField()
+    old_text = models.TextField()
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    text = models.TextField()
+    error = models.TextField(blank=True)
+    comments = models.ManyToManyField(Comment, related_name="changes", blank=True)
+
+    class Meta:
+        ordering = ["draft", "version", "start"]
+        constraints = [
+            models.UniqueConstraint(fields=["draft", "version", "old_start"],
+                                    name="one_change_per_passage"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.draft_id} v{self.version} change at {self.start}"
+
+    @property
+    def revised(self) -> bool:
+        return not self.error
+
+    @property
+    def from_version(self) -> int:
+        return self.version - 1
+
+
 class OutboxMail(models.Model):
     """A notification queued by the projection in the same transaction as its event, and sent
     by the MailOutbox workflow (temporal_app/workflows/outbox.py): mail never holds a review

@@ -9,7 +9,9 @@ one transaction, with the draft row locked:
 - the mail the rulebook names for an event (rulebook.states.NOTIFY) is queued in the same
   transaction (OutboxMail), so it goes out exactly when the event is recorded;
 - a new version re-anchors the draft's passage comments on its text (`reanchor`), in the
-  same transaction: no comment ever points into a version it was not looked for on.
+  same transaction: no comment ever points into a version it was not looked for on; a
+  targeted revision's version stores its changes (PassageChange) and moves the comments they
+  answer onto their rewritten passages.
 
 Callers: the workflow's local activity (temporal_app/activities/records.py), the v1 runs'
 activities, the author's submit (`create`) and Retry, a failed start, and reconcile --fix.
@@ -32,6 +34,7 @@ from drafts.models import (
     DraftEvent,
     DraftVersion,
     OutboxMail,
+    PassageChange,
 )
 from rulebook import comments as comment_rules
 from rulebook import passages, states
@@ -195,6 +198,33 @@ def _store_version(draft: Draft, version: VersionRecord, *, surely_new: bool) ->
                                                         defaults=fields)
     if created:  # its comments' passages, found again on it (or outdated) in this transaction
         reanchor(draft.pk, version.number, version.text)
+        if version.changes:
+            _store_changes(draft, version)
+
+
+def _store_changes(draft: Draft, version: VersionRecord) -> None:
+    """A targeted revision's passages, and the threads they answer anchored on the rewrites
+    (found REVISED: a rewritten passage is not looked for, it is where the rewrite went)."""
+    rows = PassageChange.objects.bulk_create([
+        PassageChange(draft=draft, version=version.number, old_start=c.old_start,
+                      old_end=c.old_end, old_text=c.old_text, start=c.start, end=c.end,
+                      text=c.text, error=c.error)
+        for c in version.changes])
+    wanted = {cid for c in version.changes for cid in c.comment_ids}
+    threads = {c.pk: c for c in Comment.objects.filter(draft=draft, parent__isnull=True,
+                                                       pk__in=wanted)}  # not deleted since
+    PassageChange.comments.through.objects.bulk_create([
+        PassageChange.comments.through(passagechange_id=row.pk, comment_id=cid)
+        for row, change in zip(rows, version.changes, strict=True)
+        for cid in change.comment_ids if cid in threads])
+    for change in version.changes:
+        for cid in change.comment_ids:
+            if (c := threads.get(cid)) is not None:
+                c.at_version, c.at_start, c.at_end = version.number, change.start, change.end
+                c.found = passages.EXACT if change.error else passages.REVISED
+                c.state = comment_rules.state_after_reanchor(CommentState(c.state), True)
+    Comment.objects.bulk_update(threads.values(), ["at_version", "at_start", "at_end", "found",
+                                                   "state"])
 
 
 def _fold(draft: Draft, record: EventRecord, event: DraftEvent) -> None:

@@ -11,10 +11,12 @@ from django.http import Http404
 from django.utils import timezone
 
 from drafts import roles
-from drafts.models import Comment, Draft
+from drafts.models import Comment, Draft, DraftVersion, PassageChange
 from drafts.paging import CappedCount, capped
-from rulebook import policies, states
+from rulebook import policies, revisions, states
+from rulebook.comments import CommentState
 from rulebook.states import FINAL_STATES, ReviewState
+from temporal_app.types import PassageInput
 
 # The navigation counts up to this many, then shows "99+".
 NAV_COUNT_CAP = 99
@@ -182,8 +184,40 @@ def approved_version(draft: Draft):
 
 
 def comment_threads(draft: Draft):
-    """The draft's comment threads, oldest first, with their authors and replies (3 queries
-    whatever their number)."""
+    """The draft's comment threads, oldest first, with their authors, replies and the
+    targeted revisions' changes that answered them (4 queries whatever their number)."""
     return (Comment.objects.filter(draft=draft, parent__isnull=True).select_related("author")
             .prefetch_related(Prefetch("replies",
+                                       queryset=Comment.objects.select_related("author")),
+                              "changes"))
+
+
+def version_changes(draft: Draft, number: int):
+    """A targeted revision's passages in version `number`, with the threads they answer."""
+    return (PassageChange.objects.filter(draft=draft, version=number)
+            .prefetch_related(Prefetch("comments",
                                        queryset=Comment.objects.select_related("author"))))
+
+
+def revision_passages(draft: Draft) -> list[PassageInput]:
+    """What a "Request changes" on the current version rewrites (rulebook.revisions.plan):
+    the passages of its open threads found on it, widened to sentences, overlapping ones
+    together, each with its threads' lines. Empty: none, the whole draft is revised."""
+    threads = {c.pk: c for c in comment_threads(draft).filter(
+        state=CommentState.OPEN, at_version=draft.current_version).exclude(quote="")}
+    if not threads:
+        return []
+    text = DraftVersion.objects.filter(draft=draft, number=draft.current_version) \
+        .values_list("text", flat=True).first() or ""
+    planned = revisions.plan(text, [(c.pk, c.at_start, c.at_end) for c in threads.values()
+                                    if c.at_start is not None and c.at_end is not None])
+    return [PassageInput(start=p.start, end=p.end, text=text[p.start:p.end],
+                         thread=[line for cid in p.comment_ids
+                                 for line in _thread_lines(threads[cid])],
+                         comment_ids=list(p.comment_ids))
+            for p in planned]
+
+
+def _thread_lines(thread: Comment) -> list[str]:
+    return [f"{c.author.get_username()}: {c.body}"
+            for c in (thread, *thread.replies.all())]

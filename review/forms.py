@@ -20,6 +20,10 @@ class DecisionChoice:
     comment_label: str
     button_class: str
     edits_text: bool  # Edit & approve: the editor sends corrected text
+    # Request changes: with open passage comments it rewrites only those, and then its
+    # comment is optional (this label).
+    targets_passages: bool = False
+    comment_label_with_passages: str = ""
 
 
 # Presentation only; whether a comment is required is the rulebook's (needs_comment).
@@ -36,11 +40,14 @@ def needs_comment(kind: DecisionKind) -> bool:
 
 def _choice(kind: DecisionKind) -> DecisionChoice:
     noun = _COMMENT_NOUNS.get(kind, "Comment")
+    targets = kind == DecisionKind.REQUEST_CHANGES
     return DecisionChoice(
         kind=kind, label=kind.label,
         comment_label=f"{noun} ({'required' if needs_comment(kind) else 'optional'})",
         button_class=_BUTTON_CLASSES.get(kind, ""),
-        edits_text=kind == DecisionKind.APPROVE_WITH_EDITS)
+        edits_text=kind == DecisionKind.APPROVE_WITH_EDITS,
+        targets_passages=targets,
+        comment_label_with_passages=f"{noun} on the whole piece (optional)" if targets else "")
 
 
 # The panel's decisions, in the rulebook's order: the quick ones (a button and a comment) and
@@ -68,14 +75,22 @@ class DecisionForm(forms.Form):
     text = forms.CharField(required=False, strip=False,
                            widget=forms.Textarea(attrs={"rows": 16}))
 
+    def __init__(self, *args, passages=(), **kwargs) -> None:
+        """`passages`: what a request for changes would rewrite (selectors.revision_passages):
+        with some, the feedback is optional."""
+        super().__init__(*args, **kwargs)
+        self.passages = passages
+
     def clean(self):
         data = super().clean()
         decision = data.get("decision")
         if decision is None or data.get("version") is None:
             return data
+        kind = DecisionKind(decision)
         refusal = decisions.input_refusal(decisions.Request(
-            DecisionKind(decision), actor_id=0, version=data["version"],
-            comment=data.get("comment") or "", text=data.get("text") or ""))
+            kind, actor_id=0, version=data["version"],
+            comment=data.get("comment") or "", text=data.get("text") or "",
+            passages=_ranges(self.passages) if kind == DecisionKind.REQUEST_CHANGES else ()))
         if refusal is not None:
             self.add_error(refusal.field if refusal.field in self.fields else None,
                            refusal.sentence)
@@ -84,6 +99,10 @@ class DecisionForm(forms.Form):
     def sentence(self) -> str:
         """All errors as one sentence (for the errors no field shows, e.g. a forged form)."""
         return " ".join(str(e) for errors in self.errors.values() for e in errors)
+
+
+def _ranges(passages) -> tuple[tuple[int, int, str], ...]:
+    return tuple((p.start, p.end, p.text) for p in passages)
 
 
 EVERY_STEP = "all"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
@@ -11,7 +12,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from drafts import roles
+from drafts import roles, selectors
 from drafts.models import Draft
 from review.models import Claim
 from rulebook import bulk, claims, decisions, states
@@ -22,6 +23,7 @@ from temporal_app.types import (
     DecisionInput,
     DecisionResult,
     ExtendDeadlineInput,
+    PassageInput,
     RemindInput,
     ReviewStatus,
     StopInput,
@@ -42,12 +44,15 @@ def snapshot(draft: Draft, *, text: str = "") -> Snapshot:
 
 
 def early_refusal(draft: Draft, editor, kind: DecisionKind, version: int, comment: str = "",
-                  text: str = "") -> decisions.Refusal | None:
+                  text: str = "", passages: Sequence[PassageInput] = ()
+                  ) -> decisions.Refusal | None:
     """What the database already proves is refused (own draft, closed, stale, bad input),
     answered at once and without a worker. Only refusals the row cannot have wrong: the
     revision cap, the deadline and a pending decision are the workflow's to judge."""
     snap = snapshot(draft)
-    request = Request(kind, editor.pk, version, comment, text)
+    request = Request(kind, editor.pk, version, comment, text,
+                      passages=tuple((p.start, p.end, p.text) for p in passages),
+                      threads=tuple(line for p in passages for line in p.thread))
     refusal = decisions.refusal(snap, request, timezone.now())
     if refusal is not None and refusal.code in EARLY_CODES:
         return refusal
@@ -108,13 +113,20 @@ def eligibility_refusal(user, draft: Draft) -> decisions.Refusal | None:
 
 def decide(*, editor, decision: str, version: int, comment: str = "", text: str = "",
            step: int | None = None, confirm_claim: bool = False, draft: Draft | None = None,
-           draft_id: int | None = None) -> DecisionResult:
+           draft_id: int | None = None, passages: list[PassageInput] | None = None
+           ) -> DecisionResult:
     """Send the decision and return the workflow's answer. Raises DecisionRefused (with the
-    sentence to show), EngineUnavailable (nothing was recorded) or DecisionAccepted."""
+    sentence to show), EngineUnavailable (nothing was recorded) or DecisionAccepted.
+    A request for changes rewrites only the version's open commented passages, when it has
+    any (`passages`: selectors.revision_passages, read here when not given)."""
     kind = DecisionKind(decision)
     if draft is None:
         draft = Draft.objects.select_related("decided_by", "claim__user").get(pk=draft_id)
-    refusal = early_refusal(draft, editor, kind, version, comment, text)
+    if kind != DecisionKind.REQUEST_CHANGES:
+        passages = []
+    elif passages is None:
+        passages = selectors.revision_passages(draft)
+    refusal = early_refusal(draft, editor, kind, version, comment, text, passages)
     held = _claim_of(draft)
     if refusal is None and held is not None:
         refusal = claims.claim_override_refusal(
@@ -124,7 +136,8 @@ def decide(*, editor, decision: str, version: int, comment: str = "", text: str 
         raise errors.DecisionRefused(refusal.sentence, refusal.code)
     result = gateway.decide(draft.pk, kind, DecisionInput(
         actor_id=editor.pk, actor=editor.get_username(), version=version, comment=comment,
-        text=text, actor_groups=sorted(roles.reviewer_groups(editor)), step=step))
+        text=text, actor_groups=sorted(roles.reviewer_groups(editor)), step=step,
+        passages=passages))
     # A decision releases the decider's claim; one that closed the review, anyone's.
     if held is not None and (held.user_id == editor.pk
                              or states.ReviewState(result.state).is_final):

@@ -83,6 +83,9 @@ def _review_context(request: HttpRequest, draft: Draft, *, shown: int | None = N
         "version": version,
         "current": current,
         "diff": diff,
+        "changes": list(selectors.version_changes(draft, number)) if version else [],
+        "commented_passages": len(selectors.revision_passages(draft))
+        if draft.awaiting_review else 0,
         "form": form,
         "quick_decisions": QUICK_DECISIONS,
         "edit_decision": EDIT_DECISION,
@@ -145,7 +148,8 @@ def review_draft(request: HttpRequest, pk: int) -> HttpResponse:
 @roles.editor_required
 def decide(request: HttpRequest, pk: int) -> HttpResponse:
     draft = selectors.draft_or_404(pk)
-    form = DecisionForm(request.POST)
+    passages = selectors.revision_passages(draft)
+    form = DecisionForm(request.POST, passages=passages)
     outcome = refusal = ""
     status = 200
     if own := decisions.own_draft_refusal(draft.author_id, request.user.pk):
@@ -157,7 +161,7 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         try:
             result = services.decide(draft_id=draft.pk, editor=request.user, draft=draft,
-                                     **form.cleaned_data)
+                                     passages=passages, **form.cleaned_data)
             outcome = result.message
         except errors.Refused as err:
             refusal, status = str(err), 409

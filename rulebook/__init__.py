@@ -9,6 +9,16 @@ import it from the module that owns it (this package re-exports nothing):
 - urgency: Priority, due dates (due_problem).
 - policies: ReviewStep, ReviewPolicy, DEFAULT_POLICY, policy_problems, Approval, decides_at,
   step_progress, current_details, step and vote wording.
+- passages: the one anchor of a passage (quote + prefix/suffix + offsets, as W3C Web
+  Annotation's selectors), anchoring a selection or a quote, and finding it again on a new
+  version (locate: exact, quote alone, fuzzy above FUZZY_THRESHOLD, else outdated); for a
+  targeted revision, a passage widened to whole sentences within its paragraph
+  (sentences_around) and rewrites spliced in with every other character kept (splice).
+- comments: who may comment, a comment's limits, CommentState (open, resolved, outdated),
+  the refusal sentences, and a thread's state once its passage was looked for again.
+- revisions: the targeted revision: which commented passages a request for changes
+  rewrites (plan, MAX_PASSAGES), the context each call sees, which LLM answers are refused
+  (answer_problem) and the rewrites spliced back (apply).
 - decisions: Snapshot, Request, Refusal, refusal() and every decision's refusal sentence, the
   step rules on a snapshot (eligibility_refusal, after_approval), decided_message,
   write_failed.
@@ -18,13 +28,6 @@ import it from the module that owns it (this package re-exports nothing):
 - bulk: several drafts decided at once.
 - claims: "I'm reviewing this".
 - delivery: channels, DeliveryStatus, webhook retry rules and delivery sentences.
-- passages: the one anchor of a passage (quote + prefix/suffix + offsets, as W3C Web
-  Annotation's selectors), anchoring a selection or a quote, and finding it again on a new
-  version (locate: exact, quote alone, fuzzy above FUZZY_THRESHOLD, else outdated); for a
-  targeted revision, a passage widened to whole sentences within its paragraph
-  (sentences_around) and rewrites spliced in with every other character kept (splice).
-- comments: who may comment, a comment's limits, CommentState (open, resolved, outdated),
-  the refusal sentences, and a thread's state once its passage was looked for again.
 
 Lower modules never import higher ones (in the order above; tests/test_rulebook_imports.py
 checks it). A new concern (comments, checks, budgets, ...) gets its own module here.

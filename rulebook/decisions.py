@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from rulebook import revisions
 from rulebook.inputs import _CONTROL, COMMENT_MAX, TEXT_MAX, text_problem
 from rulebook.policies import DEFAULT_POLICY, Approval, ReviewPolicy, decides_at, step_words
 from rulebook.states import (
@@ -75,6 +76,10 @@ class Request:
     actor_groups: frozenset[str] | None = None
     step: int | None = None  # the step the reviewer saw (None: not said, not checked)
     outside_email: str = ""  # an outside approver's, deciding through their link
+    # request_changes: the commented passages to rewrite, (start, end, text) on `version`
+    # (rulebook.revisions); their threads' lines, checked like any text.
+    passages: tuple[tuple[int, int, str], ...] = ()
+    threads: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -130,8 +135,16 @@ def input_refusal(request: Request) -> Refusal | None:
     kind = request.kind
     if kind == DecisionKind.REJECT and not request.comment.strip():
         return _invalid("A rejection needs a reason.", "comment")
-    if kind == DecisionKind.REQUEST_CHANGES and not request.comment.strip():
-        return _invalid("Requesting changes needs feedback for the writer.", "comment")
+    if request.passages and kind != DecisionKind.REQUEST_CHANGES:
+        return _invalid("Only a request for changes rewrites commented passages.")
+    if kind == DecisionKind.REQUEST_CHANGES and not request.comment.strip() \
+            and not request.passages:
+        return _invalid("Requesting changes needs feedback for the writer, or comments on "
+                        "the passages to change.", "comment")
+    problem = revisions.too_many(len(request.passages)) or \
+        revisions.thread_problem(request.threads)
+    if problem:
+        return _invalid(problem)
     if kind == DecisionKind.APPROVE_WITH_EDITS and not request.text.strip():
         return _invalid("The edited text is empty.", "text")
     if kind in EDITOR_DECISIONS and (request.version is None or request.version < 1):
@@ -194,6 +207,10 @@ def refusal(snap: Snapshot, request: Request, now: datetime) -> Refusal | None:
         return Refusal("UnknownVersion", f"There is no version {request.version} of this draft "
                                          f"yet; the current one is version {snap.version}. "
                                          "Reload the page.")
+    if request.passages and snap.text:
+        problem = revisions.passages_refusal(snap.text, request.passages)
+        if problem:
+            return Refusal("StalePassages", problem)
     step_refusal = _step_refusal(snap, request)
     if step_refusal is not None:
         return step_refusal

@@ -34,6 +34,7 @@ FUZZY_THRESHOLD = 0.75  # least similarity of a fuzzy match (1 - edits / len(quo
 MAX_QUOTE = 5_000  # characters: a passage, not the whole piece
 
 EXACT, QUOTE, FUZZY = "exact", "quote", "fuzzy"
+REVISED = "revised"  # not looked for: the targeted revision rewrote it there (rulebook.revisions)
 
 
 class PassageError(ValueError):

@@ -28,6 +28,7 @@ from temporal_app.offline import (  # noqa: F401 - OFFLINE_LABEL is part of this
     OFFLINE_LABEL,
     offline_markdown,
     offline_outline,
+    offline_passage,
     offline_section,
     previous_text,
 )
@@ -124,6 +125,8 @@ class OfflineBackend:
             text = offline_outline(meta)
         elif kind == "section":
             text = offline_section(meta)
+        elif kind == "passage":
+            text = offline_passage(meta)
         else:
             text = offline_markdown(meta)
         _simulate_stream(text, settings.OFFLINE_LLM_LATENCY, on_progress)

@@ -863,6 +863,33 @@ def offline_outline(meta: dict) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def offline_passage(meta: dict) -> str:
+    """One commented passage rewritten by rule (the targeted revision), from what its comments
+    (and the general remark) ask: shorter drops its last sentence, simpler splits long
+    sentences, an example or more detail adds a sentence; otherwise a sentence of it is
+    replaced by a fresh one. Never the text around it. Its label is the version's (an
+    offline version says so in its details), never text in the draft."""
+    passage = meta["passage"]
+    asks = f"{meta.get('thread', '')} {meta.get('feedback', '')}"
+    ctx, rng = _context(meta), _seed(meta, "passage", passage, asks)
+    around = f"{meta.get('before', '')} {meta.get('after', '')}"
+    sentences = _sentences(passage)
+    if ACTIONS["shorter"].search(asks) and len(sentences) > 1:
+        return " ".join(sentences[:-1])
+    if ACTIONS["simpler"].search(asks) and "; " in passage:
+        return re.sub(r"; (\w)", lambda m: ". " + m.group(1).upper(), passage)
+    example = bool(ACTIONS["example"].search(asks))
+    pool = EXAMPLES if example else REWRITES
+    fresh = [s for s in (_fill(t, ctx, rng) for t in rng.shuffled(pool))
+             if s not in passage and s not in around]
+    new = fresh[0] if fresh else f"Put another way: {passage[:1].lower()}{passage[1:]}"
+    if example or ACTIONS["longer"].search(asks):
+        return f"{passage} {new}"
+    if len(sentences) > 1:
+        return " ".join([*sentences[:-1], new])
+    return new
+
+
 def offline_section(meta: dict) -> str:
     """One `## meta["heading"]` section of about meta["words"] words; with meta["feedback"],
     the previous section (meta["previous_text"], else regenerated) revised."""

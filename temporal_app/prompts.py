@@ -2,8 +2,9 @@
 every draft version, so an editor can tell which prompt wrote what.
 
 Single call: `draft_prompt` (first version) and `revise_prompt` (with the editor's feedback
-and the previous version). Long pieces: `outline_prompt`, then one `section_prompt` per
-section, written in parallel; their version is SECTIONS_VERSION.
+and the previous version). Targeted revision: one `passage_prompt` per commented passage.
+Long pieces: `outline_prompt`, then one `section_prompt` per section, written in parallel;
+their version is SECTIONS_VERSION.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from temporal_app.types import DraftBrief
 DRAFT_VERSION = "draft-v1"
 REVISE_VERSION = "revise-v1"
 SECTIONS_VERSION = "sections-v1"  # outline-v1 + section-v1 (revisions included)
+PASSAGE_VERSION = "passage-v1"  # the targeted revision: one passage per call
 
 SYSTEM = (
     "You are a careful staff writer. Write in Markdown: one '# ' title, short sections with "
@@ -89,6 +91,31 @@ def section_prompt(brief: DraftBrief, *, title: str, headings: list[str], index:
         if previous_section:
             user += f"\n\nPrevious version of this section:\n{previous_section}"
     return Prompt(SECTIONS_VERSION, SECTION_SYSTEM, user)
+
+
+PASSAGE_SYSTEM = (
+    "You are a careful staff writer revising one passage of a piece, as an editor asked. "
+    "Answer with the rewritten passage only: same Markdown, no quotes around it, nothing "
+    "from the text around it. Do not invent quotations or statistics."
+)
+
+
+def passage_prompt(brief: DraftBrief, *, passage: str, before: str, after: str,
+                   thread: str, feedback: str = "") -> Prompt:
+    """One commented passage (the targeted revision): the passage, the editor's comments on
+    it, the brief's essentials and a little text either side. No whole draft: a passage
+    call costs a fraction of a whole-draft revision's input."""
+    lines = [f"Topic: {brief.topic}"]
+    if brief.audience:
+        lines.append(f"Audience: {brief.audience}")
+    if brief.tone:
+        lines.append(f"Tone: {brief.tone}")
+    user = "\n".join(lines) + f"\n\nComments on the passage:\n{thread}\n"
+    if feedback:
+        user += f"Editor's remark on the whole piece:\n{feedback}\n"
+    user += (f"\nText before (unchanged): …{before}\n\nPassage to rewrite:\n{passage}\n\n"
+             f"Text after (unchanged): {after}…")
+    return Prompt(PASSAGE_VERSION, PASSAGE_SYSTEM, user)
 
 
 _HEADING = re.compile(r"^##\s+(.+?)\s*#*\s*$")

@@ -169,6 +169,21 @@ class DecisionInput:
     # An outside approver deciding through their signed link (actor_id is then
     # rulebook.policies.outside_actor_id(email), actor the email).
     outside_email: str = ""
+    # request_changes: the commented passages of `version` to rewrite, in text order
+    # (rulebook.revisions); empty: the whole draft is revised from `comment`.
+    passages: list[PassageInput] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PassageInput:
+    """A commented passage to rewrite: text[start:end] of the reviewed version, the threads
+    on it ("author: body" lines, replies included) and their comment ids."""
+
+    start: int
+    end: int
+    text: str
+    thread: list[str] = field(default_factory=list)
+    comment_ids: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -262,6 +277,22 @@ class GenerateResult:
 
 
 @dataclass(frozen=True)
+class ChangeRecord:
+    """One passage of a targeted revision: where it was in the previous version and what it
+    read, where it is in the new one and what it reads (the same when `error` says why it
+    could not be rewritten), and the comments it answers."""
+
+    comment_ids: list[int]
+    old_start: int
+    old_end: int
+    old_text: str
+    start: int
+    end: int
+    text: str
+    error: str = ""
+
+
+@dataclass(frozen=True)
 class VersionRecord:
     """A new version, written with the event that announces it."""
 
@@ -270,6 +301,7 @@ class VersionRecord:
     text: str
     generation: GenerateResult | None = None
     actor_id: int | None = None
+    changes: list[ChangeRecord] = field(default_factory=list)  # a targeted revision's
 
 
 @dataclass(frozen=True)
@@ -413,6 +445,23 @@ class SectionInput:
 
 
 @dataclass(frozen=True)
+class ReviseInput:
+    """One commented passage, rewritten by the LLM (the targeted revision)."""
+
+    draft_id: int
+    workflow_id: str
+    version: int  # the version being written
+    brief: DraftBrief
+    passage: str
+    before: str = ""  # the text around it (rulebook.revisions.context)
+    after: str = ""
+    thread: list[str] = field(default_factory=list)
+    feedback: str = ""  # the editor's general remark, if any
+    index: int = 0
+    count: int = 1
+
+
+@dataclass(frozen=True)
 class PlanInput:
     draft_id: int
 
@@ -460,6 +509,7 @@ class GiveUpResult:
 GENERATE_DRAFT = "generate_draft"
 OUTLINE_DRAFT = "outline_draft"
 WRITE_SECTION = "write_section"
+REVISE_PASSAGE = "revise_passage"
 PROJECT = "project"  # local activity
 DRAIN_OUTBOX = "drain_outbox"
 PLAN_DELIVERIES = "plan_deliveries"  # local activity

@@ -5,6 +5,11 @@ policy's threshold): an `outline_draft` activity, then one `write_section` activ
 section, in parallel (at most `llm_section_concurrency` at once), assembled here; a failed
 section is retried alone, one that fails for good cancels the others.
 
+Targeted revision (commented passages, rulebook.revisions): one `revise_passage` activity
+per passage, in parallel (the same bound), spliced into the previous text: every character
+outside the passages stays as it was. A passage whose rewrite fails for good keeps its old
+text and says why; only when every passage fails does the revision fail as a whole one would.
+
 Both review workflow types write through these steps (draft_review.py; draft_review_v1.py
 behind its `parallel-sections` patch), so a fix to how a version is written has one home.
 
@@ -19,17 +24,22 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, RetryState, TimeoutType
 from temporalio.exceptions import TimeoutError as ActivityTimeout
 
+from rulebook import revisions
 from rulebook.deadlines import duration_words
 from temporal_app import options
 from temporal_app.types import (
     GENERATE_DRAFT,
     OUTLINE_DRAFT,
+    REVISE_PASSAGE,
     WRITE_SECTION,
+    ChangeRecord,
     GenerateInput,
     GenerateResult,
     OutlineInput,
     OutlineResult,
+    PassageInput,
     ReviewInput,
+    ReviseInput,
     SectionInput,
 )
 
@@ -123,6 +133,59 @@ async def write_in_sections(inp: ReviewInput, version: int, feedback: str,
         latency_ms=int((workflow.now() - started).total_seconds() * 1000),
         cost_usd=round(sum(u.cost_usd for u in usage), 6),
     )
+
+
+async def revise_passages(inp: ReviewInput, version: int, feedback: str, previous_text: str,
+                          passages: list[PassageInput]
+                          ) -> tuple[GenerateResult, list[ChangeRecord]]:
+    """Each commented passage rewritten in its own activity, spliced into `previous_text`."""
+    started = workflow.now()
+    llm_options = options.llm(inp.policy)
+    workflow_id = workflow.info().workflow_id
+    limit = asyncio.Semaphore(max(1, inp.policy.llm_section_concurrency))
+    count = len(passages)
+
+    async def one(index: int, p: PassageInput) -> GenerateResult | ActivityError:
+        before, after = revisions.context(previous_text, p.start, p.end)
+        async with limit:
+            try:
+                return await workflow.execute_activity(
+                    REVISE_PASSAGE,
+                    ReviseInput(draft_id=inp.draft_id, workflow_id=workflow_id,
+                                version=version, brief=inp.brief, passage=p.text,
+                                before=before, after=after, thread=p.thread,
+                                feedback=feedback, index=index, count=count),
+                    result_type=GenerateResult,
+                    summary=f"version {version} passage {index + 1}/{count}",
+                    **llm_options,
+                )
+            except ActivityError as err:  # this passage keeps its text; the others go on
+                return err
+
+    results = await asyncio.gather(*(one(i, p) for i, p in enumerate(passages)))
+    done = [r for r in results if isinstance(r, GenerateResult)]
+    if not done:
+        first = results[0]
+        assert isinstance(first, ActivityError)
+        raise first  # nothing rewritten: the revision failed, as a whole-draft one would
+    text, placed = revisions.apply(previous_text, [
+        (p.start, p.end, r.text if isinstance(r, GenerateResult) else p.text)
+        for p, r in zip(passages, results, strict=True)])
+    changes = [
+        ChangeRecord(comment_ids=list(p.comment_ids), old_start=p.start, old_end=p.end,
+                     old_text=p.text, start=start, end=end, text=text[start:end],
+                     error="" if isinstance(r, GenerateResult) else failure_message(r, inp))
+        for p, r, (start, end) in zip(passages, results, placed, strict=True)]
+    return GenerateResult(
+        text=text,
+        backend=done[0].backend,
+        model=done[0].model,
+        prompt_version=done[0].prompt_version,
+        prompt_tokens=sum(r.prompt_tokens for r in done),
+        completion_tokens=sum(r.completion_tokens for r in done),
+        latency_ms=int((workflow.now() - started).total_seconds() * 1000),
+        cost_usd=round(sum(r.cost_usd for r in done), 6),
+    ), changes
 
 
 def failure_message(err: ActivityError, inp: ReviewInput) -> str:

@@ -34,6 +34,9 @@ PUBLISH_PATHS = {"approve_publish", "publish_delivered", "publish_failed"}
 # Review policies: a 2-step chain with a 2-of-3 quorum (racing approvals), request changes in
 # the middle of the chain, an outside approver deciding through their link.
 POLICY_PATHS = {"policy_quorum", "policy_changes_mid_chain", "policy_outside_approver"}
+# The editor's workbench: a request for changes on three commented passages (three parallel
+# revise_passage activities behind the targeted-revision patch).
+WORKBENCH_PATHS = {"targeted_revision"}
 WORKFLOWS = [DraftReviewWorkflow, DraftReviewWorkflowV1, MailOutboxWorkflow,
              PublishDraftWorkflow]
 
@@ -56,8 +59,8 @@ def replay(data: dict, name: str):
 
 
 def test_every_path_has_a_recorded_history():
-    assert PATHS | PUBLISH_PATHS | POLICY_PATHS <= {p.stem for p in ROOT.glob("*.json")}, \
-        "today's types"
+    recorded = {p.stem for p in ROOT.glob("*.json")}
+    assert PATHS | PUBLISH_PATHS | POLICY_PATHS | WORKBENCH_PATHS <= recorded, "today's types"
     # v1 cancel_while_writing was recorded before the notify-stop-while-writing patch.
     assert PATHS <= {p.stem for p in (ROOT / "v1").glob("*.json")}, "the v1 type"
 

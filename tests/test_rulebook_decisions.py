@@ -39,7 +39,8 @@ CASES = [
      "A rejection needs a reason."),
     ("changes with feedback", {}, ask(RC, comment="shorter"), None, None),
     ("changes without feedback", {}, ask(RC), "Invalid",
-     "Requesting changes needs feedback for the writer."),
+     "Requesting changes needs feedback for the writer, or comments on the passages to "
+     "change."),
     ("changes past the cap", {"revisions": 3}, ask(RC, comment="again"), "TooManyRevisions",
      "This draft has had 3 revisions, the most allowed; approve or reject it."),
     ("edit", {}, ask(AE, text="new text"), None, None),

@@ -34,8 +34,8 @@ from tests.rulebook_probe import PROBE_TYPE, RulebookProbeWorkflow
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "rulebook"
 # Lowest first: a module imports only modules before it (rulebook/__init__.py says the same).
-LAYERS = ["states", "inputs", "urgency", "policies", "decisions", "deadlines", "authors", "bulk",
-          "claims", "delivery", "passages", "comments"]
+LAYERS = ["states", "inputs", "urgency", "policies", "passages", "comments", "revisions",
+          "decisions", "deadlines", "authors", "bulk", "claims", "delivery"]
 HISTORIES = ROOT / "tests" / "histories"
 
 

@@ -102,7 +102,8 @@ def test_draft_form_accepts_a_topic_and_gives_a_submission_key():
 @pytest.mark.parametrize(("data", "field", "message"), [
     ({"decision": "reject"}, "comment", "A rejection needs a reason."),
     ({"decision": "request_changes"}, "comment",
-     "Requesting changes needs feedback for the writer."),
+     "Requesting changes needs feedback for the writer, or comments on the passages to "
+     "change."),
     ({"decision": "approve_with_edits", "text": "  "}, "text", "The edited text is empty."),
     ({"decision": "delete_everything"}, "decision", "Choose a decision."),
 ])

@@ -6,9 +6,14 @@ Import this package only after django.setup() (the worker does): it imports Djan
 
 
 def llm_activities() -> list:
-    from temporal_app.activities.drafting import generate_draft, outline_draft, write_section
+    from temporal_app.activities.drafting import (
+        generate_draft,
+        outline_draft,
+        revise_passage,
+        write_section,
+    )
 
-    return [generate_draft, outline_draft, write_section]
+    return [generate_draft, outline_draft, write_section, revise_passage]
 
 
 def all_activities() -> list:

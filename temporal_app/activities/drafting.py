@@ -1,7 +1,8 @@
 """The LLM activities: write one version of a draft in one call (`generate_draft`), or for
 long pieces plan it (`outline_draft`) and write each section (`write_section`, run in
-parallel by the workflow). They return text; storing it is another activity, so a retry after
-a successful call never calls the LLM again.
+parallel by the workflow), or rewrite one commented passage (`revise_passage`, one per
+passage, in parallel: the targeted revision). They return text; storing it is another
+activity, so a retry after a successful call never calls the LLM again.
 
 While text streams in they heartbeat (so a hung stream times out and is retried) and add the
 characters received to Draft.progress_chars, at most once every LLM_PROGRESS_INTERVAL; an
@@ -18,15 +19,18 @@ from django.db import DatabaseError
 from temporalio import activity
 
 from drafts import projection
+from rulebook import revisions
 from temporal_app import llm, prompts
 from temporal_app.types import (
     GENERATE_DRAFT,
     OUTLINE_DRAFT,
+    REVISE_PASSAGE,
     WRITE_SECTION,
     GenerateInput,
     GenerateResult,
     OutlineInput,
     OutlineResult,
+    ReviseInput,
     SectionInput,
 )
 
@@ -158,6 +162,27 @@ def write_section(inp: SectionInput) -> GenerateResult:
             "feedback": inp.feedback}
     completion = _run(inp.draft_id, prompt, meta, part=True)
     return _result(completion, prompt.version, text=_as_section(completion.text, heading))
+
+
+@activity.defn(name=REVISE_PASSAGE)
+def revise_passage(inp: ReviseInput) -> GenerateResult:
+    """The passage rewritten for its comments. An answer that cannot go into the text
+    (rulebook.revisions.answer_problem: empty, far longer, repeating the text around it) is
+    refused as a retryable error: Temporal asks again, up to the LLM policy's attempts."""
+    thread = revisions.thread_text(inp.thread)
+    prompt = prompts.passage_prompt(inp.brief, passage=inp.passage, before=inp.before,
+                                    after=inp.after, thread=thread, feedback=inp.feedback)
+    meta = {**asdict(inp.brief), "kind": "passage", "passage": inp.passage,
+            "before": inp.before, "after": inp.after, "thread": thread,
+            "feedback": inp.feedback, "index": inp.index}
+    completion = _run(inp.draft_id, prompt, meta, part=True)
+    text = revisions.clean_answer(completion.text, inp.passage)
+    if problem := revisions.answer_problem(text, inp.passage, inp.before, inp.after):
+        activity.logger.warning("passage %s/%s of draft %s refused: %s", inp.index + 1,
+                                inp.count, inp.draft_id, problem)
+        raise llm.to_application_error(llm.LLMError(problem, retryable=True,
+                                                    kind="LLMMalformed"))
+    return _result(completion, prompt.version, text=text)
 
 
 def _as_section(text: str, heading: str) -> str:

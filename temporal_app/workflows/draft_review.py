@@ -69,6 +69,7 @@ with workflow.unsafe.imports_passed_through():
         REVISION,
         WORKFLOW_TYPE,
         WRITE_RETRYING,
+        ChangeRecord,
         DeadlineResult,
         DecisionInput,
         DecisionRecord,
@@ -76,6 +77,7 @@ with workflow.unsafe.imports_passed_through():
         EventRecord,
         ExtendDeadlineInput,
         GenerateResult,
+        PassageInput,
         ProjectInput,
         ProjectResult,
         PublishInput,
@@ -96,6 +98,8 @@ WRITE_FAILURES = "write-failures-recorded"
 WRITE_RETRIES_FLAGGED = "write-retries-flagged"
 # Runs approved before publishing existed ended without starting a PublishDraft child.
 PUBLISH = "publish-on-approval"
+# Changes requested on commented passages rewrite only those (writing.revise_passages).
+TARGETED = "targeted-revision"
 
 
 class _WriteFailed(Exception):
@@ -119,6 +123,7 @@ class _Decision:
     # recorded by the run loop in order, the review goes on.
     vote: tuple[int, int, int, int] | None = None
     outside_email: str = ""  # an outside approver's (no account)
+    passages: list[PassageInput] = dataclasses.field(default_factory=list)  # to rewrite
 
 
 @workflow.defn(name=WORKFLOW_TYPE)
@@ -157,11 +162,12 @@ class DraftReviewWorkflow(waiting.ReviewRun):
 
     async def _review(self) -> ReviewResult:
         number, feedback, event = self._inp.first_version, "", EventKind.GENERATED
+        passages: list[PassageInput] = []
         while True:
-            written = await self._write(number, feedback)
+            written = await self._write(number, feedback, passages)
             if written is None:  # stopped or failed while writing
                 return await self._result()
-            await self._publish(number, event, written)
+            await self._publish(number, event, *written)
 
             decision = await self._wait_for_decision()
             if decision is None:
@@ -176,10 +182,17 @@ class DraftReviewWorkflow(waiting.ReviewRun):
             await self._record(EventKind.CHANGES_REQUESTED, decision=decision)
             self._decision = None  # the next version takes decisions again
             number, feedback, event = self._version + 1, decision.comment, EventKind.REVISED
+            passages = decision.passages
 
-    async def _write(self, number: int, feedback: str) -> GenerateResult | None:
-        """The LLM writes version `number`; a withdraw or cancel stops it. None: run is over."""
-        task = asyncio.ensure_future(writing.write(self._inp, number, feedback, self._text))
+    async def _write(self, number: int, feedback: str, passages: list[PassageInput]
+                     ) -> tuple[GenerateResult, list[ChangeRecord]] | None:
+        """The LLM writes version `number` (only the commented `passages` of the current
+        one, when given); a withdraw or cancel stops it. None: the run is over."""
+        if passages and workflow.patched(TARGETED):
+            task = asyncio.ensure_future(writing.revise_passages(
+                self._inp, number, feedback, self._text, passages))
+        else:
+            task = asyncio.ensure_future(self._write_whole(number, feedback))
         await workflow.wait_condition(lambda: task.done() or self._stop_requested())
         if not task.done():
             task.cancel()
@@ -193,13 +206,19 @@ class DraftReviewWorkflow(waiting.ReviewRun):
             await self._record(EventKind.FAILED, comment=writing.failure_message(err, self._inp))
             return None
 
-    async def _publish(self, number: int, event: EventKind, written: GenerateResult) -> None:
+    async def _write_whole(self, number: int, feedback: str
+                           ) -> tuple[GenerateResult, list[ChangeRecord]]:
+        return await writing.write(self._inp, number, feedback, self._text), []
+
+    async def _publish(self, number: int, event: EventKind, written: GenerateResult,
+                       changes: list[ChangeRecord]) -> None:
         self._version, self._text = number, written.text
         self._step, self._approvals = 0, []  # a new version starts the policy again
         self._start_step()
         await self._record(event, version=VersionRecord(
             number=number, kind=states.VERSION_KIND_FOR_EVENT[event], text=written.text,
-            generation=dataclasses.replace(written, text="")))  # the text once, not twice
+            generation=dataclasses.replace(written, text=""),  # the text once, not twice
+            changes=changes))
 
     async def _wait_for_decision(self) -> _Decision | None:
         """Wait for a decision, sending reminders on the way; None when the deadline passes."""
@@ -409,10 +428,12 @@ class DraftReviewWorkflow(waiting.ReviewRun):
     def _check(self, kind: DecisionKind, actor_id: int, version: int | None, comment: str = "",
                text: str = "", expires_at: datetime | None = None,
                groups: list[str] | None = None, step: int | None = None,
-               outside_email: str = "") -> None:
+               outside_email: str = "", passages: Sequence[PassageInput] = ()) -> None:
         refusal = decisions.refusal(self._snapshot(), Request(
             kind, actor_id, version, comment, text, expires_at,
-            None if groups is None else frozenset(groups), step, outside_email), workflow.now())
+            None if groups is None else frozenset(groups), step, outside_email,
+            passages=tuple((p.start, p.end, p.text) for p in passages),
+            threads=tuple(line for p in passages for line in p.thread)), workflow.now())
         if refusal is not None:
             raise _refused(refusal)
 
@@ -422,13 +443,14 @@ class DraftReviewWorkflow(waiting.ReviewRun):
     def _accept(self, kind: DecisionKind, actor_id: int, actor: str, version: int | None,
                 comment: str = "", text: str = "", expires_at: datetime | None = None,
                 groups: list[str] | None = None, step: int | None = None,
-                outside_email: str = "") -> _Decision:
+                outside_email: str = "", passages: Sequence[PassageInput] = ()
+                ) -> _Decision:
         # Checked again: two updates in one workflow task both pass their validators before
         # either handler runs, and the second must get the same refusal as a later one.
         self._check(kind, actor_id, version, comment, text, expires_at, groups, step,
-                    outside_email)
+                    outside_email, passages)
         decision = _Decision(kind, actor_id, actor, comment, text, workflow.now(),
-                             outside_email=outside_email)
+                             outside_email=outside_email, passages=list(passages))
         self._history.append(DecisionRecord(kind=kind.value, actor=actor,
                                             version=self._version, comment=comment,
                                             at=decision.at))
@@ -452,9 +474,10 @@ class DraftReviewWorkflow(waiting.ReviewRun):
     async def _decide(self, kind: DecisionKind, actor_id: int, actor: str,
                       version: int | None, comment: str = "", text: str = "",
                       groups: list[str] | None = None, step: int | None = None,
-                      outside_email: str = "") -> DecisionResult:
+                      outside_email: str = "", passages: Sequence[PassageInput] = ()
+                      ) -> DecisionResult:
         decision = self._accept(kind, actor_id, actor, version, comment, text, None, groups,
-                                step, outside_email)
+                                step, outside_email, passages)
         await workflow.wait_condition(lambda: decision.result is not None or decision.error)
         if decision.error:
             raise ApplicationError(decision.error, type="WriteFailed", non_retryable=True)
@@ -488,12 +511,12 @@ class DraftReviewWorkflow(waiting.ReviewRun):
     async def request_changes(self, d: DecisionInput) -> DecisionResult:
         return await self._decide(DecisionKind.REQUEST_CHANGES, d.actor_id, d.actor,
                                   d.version, d.comment, "", d.actor_groups, d.step,
-                                  d.outside_email)
+                                  d.outside_email, d.passages)
 
     @request_changes.validator
     def _request_changes_allowed(self, d: DecisionInput) -> None:
         self._check(DecisionKind.REQUEST_CHANGES, d.actor_id, d.version, d.comment, "",
-                    d.expires_at, d.actor_groups, d.step, d.outside_email)
+                    d.expires_at, d.actor_groups, d.step, d.outside_email, d.passages)
 
     @workflow.update
     async def approve_with_edits(self, d: DecisionInput) -> DecisionResult:
@@ -583,7 +606,8 @@ class DraftReviewWorkflow(waiting.ReviewRun):
                          None if stop else payload.version, payload.comment,
                          "" if stop else payload.text, payload.expires_at,
                          None if stop else payload.actor_groups, None if stop else payload.step,
-                         "" if stop else payload.outside_email)
+                         "" if stop else payload.outside_email,
+                         () if stop else payload.passages)
         except ApplicationError as err:
             workflow.logger.warning("signal %s refused: %s", name, err.message)
         except (ValueError, TypeError, IndexError, AttributeError) as err:
