@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(PY) bench/run.py
 	$(PY) bench/scale.py
 	$(PY) bench/waiting.py
+	$(PY) bench/revision.py
 
 ## make serve: production mode against your DATABASE_URL and Temporal (nothing embedded):
 ## migrate, collectstatic, gunicorn and the review + LLM workers (docs/deploy.md).
