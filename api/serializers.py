@@ -27,6 +27,7 @@ from publishing.models import DELIVERY_CHOICES, Delivery, DeliveryAttempt
 from publishing.selectors import publishing_of
 from rulebook import comments, decisions, delivery, inputs, passages, states, urgency
 from rulebook.states import DecisionKind
+from temporal_app.types import passage_fields
 
 # ------------------------------------------------------------------ request fields
 
@@ -187,7 +188,7 @@ class DecisionSerializer(StrictSerializer):
             else ()
         refusal = decisions.input_refusal(decisions.Request(
             kind, actor_id=0, version=data["version"], comment=data["comment"],
-            text=data["text"], passages=tuple((p.start, p.end, p.text) for p in passages)))
+            text=data["text"], **passage_fields(passages)))
         if refusal is not None:
             raise serializers.ValidationError({refusal.field or "non_field_errors":
                                                [refusal.sentence]})

@@ -423,10 +423,6 @@ class PassageChange(models.Model):
     def revised(self) -> bool:
         return not self.error
 
-    @property
-    def from_version(self) -> int:
-        return self.version - 1
-
 
 class OutboxMail(models.Model):
     """A notification queued by the projection in the same transaction as its event, and sent

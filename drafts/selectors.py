@@ -199,16 +199,23 @@ def version_changes(draft: Draft, number: int):
                                        queryset=Comment.objects.select_related("author"))))
 
 
-def revision_passages(draft: Draft) -> list[PassageInput]:
+def revision_passages(draft: Draft, *, threads=None, text: str | None = None
+                      ) -> list[PassageInput]:
     """What a "Request changes" on the current version rewrites (rulebook.revisions.plan):
     the passages of its open threads found on it, widened to sentences, overlapping ones
-    together, each with its threads' lines. Empty: none, the whole draft is revised."""
-    threads = {c.pk: c for c in comment_threads(draft).filter(
-        state=CommentState.OPEN, at_version=draft.current_version).exclude(quote="")}
+    together, each with its threads' lines. Empty: none, the whole draft is revised.
+    `threads` (comment_threads, read already) and `text` (the current version's) save the
+    queries for them."""
+    if threads is None:
+        threads = comment_threads(draft).filter(state=CommentState.OPEN,
+                                                at_version=draft.current_version)
+    threads = {c.pk: c for c in threads if c.on_passage and c.is_open
+               and c.at_version == draft.current_version}
     if not threads:
         return []
-    text = DraftVersion.objects.filter(draft=draft, number=draft.current_version) \
-        .values_list("text", flat=True).first() or ""
+    if text is None:
+        text = DraftVersion.objects.filter(draft=draft, number=draft.current_version) \
+            .values_list("text", flat=True).first() or ""
     planned = revisions.plan(text, [(c.pk, c.at_start, c.at_end) for c in threads.values()
                                     if c.at_start is not None and c.at_end is not None])
     return [PassageInput(start=p.start, end=p.end, text=text[p.start:p.end],

@@ -6,6 +6,7 @@ from drafts import selectors
 from review.models import Channel
 from rulebook import decisions, policies, states
 from rulebook.states import DecisionKind
+from temporal_app.types import passage_fields
 
 EDITOR_DECISIONS = [(kind.value, kind.label) for kind in states.EDITOR_DECISIONS]
 
@@ -90,7 +91,7 @@ class DecisionForm(forms.Form):
         refusal = decisions.input_refusal(decisions.Request(
             kind, actor_id=0, version=data["version"],
             comment=data.get("comment") or "", text=data.get("text") or "",
-            passages=_ranges(self.passages) if kind == DecisionKind.REQUEST_CHANGES else ()))
+            **passage_fields(self.passages if kind == DecisionKind.REQUEST_CHANGES else ())))
         if refusal is not None:
             self.add_error(refusal.field if refusal.field in self.fields else None,
                            refusal.sentence)
@@ -99,10 +100,6 @@ class DecisionForm(forms.Form):
     def sentence(self) -> str:
         """All errors as one sentence (for the errors no field shows, e.g. a forged form)."""
         return " ".join(str(e) for errors in self.errors.values() for e in errors)
-
-
-def _ranges(passages) -> tuple[tuple[int, int, str], ...]:
-    return tuple((p.start, p.end, p.text) for p in passages)
 
 
 EVERY_STEP = "all"

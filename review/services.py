@@ -27,6 +27,7 @@ from temporal_app.types import (
     RemindInput,
     ReviewStatus,
     StopInput,
+    passage_fields,
 )
 
 
@@ -50,9 +51,7 @@ def early_refusal(draft: Draft, editor, kind: DecisionKind, version: int, commen
     answered at once and without a worker. Only refusals the row cannot have wrong: the
     revision cap, the deadline and a pending decision are the workflow's to judge."""
     snap = snapshot(draft)
-    request = Request(kind, editor.pk, version, comment, text,
-                      passages=tuple((p.start, p.end, p.text) for p in passages),
-                      threads=tuple(line for p in passages for line in p.thread))
+    request = Request(kind, editor.pk, version, comment, text, **passage_fields(passages))
     refusal = decisions.refusal(snap, request, timezone.now())
     if refusal is not None and refusal.code in EARLY_CODES:
         return refusal

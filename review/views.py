@@ -66,6 +66,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 def _review_context(request: HttpRequest, draft: Draft, *, shown: int | None = None,
                     form: DecisionForm | None = None, outcome: str = "",
                     refusal: str = "") -> dict:
+    comments = comments_context(request, draft)
     versions = {v.number: v for v in draft.versions.all()}
     current = versions.get(draft.current_version)
     number = shown if shown in versions else draft.current_version
@@ -77,14 +78,15 @@ def _review_context(request: HttpRequest, draft: Draft, *, shown: int | None = N
         form = DecisionForm(initial={"version": draft.current_version,
                                      "text": current.text if current else ""})
     return {
-        **comments_context(request, draft),
+        **comments,
         "draft": draft,
         "versions": sorted(versions.values(), key=lambda v: v.number),
         "version": version,
         "current": current,
         "diff": diff,
         "changes": list(selectors.version_changes(draft, number)) if version else [],
-        "commented_passages": len(selectors.revision_passages(draft))
+        "commented_passages": len(selectors.revision_passages(
+            draft, threads=comments["threads"], text=current.text if current else ""))
         if draft.awaiting_review else 0,
         "form": form,
         "quick_decisions": QUICK_DECISIONS,

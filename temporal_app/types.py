@@ -10,6 +10,7 @@ payloads without it).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -184,6 +185,13 @@ class PassageInput:
     text: str
     thread: list[str] = field(default_factory=list)
     comment_ids: list[int] = field(default_factory=list)
+
+
+def passage_fields(passages: Sequence[PassageInput]) -> dict:
+    """The passages as rulebook.decisions.Request takes them: (start, end, text) ranges and
+    their threads' lines."""
+    return {"passages": tuple((p.start, p.end, p.text) for p in passages),
+            "threads": tuple(line for p in passages for line in p.thread)}
 
 
 @dataclass(frozen=True)

@@ -122,12 +122,17 @@ async def write_in_sections(inp: ReviewInput, version: int, feedback: str,
         parts += [outline.intro, ""]
     for written in sections:
         parts += [written.text.strip(), ""]
-    usage = [outline.usage, *sections]
+    return _combined("\n".join(parts).rstrip() + "\n", [outline.usage, *sections], started)
+
+
+def _combined(text: str, usage: list[GenerateResult], started) -> GenerateResult:
+    """`text`, written by several calls: their tokens and cost summed, the first one's model
+    and prompt, the time since `started`."""
     return GenerateResult(
-        text="\n".join(parts).rstrip() + "\n",
-        backend=outline.usage.backend,
-        model=outline.usage.model,
-        prompt_version=outline.usage.prompt_version,
+        text=text,
+        backend=usage[0].backend,
+        model=usage[0].model,
+        prompt_version=usage[0].prompt_version,
         prompt_tokens=sum(u.prompt_tokens for u in usage),
         completion_tokens=sum(u.completion_tokens for u in usage),
         latency_ms=int((workflow.now() - started).total_seconds() * 1000),
@@ -176,16 +181,7 @@ async def revise_passages(inp: ReviewInput, version: int, feedback: str, previou
                      old_text=p.text, start=start, end=end, text=text[start:end],
                      error="" if isinstance(r, GenerateResult) else failure_message(r, inp))
         for p, r, (start, end) in zip(passages, results, placed, strict=True)]
-    return GenerateResult(
-        text=text,
-        backend=done[0].backend,
-        model=done[0].model,
-        prompt_version=done[0].prompt_version,
-        prompt_tokens=sum(r.prompt_tokens for r in done),
-        completion_tokens=sum(r.completion_tokens for r in done),
-        latency_ms=int((workflow.now() - started).total_seconds() * 1000),
-        cost_usd=round(sum(r.cost_usd for r in done), 6),
-    ), changes
+    return _combined(text, done, started), changes
 
 
 def failure_message(err: ActivityError, inp: ReviewInput) -> str:

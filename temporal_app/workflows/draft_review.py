@@ -87,6 +87,7 @@ with workflow.unsafe.imports_passed_through():
         ReviewStatus,
         StopInput,
         VersionRecord,
+        passage_fields,
         publish_workflow_id,
     )
 
@@ -432,8 +433,7 @@ class DraftReviewWorkflow(waiting.ReviewRun):
         refusal = decisions.refusal(self._snapshot(), Request(
             kind, actor_id, version, comment, text, expires_at,
             None if groups is None else frozenset(groups), step, outside_email,
-            passages=tuple((p.start, p.end, p.text) for p in passages),
-            threads=tuple(line for p in passages for line in p.thread)), workflow.now())
+            **passage_fields(passages)), workflow.now())
         if refusal is not None:
             raise _refused(refusal)
 
