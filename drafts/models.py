@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 
-from rulebook import comments, delivery, inputs, passages, policies, urgency
+from rulebook import comments, delivery, inputs, passages, policies, suggestions, urgency
 from rulebook.states import (
     APPROVED_STATES,
     CLOSING_DECISION_EVENTS,
@@ -268,6 +268,7 @@ class DraftVersion(models.Model):
     latency_ms = models.PositiveIntegerField(default=0)
     cost_usd = models.DecimalField(max_digits=10, decimal_places=6, default=0)
     created_at = models.DateTimeField(auto_now_add=True)
+    from_suggestions = models.BooleanField(default=False)  # an edit from chosen changes
 
     class Meta:
         ordering = ["draft", "number"]
@@ -281,6 +282,17 @@ class DraftVersion(models.Model):
     @property
     def is_offline(self) -> bool:
         return self.backend == "offline"
+
+    @property
+    def described(self) -> str:
+        """What the version is, as its heading says it: "revised", "edited by an editor by
+        ana", "edited by ana from suggestions"."""
+        who = self.created_by.get_username() if self.created_by_id else ""
+        if self.from_suggestions:
+            words = suggestions.label(who or "an editor")
+            return words[:1].lower() + words[1:]
+        kind = self.get_kind_display().lower()
+        return f"{kind} by {who}" if who else kind
 
 
 class DraftEvent(models.Model):
@@ -396,7 +408,18 @@ class PassageChange(models.Model):
     """One passage of a targeted revision (rulebook.revisions; written by the projection with
     the version it is in): what it read in version `version` - 1 and where, what it reads in
     `version` and where, and the comment threads it answers. `error`: why it could not be
-    rewritten (its text is then the old one)."""
+    rewritten (its text is then the old one).
+
+    Or, `suggested`: a rewrite of one passage of `version` asked for one comment
+    (rulebook.suggestions): old_* is the passage in `version`, `text` the rewrite (not in
+    the text until accepted; start/end: where it would go).
+
+    An editor's choice on it (`decision`, accept or reject) made version `decided_in`."""
+
+    class Decision(models.TextChoices):
+        UNDECIDED = "", "Not chosen yet"
+        ACCEPTED = suggestions.ACCEPT, "Accepted"
+        REJECTED = suggestions.REJECT, "Rejected"
 
     draft = models.ForeignKey(Draft, on_delete=models.CASCADE, related_name="changes")
     version = models.PositiveIntegerField()  # the version it is in
@@ -408,11 +431,18 @@ class PassageChange(models.Model):
     text = models.TextField()
     error = models.TextField(blank=True)
     comments = models.ManyToManyField(Comment, related_name="changes", blank=True)
+    suggested = models.BooleanField(default=False)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                     null=True, blank=True, related_name="+")
+    decision = models.CharField(max_length=10, choices=Decision.choices, blank=True)
+    decided_in = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, null=True)
 
     class Meta:
-        ordering = ["draft", "version", "start"]
+        ordering = ["draft", "version", "old_start", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["draft", "version", "old_start"],
+                                    condition=models.Q(suggested=False),
                                     name="one_change_per_passage"),
         ]
 
@@ -422,6 +452,27 @@ class PassageChange(models.Model):
     @property
     def revised(self) -> bool:
         return not self.error
+
+    @property
+    def choosable(self) -> bool:
+        """The editor can still take it or leave it (a rewrite, not chosen yet)."""
+        return not self.error and not self.decision and self.text != self.old_text
+
+    def offer(self) -> suggestions.Offer:
+        """The change as the editor takes it or leaves it on its version's text."""
+        if self.suggested:
+            return suggestions.Offer(self.pk, self.old_start, self.old_end, self.old_text,
+                                     self.text, in_text=False)
+        return suggestions.Offer(self.pk, self.start, self.end, self.text, self.old_text,
+                                 in_text=True)
+
+    @property
+    def accepted(self) -> bool:
+        return self.decision == self.Decision.ACCEPTED
+
+    @property
+    def rejected(self) -> bool:
+        return self.decision == self.Decision.REJECTED
 
 
 class OutboxMail(models.Model):

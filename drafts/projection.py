@@ -37,7 +37,7 @@ from drafts.models import (
     PassageChange,
 )
 from rulebook import comments as comment_rules
-from rulebook import passages, states
+from rulebook import passages, states, suggestions
 from rulebook.comments import CommentState
 from rulebook.states import (
     CLOSING_DECISION_EVENTS,
@@ -46,7 +46,7 @@ from rulebook.states import (
     EventKind,
     ReviewState,
 )
-from temporal_app.types import EventRecord, ReviewStatus, VersionRecord
+from temporal_app.types import ChangeRecord, EventRecord, ReviewStatus, VersionRecord
 
 
 class DraftMissing(LookupError):
@@ -54,9 +54,10 @@ class DraftMissing(LookupError):
 
 
 def apply(draft_id: int, events: Sequence[EventRecord], version: VersionRecord | None = None,
-          *, draft: Draft | None = None) -> int:
+          *, draft: Draft | None = None, suggestion: ChangeRecord | None = None) -> int:
     """Write `version` and `events`; returns how many events moved the row (0 on a retry).
-    `draft`: the row, already locked by the caller's transaction."""
+    `draft`: the row, already locked by the caller's transaction. `suggestion`: the rewrite
+    a `suggested` event brings (stored once, with the event)."""
     with transaction.atomic():
         if draft is None:
             draft = _locked(draft_id)
@@ -80,6 +81,8 @@ def apply(draft_id: int, events: Sequence[EventRecord], version: VersionRecord |
             for e in new if e.notify and EventKind(e.kind) in states.NOTIFY])
         for record_, row in zip(new, rows, strict=True):
             _fold(draft, record_, row)
+        if suggestion is not None:
+            _store_suggestion(draft, new[-1], suggestion)
         draft.save(update_fields=[*WORKFLOW_FIELDS, "updated_at"])
     return len(new)
 
@@ -189,6 +192,7 @@ def _store_version(draft: Draft, version: VersionRecord, *, surely_new: bool) ->
         "completion_tokens": gen.completion_tokens if gen else 0,
         "latency_ms": gen.latency_ms if gen else 0,
         "cost_usd": Decimal(str(round(gen.cost_usd, 6))) if gen else Decimal(0),
+        "from_suggestions": bool(version.choices),
     }
     if surely_new:
         DraftVersion.objects.create(draft=draft, number=version.number, **fields)
@@ -200,6 +204,8 @@ def _store_version(draft: Draft, version: VersionRecord, *, surely_new: bool) ->
         reanchor(draft.pk, version.number, version.text)
         if version.changes:
             _store_changes(draft, version)
+        if version.choices:
+            _store_choices(draft, version)
 
 
 def _store_changes(draft: Draft, version: VersionRecord) -> None:
@@ -225,6 +231,40 @@ def _store_changes(draft: Draft, version: VersionRecord) -> None:
                 c.state = comment_rules.state_after_reanchor(CommentState(c.state), True)
     Comment.objects.bulk_update(threads.values(), ["at_version", "at_start", "at_end", "found",
                                                    "state"])
+
+
+def _store_choices(draft: Draft, version: VersionRecord) -> None:
+    """An edit from suggestions: each chosen change marked with the choice and the version
+    it made, and the threads it answers anchored where the chosen passage now is (found
+    REVISED on a rewrite taken, EXACT on a passage kept or restored)."""
+    chosen = {c.change_id: c for c in version.choices}
+    changes = list(PassageChange.objects.filter(draft=draft, pk__in=chosen, decision="")
+                   .prefetch_related("comments"))
+    for change in changes:
+        choice = chosen[change.pk]
+        change.decision = suggestions.ACCEPT if choice.accepted else suggestions.REJECT
+        change.decided_in = version.number
+    PassageChange.objects.bulk_update(changes, ["decision", "decided_in"])
+    threads = []
+    for change in changes:
+        choice = chosen[change.pk]
+        for c in change.comments.all():
+            if c.parent_id is None and c.state != CommentState.RESOLVED:
+                c.at_version, c.at_start, c.at_end = version.number, choice.start, choice.end
+                c.found = passages.REVISED if choice.accepted else passages.EXACT
+                c.state = comment_rules.state_after_reanchor(CommentState(c.state), True)
+                threads.append(c)
+    Comment.objects.bulk_update(threads, ["at_version", "at_start", "at_end", "found", "state"])
+
+
+def _store_suggestion(draft: Draft, event: EventRecord, s: ChangeRecord) -> None:
+    """A rewrite suggested for one passage of the event's version (not in its text)."""
+    row = PassageChange.objects.create(
+        draft=draft, version=event.version, old_start=s.old_start, old_end=s.old_end,
+        old_text=s.old_text, start=s.start, end=s.end, text=s.text, error=s.error,
+        suggested=True, requested_by_id=event.actor_id)
+    row.comments.set(Comment.objects.filter(draft=draft, parent__isnull=True,
+                                            pk__in=s.comment_ids))
 
 
 def _fold(draft: Draft, record: EventRecord, event: DraftEvent) -> None:

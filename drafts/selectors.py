@@ -193,8 +193,10 @@ def comment_threads(draft: Draft):
 
 
 def version_changes(draft: Draft, number: int):
-    """A targeted revision's passages in version `number`, with the threads they answer."""
+    """Version `number`'s changes: its targeted revision's passages and the rewrites
+    suggested on it, in text order, with the threads they answer."""
     return (PassageChange.objects.filter(draft=draft, version=number)
+            .select_related("requested_by")
             .prefetch_related(Prefetch("comments",
                                        queryset=Comment.objects.select_related("author"))))
 

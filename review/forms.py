@@ -4,7 +4,7 @@ from django import forms
 
 from drafts import selectors
 from review.models import Channel
-from rulebook import decisions, policies, states
+from rulebook import decisions, policies, states, suggestions
 from rulebook.states import DecisionKind
 from temporal_app.types import passage_fields
 
@@ -99,6 +99,37 @@ class DecisionForm(forms.Form):
 
     def sentence(self) -> str:
         """All errors as one sentence (for the errors no field shows, e.g. a forged form)."""
+        return " ".join(str(e) for errors in self.errors.values() for e in errors)
+
+
+class ChoicesForm(forms.Form):
+    """The editor's choices among a version's changes: accept or reject each (`change-<id>`),
+    or all at once (`all`); changes not chosen stay as they are."""
+
+    version = forms.IntegerField(min_value=1, widget=forms.HiddenInput,
+                                 error_messages={"required": "Reload the page: the form did "
+                                                             "not say which version you read."})
+    step = forms.IntegerField(min_value=0, required=False, widget=forms.HiddenInput)
+    confirm_claim = forms.BooleanField(required=False)
+    all = forms.ChoiceField(required=False, choices=[("", ""), *(
+        (c, c) for c in suggestions.CHOICES)])
+
+    def __init__(self, *args, change_ids=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.change_ids = list(change_ids)
+        for cid in self.change_ids:
+            self.fields[f"change-{cid}"] = forms.ChoiceField(
+                required=False, choices=[("", ""), *((c, c) for c in suggestions.CHOICES)],
+                error_messages={"invalid_choice": "A change is accepted or rejected."})
+
+    def choices(self) -> dict[int, str]:
+        data = self.cleaned_data
+        if data.get("all"):
+            return {cid: data["all"] for cid in self.change_ids}
+        return {cid: data[f"change-{cid}"] for cid in self.change_ids
+                if data.get(f"change-{cid}")}
+
+    def sentence(self) -> str:
         return " ".join(str(e) for errors in self.errors.values() for e in errors)
 
 

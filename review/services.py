@@ -13,13 +13,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from drafts import roles, selectors
-from drafts.models import Draft
+from drafts.models import Draft, DraftVersion
 from review.models import Claim
-from rulebook import bulk, claims, decisions, states
+from rulebook import bulk, claims, decisions, states, suggestions
 from rulebook.decisions import Decided, Request, Snapshot
-from rulebook.states import DecisionKind
+from rulebook.states import EDITOR_DECISIONS, PASSAGE_DECISIONS, DecisionKind
 from temporal_app import errors, gateway
 from temporal_app.types import (
+    ChoiceInput,
     DecisionInput,
     DecisionResult,
     ExtendDeadlineInput,
@@ -112,8 +113,8 @@ def eligibility_refusal(user, draft: Draft) -> decisions.Refusal | None:
 
 def decide(*, editor, decision: str, version: int, comment: str = "", text: str = "",
            step: int | None = None, confirm_claim: bool = False, draft: Draft | None = None,
-           draft_id: int | None = None, passages: list[PassageInput] | None = None
-           ) -> DecisionResult:
+           draft_id: int | None = None, passages: list[PassageInput] | None = None,
+           choices: list[ChoiceInput] | None = None) -> DecisionResult:
     """Send the decision and return the workflow's answer. Raises DecisionRefused (with the
     sentence to show), EngineUnavailable (nothing was recorded) or DecisionAccepted.
     A request for changes rewrites only the version's open commented passages, when it has
@@ -121,7 +122,7 @@ def decide(*, editor, decision: str, version: int, comment: str = "", text: str 
     kind = DecisionKind(decision)
     if draft is None:
         draft = Draft.objects.select_related("decided_by", "claim__user").get(pk=draft_id)
-    if kind != DecisionKind.REQUEST_CHANGES:
+    if kind not in PASSAGE_DECISIONS:
         passages = []
     elif passages is None:
         passages = selectors.revision_passages(draft)
@@ -136,12 +137,52 @@ def decide(*, editor, decision: str, version: int, comment: str = "", text: str 
     result = gateway.decide(draft.pk, kind, DecisionInput(
         actor_id=editor.pk, actor=editor.get_username(), version=version, comment=comment,
         text=text, actor_groups=sorted(roles.reviewer_groups(editor)), step=step,
-        passages=passages))
-    # A decision releases the decider's claim; one that closed the review, anyone's.
-    if held is not None and (held.user_id == editor.pk
-                             or states.ReviewState(result.state).is_final):
+        passages=passages, choices=choices or []))
+    # A decision releases the decider's claim; one that closed the review, anyone's (the
+    # workbench's edits and suggestions keep it: the review goes on).
+    if held is not None and kind in EDITOR_DECISIONS and (
+            held.user_id == editor.pk or states.ReviewState(result.state).is_final):
         Claim.objects.filter(pk=held.pk).delete()
     return result
+
+
+def choose(*, editor, draft: Draft, version: int, choices: dict[int, str],
+           step: int | None = None, confirm_claim: bool = False) -> DecisionResult:
+    """The editor's choices among the changes of `version` (the current one): the text they
+    make (rulebook.suggestions.edit) goes to the workflow as an `edit` Update, a new version
+    "edited by <editor> from suggestions"; the review goes on. Raises DecisionRefused when
+    the choices do not fit (nothing is sent), or what `decide` raises."""
+    text = DraftVersion.objects.filter(draft=draft, number=version) \
+        .values_list("text", flat=True).first()
+    if text is None or version != draft.current_version:
+        raise errors.DecisionRefused(suggestions.STALE, "StaleVersion")
+    offers = [c.offer() for c in selectors.version_changes(draft, version) if c.choosable]
+    try:
+        edited = suggestions.edit(text, offers, choices)
+    except suggestions.ChoiceError as err:
+        raise errors.DecisionRefused(str(err), "Invalid") from None
+    return decide(
+        editor=editor, decision=DecisionKind.EDIT.value, version=version, draft=draft,
+        comment=suggestions.edit_comment(len(edited.accepted), len(edited.rejected)),
+        text=edited.text, step=step, confirm_claim=confirm_claim,
+        choices=[ChoiceInput(change_id=cid, accepted=cid in edited.accepted,
+                             start=start, end=end)
+                 for cid, (start, end) in edited.placed.items()])
+
+
+def suggest(*, editor, draft: Draft, comment_id: int, version: int, step: int | None = None,
+            confirm_claim: bool = False) -> DecisionResult:
+    """"Suggest a rewrite" of one thread's passage: one LLM call (the workflow's `suggest`
+    Update), its answer stored as a change of the current version to accept or reject."""
+    thread = selectors.comment_threads(draft).filter(pk=comment_id).first()
+    if thread is None:
+        raise errors.DecisionRefused("That comment is gone (deleted).", "NoSuchComment")
+    passages = selectors.revision_passages(draft, threads=[thread])
+    if not passages:
+        raise errors.DecisionRefused(suggestions.NOTHING_TO_SUGGEST, "NotOnPassage")
+    return decide(editor=editor, decision=DecisionKind.SUGGEST.value, version=version,
+                  draft=draft, step=step, confirm_claim=confirm_claim, passages=passages)
+
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,14 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseStopPolling, trigger_client_event
+from django_htmx.http import (
+    HttpResponseClientRedirect,
+    HttpResponseStopPolling,
+    trigger_client_event,
+)
 
 from drafts import paging, roles, selectors
 from drafts.diff import diff_lines
@@ -20,6 +25,7 @@ from review.forms import (
     EDIT_DECISION,
     EVERY_STEP,
     QUICK_DECISIONS,
+    ChoicesForm,
     DecisionForm,
     QueueFilterForm,
 )
@@ -74,6 +80,7 @@ def _review_context(request: HttpRequest, draft: Draft, *, shown: int | None = N
     previous = versions.get(number - 1) if version else None
     diff = (diff_lines(previous.text, version.text, old_number=previous.number,
                        new_number=version.number) if previous and version else None)
+    changes = list(selectors.version_changes(draft, number)) if version else []
     if form is None:
         form = DecisionForm(initial={"version": draft.current_version,
                                      "text": current.text if current else ""})
@@ -84,7 +91,12 @@ def _review_context(request: HttpRequest, draft: Draft, *, shown: int | None = N
         "version": version,
         "current": current,
         "diff": diff,
-        "changes": list(selectors.version_changes(draft, number)) if version else [],
+        "changes": changes,
+        "changes_revised": [c for c in changes if not c.suggested],
+        "changes_suggested": [c for c in changes if c.suggested],
+        "can_choose": draft.awaiting_review and number == draft.current_version
+        and draft.author_id != request.user.pk and any(c.choosable for c in changes),
+        "can_suggest": draft.awaiting_review and draft.author_id != request.user.pk,
         "commented_passages": len(selectors.revision_passages(
             draft, threads=comments["threads"], text=current.text if current else ""))
         if draft.awaiting_review else 0,
@@ -185,6 +197,71 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
             trigger_client_event(response, "queue-changed")  # the nav's count refreshes
         return response
     return render(request, "review/review.html", context, status=status)
+
+
+def _workbench(request: HttpRequest, draft: Draft, send) -> HttpResponse:
+    """Send an edit from the chosen changes or a suggestion (`send()`: the service call):
+    done, back to the review page with what happened; refused, the page again with why
+    (the editor's choices are as they left them: nothing was recorded)."""
+    status, sentence = 200, ""
+    if own := decisions.own_draft_refusal(draft.author_id, request.user.pk):
+        status, sentence = 403, own.sentence
+    else:
+        try:
+            sentence = send().message
+        except errors.Refused as err:
+            status, sentence = 409, str(err)
+        except errors.DecisionAccepted as err:
+            sentence = str(err)
+        except errors.EngineUnavailable as err:
+            status, sentence = 503, str(err)
+    if status == 200:
+        messages.success(request, sentence)
+        if request.htmx:
+            return HttpResponseClientRedirect(reverse("review:draft", args=[draft.pk]))
+        return redirect("review:draft", pk=draft.pk)
+    context = _review_context(request, selectors.draft_or_404(draft.pk))
+    context["workbench_refusal"] = sentence
+    return render(request, "review/review.html", context, status=status)
+
+
+@htmx_login
+@require_POST
+@roles.editor_required
+def choose(request: HttpRequest, pk: int) -> HttpResponse:
+    """Accept or reject the current version's changes, one by one or all at once: a new
+    version "edited by <editor> from suggestions" (review.services.choose)."""
+    draft = selectors.draft_or_404(pk)
+    ids = [c.pk for c in selectors.version_changes(draft, draft.current_version)
+           if c.choosable]
+    form = ChoicesForm(request.POST, change_ids=ids)
+
+    def send():
+        if not form.is_valid():
+            raise errors.DecisionRefused(form.sentence(), "Invalid")
+        data = form.cleaned_data
+        return services.choose(editor=request.user, draft=draft, version=data["version"],
+                               choices=form.choices(), step=data.get("step"),
+                               confirm_claim=data["confirm_claim"])
+    return _workbench(request, draft, send)
+
+
+@htmx_login
+@require_POST
+@roles.editor_required
+def suggest(request: HttpRequest, pk: int, comment_id: int) -> HttpResponse:
+    """"Suggest a rewrite" of one comment's passage (review.services.suggest)."""
+    draft = selectors.draft_or_404(pk)
+    version, step = _int(request.POST.get("version")), _int(request.POST.get("step"))
+
+    def send():
+        if version is None:
+            raise errors.DecisionRefused("Reload the page: the form did not say which "
+                                         "version you read.", "Invalid")
+        return services.suggest(editor=request.user, draft=draft, comment_id=comment_id,
+                                version=version, step=step,
+                                confirm_claim=bool(request.POST.get("confirm_claim")))
+    return _workbench(request, draft, send)
 
 
 @htmx_login

@@ -19,6 +19,9 @@ import it from the module that owns it (this package re-exports nothing):
 - revisions: the targeted revision: which commented passages a request for changes
   rewrites (plan, MAX_PASSAGES), the context each call sees, which LLM answers are refused
   (answer_problem) and the rewrites spliced back (apply).
+- suggestions: changes accepted one by one: a version's changes as offers (a revision's
+  passages, rewrites suggested for one comment), the text the editor's choices make (edit),
+  the limits and sentences of an edit from suggestions and of "Suggest a rewrite".
 - decisions: Snapshot, Request, Refusal, refusal() and every decision's refusal sentence, the
   step rules on a snapshot (eligibility_refusal, after_approval), decided_message,
   write_failed.

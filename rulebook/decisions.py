@@ -15,14 +15,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from rulebook import revisions
+from rulebook import revisions, suggestions
 from rulebook.inputs import _CONTROL, COMMENT_MAX, TEXT_MAX, text_problem
 from rulebook.policies import DEFAULT_POLICY, Approval, ReviewPolicy, decides_at, step_words
 from rulebook.states import (
-    EDITOR_DECISIONS,
+    EDITING_DECISIONS,
     EVENT_LABELS,
     FINAL_STATES,
+    PASSAGE_DECISIONS,
     PAST_TENSE,
+    VERSION_DECISIONS,
+    WORKBENCH_DECISIONS,
     DecisionKind,
     EventKind,
     ReviewState,
@@ -57,6 +60,7 @@ class Snapshot:
     due_at: datetime | None = None  # the author's due date: no deadline goes past it
     step: int = 0  # the current step (index into policy.steps)
     approvals: tuple[Approval, ...] = ()  # this round's, accepted so far (recorded or not)
+    suggestions: int = 0  # rewrites suggested on the current version (rulebook.suggestions)
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,8 @@ class Request:
     step: int | None = None  # the step the reviewer saw (None: not said, not checked)
     outside_email: str = ""  # an outside approver's, deciding through their link
     # request_changes: the commented passages to rewrite, (start, end, text) on `version`
-    # (rulebook.revisions); their threads' lines, checked like any text.
+    # (rulebook.revisions); suggest: the one passage. Their threads' lines, checked like any
+    # text. edit: `text` is the version the editor's choices make (rulebook.suggestions).
     passages: tuple[tuple[int, int, str], ...] = ()
     threads: tuple[str, ...] = ()
 
@@ -135,8 +140,12 @@ def input_refusal(request: Request) -> Refusal | None:
     kind = request.kind
     if kind == DecisionKind.REJECT and not request.comment.strip():
         return _invalid("A rejection needs a reason.", "comment")
-    if request.passages and kind != DecisionKind.REQUEST_CHANGES:
-        return _invalid("Only a request for changes rewrites commented passages.")
+    if request.passages and kind not in PASSAGE_DECISIONS:
+        return _invalid("Only a request for changes or a suggestion rewrites commented "
+                        "passages.")
+    if kind == DecisionKind.SUGGEST and (problem := suggestions.suggestion_refusal(
+            0, len(request.passages))):
+        return _invalid(problem)
     if kind == DecisionKind.REQUEST_CHANGES and not request.comment.strip() \
             and not request.passages:
         return _invalid("Requesting changes needs feedback for the writer, or comments on "
@@ -145,9 +154,9 @@ def input_refusal(request: Request) -> Refusal | None:
         revisions.thread_problem(request.threads)
     if problem:
         return _invalid(problem)
-    if kind == DecisionKind.APPROVE_WITH_EDITS and not request.text.strip():
+    if kind in EDITING_DECISIONS and not request.text.strip():
         return _invalid("The edited text is empty.", "text")
-    if kind in EDITOR_DECISIONS and (request.version is None or request.version < 1):
+    if kind in VERSION_DECISIONS and (request.version is None or request.version < 1):
         return _invalid("Say which version you reviewed (a version number from 1).", "version")
     return None
 
@@ -219,6 +228,10 @@ def refusal(snap: Snapshot, request: Request, now: datetime) -> Refusal | None:
                                            "most allowed; approve or reject it.")
     if kind == DecisionKind.APPROVE_WITH_EDITS and snap.text and request.text == snap.text:
         return _invalid("The edited text is unchanged; use Approve instead.", "text")
+    if kind == DecisionKind.EDIT and snap.text and request.text == snap.text:
+        return _invalid(suggestions.NOTHING_TO_APPLY, "text")
+    if kind == DecisionKind.SUGGEST and snap.suggestions >= suggestions.MAX_SUGGESTIONS:
+        return Refusal("TooManySuggestions", suggestions.TOO_MANY)
     return None
 
 
@@ -258,7 +271,7 @@ def _step_refusal(snap: Snapshot, request: Request) -> Refusal | None:
         if not current.takes(request.outside_email):
             return Refusal("NotEligible", f"This draft is at {where or 'review'}, which "
                                           f"{request.outside_email} does not decide.")
-        if request.kind == DecisionKind.APPROVE_WITH_EDITS:
+        if request.kind in WORKBENCH_DECISIONS:
             return _invalid("Outside approvers approve, reject or request changes; they do "
                             "not edit.")
     elif request.actor_groups is not None and (

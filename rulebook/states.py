@@ -54,6 +54,7 @@ class EventKind(StrEnum):
     DELIVERY_FAILED = "delivery_failed"
     DELIVERY_RETRIED = "delivery_retried"
     STEP_APPROVED = "step_approved"  # an approval that does not close the review (policies)
+    SUGGESTED = "suggested"  # a rewrite of one commented passage, to accept or reject
 
     @property
     def label(self) -> str:
@@ -77,6 +78,9 @@ class DecisionKind(StrEnum):
     APPROVE_WITH_EDITS = "approve_with_edits"
     WITHDRAW = "withdraw"  # the author
     CANCEL = "cancel"  # an admin
+    # The workbench (rulebook.suggestions): the review goes on after them.
+    EDIT = "edit"  # a version from the editor's choices among the changes
+    SUGGEST = "suggest"  # a rewrite of one commented passage, asked of the LLM
 
     @property
     def label(self) -> str:
@@ -114,6 +118,7 @@ EVENT_LABELS = {
     EventKind.DELIVERY_FAILED: "Delivery failed",
     EventKind.DELIVERY_RETRIED: "Delivery retried",
     EventKind.STEP_APPROVED: "Approved at a step",
+    EventKind.SUGGESTED: "Rewrite suggested",
 }
 VERSION_LABELS = {
     VersionKind.GENERATED: "Generated",
@@ -127,6 +132,8 @@ DECISION_LABELS = {
     DecisionKind.APPROVE_WITH_EDITS: "Edit & approve",
     DecisionKind.WITHDRAW: "Withdraw",
     DecisionKind.CANCEL: "Cancel",
+    DecisionKind.EDIT: "Apply my choices",
+    DecisionKind.SUGGEST: "Suggest a rewrite",
 }
 PAST_TENSE = {
     DecisionKind.APPROVE: "approved",
@@ -135,6 +142,8 @@ PAST_TENSE = {
     DecisionKind.REQUEST_CHANGES: "sent back for changes",
     DecisionKind.WITHDRAW: "withdrawn",
     DecisionKind.CANCEL: "cancelled",
+    DecisionKind.EDIT: "edited from suggestions",
+    DecisionKind.SUGGEST: "given a suggested rewrite",
 }
 
 # ------------------------------------------------------------------ transitions and tables
@@ -152,6 +161,13 @@ EDITOR_DECISIONS = (DecisionKind.APPROVE, DecisionKind.REJECT, DecisionKind.REQU
                     DecisionKind.APPROVE_WITH_EDITS)
 # Decisions that stop a review whatever it is doing (even while the LLM writes).
 STOP_DECISIONS = frozenset({DecisionKind.WITHDRAW, DecisionKind.CANCEL})
+# Decisions on the version someone read (they say which); those that carry an edited text;
+# those that rewrite commented passages; those outside approvers do not take (no comments).
+VERSION_DECISIONS = frozenset(EDITOR_DECISIONS) | {DecisionKind.EDIT, DecisionKind.SUGGEST}
+EDITING_DECISIONS = frozenset({DecisionKind.APPROVE_WITH_EDITS, DecisionKind.EDIT})
+PASSAGE_DECISIONS = frozenset({DecisionKind.REQUEST_CHANGES, DecisionKind.SUGGEST})
+WORKBENCH_DECISIONS = frozenset({DecisionKind.APPROVE_WITH_EDITS, DecisionKind.EDIT,
+                                 DecisionKind.SUGGEST})
 
 # What a decision leads to: the event recorded and the state after it.
 OUTCOME: dict[DecisionKind, tuple[EventKind, ReviewState]] = {
@@ -167,7 +183,9 @@ STATE_AFTER: dict[EventKind, ReviewState | None] = {
     EventKind.SUBMITTED: ReviewState.GENERATING,
     EventKind.GENERATED: ReviewState.AWAITING_REVIEW,
     EventKind.REVISED: ReviewState.AWAITING_REVIEW,
-    EventKind.EDITED: None,  # always followed by `approved` in the same write
+    # followed by `approved` or `step_approved` in the same write, or alone: a version made
+    # from the editor's choices among the changes (rulebook.suggestions), the review goes on
+    EventKind.EDITED: None,
     EventKind.APPROVED: ReviewState.APPROVED,
     EventKind.REJECTED: ReviewState.REJECTED,
     EventKind.CHANGES_REQUESTED: ReviewState.REVISING,
@@ -183,6 +201,7 @@ STATE_AFTER: dict[EventKind, ReviewState | None] = {
     EventKind.DELIVERY_FAILED: None,  # stays approved; each destination says why
     EventKind.DELIVERY_RETRIED: None,
     EventKind.STEP_APPROVED: None,  # the review goes on (more approvals, or the next step)
+    EventKind.SUGGESTED: None,
 }
 # The event that records a review closing in each final state (reconcile uses it; a review
 # run never ends as published: that state comes from its publishing afterwards).

@@ -171,8 +171,23 @@ class DecisionInput:
     # rulebook.policies.outside_actor_id(email), actor the email).
     outside_email: str = ""
     # request_changes: the commented passages of `version` to rewrite, in text order
-    # (rulebook.revisions); empty: the whole draft is revised from `comment`.
+    # (rulebook.revisions); empty: the whole draft is revised from `comment`. suggest: the
+    # one passage to suggest a rewrite of.
     passages: list[PassageInput] = field(default_factory=list)
+    # edit: `text` is the version the editor's choices among the changes make
+    # (rulebook.suggestions.edit); what they chose, for the record.
+    choices: list[ChoiceInput] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ChoiceInput:
+    """An editor's choice on one change (a drafts.PassageChange) of the reviewed version,
+    and where the passage they chose is in the edited text."""
+
+    change_id: int
+    accepted: bool
+    start: int
+    end: int
 
 
 @dataclass(frozen=True)
@@ -310,6 +325,7 @@ class VersionRecord:
     generation: GenerateResult | None = None
     actor_id: int | None = None
     changes: list[ChangeRecord] = field(default_factory=list)  # a targeted revision's
+    choices: list[ChoiceInput] = field(default_factory=list)  # an edit from suggestions'
 
 
 @dataclass(frozen=True)
@@ -340,6 +356,9 @@ class ProjectInput:
     draft_id: int
     events: list[EventRecord]
     version: VersionRecord | None = None
+    # A `suggested` event's rewrite of one passage of the event's version: old_* where the
+    # passage is, text the rewrite (start/end: where it would go).
+    suggestion: ChangeRecord | None = None
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,11 @@ def test_tables_cover_every_value():
     assert set(states.STATE_LABELS) == set(ReviewState)
     assert set(states.EVENT_LABELS) == set(EventKind)
     assert set(states.STATE_AFTER) == set(EventKind)
-    assert set(states.OUTCOME) == set(DecisionKind)
+    # The workbench's edit and suggestion lead nowhere: the review goes on.
+    workbench = {DecisionKind.EDIT, DecisionKind.SUGGEST}
+    assert set(states.OUTCOME) == set(DecisionKind) - workbench
+    assert states.STATE_AFTER[EventKind.EDITED] is None
+    assert states.STATE_AFTER[EventKind.SUGGESTED] is None
     assert set(states.PAST_TENSE) == set(DecisionKind)
     # A review run ends in every final state but published (its publishing leads there).
     assert set(states.EVENT_FOR_FINAL_STATE) == states.FINAL_STATES - {

@@ -24,6 +24,7 @@ from temporal_app.types import (
     PROJECT,
     RECORD_EVENT,
     STORE_VERSION,
+    ChangeRecord,
     EventRecord,
     NotifyInput,
     NotifyResult,
@@ -39,13 +40,14 @@ from temporal_app.types import (
 log = logging.getLogger(__name__)
 
 
-def _apply(draft_id: int, events: list[EventRecord], version: VersionRecord | None) -> int:
+def _apply(draft_id: int, events: list[EventRecord], version: VersionRecord | None,
+           suggestion: ChangeRecord | None = None) -> int:
     """Errors no retry can fix fail at once (the workflow's options name these types);
     the database being away or busy is retried. Either way the failure carries the first
     line of the database's message and no chained error: a DETAIL line can quote the row's
     values, and failures go into the workflow's history (the worker's log has it all)."""
     try:
-        return projection.apply(draft_id, events, version)
+        return projection.apply(draft_id, events, version, suggestion=suggestion)
     except projection.DraftMissing as err:
         raise ApplicationError(str(err), type="DraftMissing", non_retryable=True) from err
     except (DataError, IntegrityError) as err:
@@ -65,7 +67,7 @@ def _first_line(err: Exception) -> str:
 
 @activity.defn(name=PROJECT)
 def project(inp: ProjectInput) -> ProjectResult:
-    applied = _apply(inp.draft_id, inp.events, inp.version)
+    applied = _apply(inp.draft_id, inp.events, inp.version, inp.suggestion)
     approved = any(e.kind == EventKind.APPROVED for e in inp.events)
     return ProjectResult(applied=applied, publish=approved and wants_publishing(inp.draft_id))
 

@@ -103,6 +103,10 @@ PUBLISH = "publish-on-approval"
 TARGETED = "targeted-revision"
 
 
+# The workbench's decisions are updates only: their answer is what they made.
+UPDATE_ONLY = frozenset({DecisionKind.EDIT, DecisionKind.SUGGEST})
+
+
 class _WriteFailed(Exception):
     """The database refused a write for good; the run ends as failed, saying why."""
 
@@ -142,6 +146,7 @@ class DraftReviewWorkflow(waiting.ReviewRun):
         self._step = 0  # the policy step the current version is at
         self._approvals: list[Approval] = []  # this round's (since its version got step 1)
         self._votes: list[_Decision] = []  # accepted approvals not recorded yet
+        self._suggested = (0, 0)  # (version, how many rewrites were suggested on it)
 
     # ------------------------------------------------------------------ the flow
     @workflow.run
@@ -311,7 +316,8 @@ class DraftReviewWorkflow(waiting.ReviewRun):
                       actor_id: int | None = None, comment: str = "",
                       version: VersionRecord | None = None, step: int | None = None,
                       notify: bool = True, at_version: int | None = None,
-                      at_step: int | None = None) -> None:
+                      at_step: int | None = None, suggestion: ChangeRecord | None = None
+                      ) -> None:
         """Write events (and a version) through the projection in one local activity, then
         answer the decision they carry out. States follow the rulebook's STATE_AFTER."""
         actor_email = ""
@@ -336,7 +342,8 @@ class DraftReviewWorkflow(waiting.ReviewRun):
         async with self._writes:
             try:
                 written = await self._project(ProjectInput(
-                    draft_id=self._inp.draft_id, events=events, version=version), kinds)
+                    draft_id=self._inp.draft_id, events=events, version=version,
+                    suggestion=suggestion), kinds)
             except FailureError as err:
                 reason = options.permanent_write_error(err)
                 if not reason or not workflow.patched(WRITE_FAILURES):
@@ -424,7 +431,8 @@ class DraftReviewWorkflow(waiting.ReviewRun):
             decided=Decided(decision.kind, decision.actor, decision.at) if decision else None,
             reminder_pending=self._reminder_by is not None, policy=self._policy,
             due_at=self._inp.due_at,
-            step=self._step, approvals=tuple(self._approvals))
+            step=self._step, approvals=tuple(self._approvals),
+            suggestions=self._suggested[1] if self._suggested[0] == self._version else 0)
 
     def _check(self, kind: DecisionKind, actor_id: int, version: int | None, comment: str = "",
                text: str = "", expires_at: datetime | None = None,
@@ -484,50 +492,46 @@ class DraftReviewWorkflow(waiting.ReviewRun):
         assert decision.result is not None
         return decision.result
 
+    def _check_input(self, kind: DecisionKind, d: DecisionInput) -> None:
+        self._check(kind, d.actor_id, d.version, d.comment, d.text, d.expires_at,
+                    d.actor_groups, d.step, d.outside_email, d.passages)
+
+    async def _decide_input(self, kind: DecisionKind, d: DecisionInput) -> DecisionResult:
+        return await self._decide(kind, d.actor_id, d.actor, d.version, d.comment, d.text,
+                                  d.actor_groups, d.step, d.outside_email, d.passages)
+
     # ------------------------------------------------------------------ decisions (updates)
     @workflow.update
     async def approve(self, d: DecisionInput) -> DecisionResult:
-        return await self._decide(DecisionKind.APPROVE, d.actor_id, d.actor, d.version,
-                                  d.comment, "", d.actor_groups, d.step,
-                                  d.outside_email)
+        return await self._decide_input(DecisionKind.APPROVE, d)
 
     @approve.validator
     def _approve_allowed(self, d: DecisionInput) -> None:
-        self._check(DecisionKind.APPROVE, d.actor_id, d.version, d.comment, "", d.expires_at,
-                    d.actor_groups, d.step, d.outside_email)
+        self._check_input(DecisionKind.APPROVE, d)
 
     @workflow.update
     async def reject(self, d: DecisionInput) -> DecisionResult:
-        return await self._decide(DecisionKind.REJECT, d.actor_id, d.actor, d.version,
-                                  d.comment, "", d.actor_groups, d.step,
-                                  d.outside_email)
+        return await self._decide_input(DecisionKind.REJECT, d)
 
     @reject.validator
     def _reject_allowed(self, d: DecisionInput) -> None:
-        self._check(DecisionKind.REJECT, d.actor_id, d.version, d.comment, "", d.expires_at,
-                    d.actor_groups, d.step, d.outside_email)
+        self._check_input(DecisionKind.REJECT, d)
 
     @workflow.update
     async def request_changes(self, d: DecisionInput) -> DecisionResult:
-        return await self._decide(DecisionKind.REQUEST_CHANGES, d.actor_id, d.actor,
-                                  d.version, d.comment, "", d.actor_groups, d.step,
-                                  d.outside_email, d.passages)
+        return await self._decide_input(DecisionKind.REQUEST_CHANGES, d)
 
     @request_changes.validator
     def _request_changes_allowed(self, d: DecisionInput) -> None:
-        self._check(DecisionKind.REQUEST_CHANGES, d.actor_id, d.version, d.comment, "",
-                    d.expires_at, d.actor_groups, d.step, d.outside_email, d.passages)
+        self._check_input(DecisionKind.REQUEST_CHANGES, d)
 
     @workflow.update
     async def approve_with_edits(self, d: DecisionInput) -> DecisionResult:
-        return await self._decide(DecisionKind.APPROVE_WITH_EDITS, d.actor_id, d.actor,
-                                  d.version, d.comment, d.text, d.actor_groups, d.step,
-                                  d.outside_email)
+        return await self._decide_input(DecisionKind.APPROVE_WITH_EDITS, d)
 
     @approve_with_edits.validator
     def _approve_with_edits_allowed(self, d: DecisionInput) -> None:
-        self._check(DecisionKind.APPROVE_WITH_EDITS, d.actor_id, d.version, d.comment, d.text,
-                    d.expires_at, d.actor_groups, d.step, d.outside_email)
+        self._check_input(DecisionKind.APPROVE_WITH_EDITS, d)
 
     @workflow.update
     async def withdraw(self, s: StopInput) -> DecisionResult:
@@ -545,6 +549,68 @@ class DraftReviewWorkflow(waiting.ReviewRun):
     def _cancel_allowed(self, s: StopInput) -> None:
         self._check(DecisionKind.CANCEL, s.actor_id, None, s.comment, "", s.expires_at)
 
+    # ------------------------------------------------------------------ the workbench (updates)
+    @workflow.update
+    async def edit(self, d: DecisionInput) -> DecisionResult:
+        """A version made from the editor's choices among the reviewed version's changes
+        (rulebook.suggestions): bound to that version like an edit and approval, but the
+        review goes on with the new version (same step, same deadline)."""
+        self._check_input(DecisionKind.EDIT, d)  # again: two in one workflow task
+        decision = _Decision(DecisionKind.EDIT, d.actor_id, d.actor, d.comment, d.text,
+                             workflow.now())
+        self._history.append(DecisionRecord(kind=decision.kind.value, actor=d.actor,
+                                            version=self._version, comment=d.comment,
+                                            at=decision.at))
+        self._version, self._text = self._version + 1, d.text  # the old one is stale now
+        await self._record_now(EventKind.EDITED, decision=decision, version=VersionRecord(
+            number=self._version, kind=VersionKind.EDITED, text=d.text, actor_id=d.actor_id,
+            choices=d.choices))
+        assert decision.result is not None
+        return decision.result
+
+    @edit.validator
+    def _edit_allowed(self, d: DecisionInput) -> None:
+        self._check_input(DecisionKind.EDIT, d)
+
+    @workflow.update
+    async def suggest(self, d: DecisionInput) -> DecisionResult:
+        """A rewrite of one commented passage of the current version, asked of the LLM
+        outside a review round and recorded as a change to accept or reject."""
+        self._check_input(DecisionKind.SUGGEST, d)
+        number = self._version
+        self._suggested = (number, self._snapshot().suggestions + 1)
+        try:
+            _, (change,) = await writing.revise_passages(self._inp, number, d.comment,
+                                                         self._text, d.passages)
+        except ActivityError as err:
+            raise ApplicationError(
+                f"The LLM could not suggest a rewrite: {writing.failure_message(err, self._inp)}"
+                " Nothing was recorded; try again later.", type="SuggestionFailed",
+                non_retryable=True) from None
+        if self._version != number or self._state.is_final:
+            raise ApplicationError(
+                f"The draft moved on while the LLM wrote (it is {self._state.label.lower()}, "
+                f"version {self._version}); the suggestion for version {number} was not kept.",
+                type="StaleVersion", non_retryable=True)
+        decision = _Decision(DecisionKind.SUGGEST, d.actor_id, d.actor, d.comment, "",
+                             workflow.now())
+        await self._record_now(EventKind.SUGGESTED, decision=decision, suggestion=change)
+        return DecisionResult(state=self._state.value, version=number, message=(
+            "The LLM suggested a rewrite of the passage; accept or reject it with the other "
+            "changes."))
+
+    @suggest.validator
+    def _suggest_allowed(self, d: DecisionInput) -> None:
+        self._check_input(DecisionKind.SUGGEST, d)
+
+    async def _record_now(self, kind: EventKind, **fields) -> None:
+        """An update's own write (not the run loop's): a failure for good is its answer,
+        and the run loop ends the review (self._halted)."""
+        try:
+            await self._record(kind, **fields)
+        except _WriteFailed as failed:
+            raise ApplicationError(str(failed), type="WriteFailed", non_retryable=True) from None
+
     # ------------------------------------------------------------------ admin updates
     @workflow.update
     async def extend_deadline(self, e: ExtendDeadlineInput) -> DeadlineResult:
@@ -556,11 +622,8 @@ class DraftReviewWorkflow(waiting.ReviewRun):
             self._inp.remind_after_seconds), self._inp.due_at)
         self._reminded = self._remind_at <= workflow.now()
         self._wake = True
-        try:
-            await self._record(EventKind.DEADLINE_EXTENDED, actor_id=e.actor_id,
+        await self._record_now(EventKind.DEADLINE_EXTENDED, actor_id=e.actor_id,
                                comment=f"by {deadlines.duration_words(e.seconds)}")
-        except _WriteFailed as failed:  # the run loop ends the review (self._halted)
-            raise ApplicationError(str(failed), type="WriteFailed", non_retryable=True) from None
         if self._deadline == self._inp.due_at:
             return DeadlineResult(deadline=self._deadline, message=(
                 f"Deadline extended to the author's due date ({self._deadline:%Y-%m-%d %H:%M} "
@@ -599,6 +662,9 @@ class DraftReviewWorkflow(waiting.ReviewRun):
         as the updates. A signal cannot answer, so a refused one is logged and dropped."""
         try:
             kind = DecisionKind(name)
+            if kind in UPDATE_ONLY:
+                raise ApplicationError(f"{kind.label} answers with what it made: send it as "
+                                       "an update.")
             payload_type = StopInput if kind in STOP_DECISIONS else DecisionInput
             payload = workflow.payload_converter().from_payload(args[0].payload, payload_type)
             stop = kind in STOP_DECISIONS
@@ -634,6 +700,8 @@ DECISION_UPDATES = {
     DecisionKind.APPROVE_WITH_EDITS: DraftReviewWorkflow.approve_with_edits,
     DecisionKind.WITHDRAW: DraftReviewWorkflow.withdraw,
     DecisionKind.CANCEL: DraftReviewWorkflow.cancel,
+    DecisionKind.EDIT: DraftReviewWorkflow.edit,
+    DecisionKind.SUGGEST: DraftReviewWorkflow.suggest,
 }
 
 
