@@ -62,8 +62,8 @@ def test_accept_two_reject_one_then_approve(live_worker, author, editor, editor2
     assert [(x.decision, x.decided_in) for x in (a, b, c)] == [
         ("accept", 3), ("reject", 3), ("accept", 3)]
     # Each thread sits where its chosen passage now is: the rewrite, or its old text back.
-    for thread, change, taken in ((threads[0], a, a.text), (threads[1], b, b.old_text),
-                                  (threads[2], c, c.text)):
+    for thread, taken in ((threads[0], a.text), (threads[1], b.old_text),
+                          (threads[2], c.text)):
         thread.refresh_from_db()
         assert thread.at_version == 3 and thread.state == "open"
         assert v3.text[thread.at_start:thread.at_end] == taken
