@@ -13,7 +13,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from api.exceptions import BadRequest
+from api.exceptions import BadRequest, Conflict
 from drafts import selectors
 from drafts.models import (
     COMMENT_STATE_CHOICES,
@@ -22,10 +22,20 @@ from drafts.models import (
     Draft,
     DraftEvent,
     DraftVersion,
+    PassageChange,
 )
 from publishing.models import DELIVERY_CHOICES, Delivery, DeliveryAttempt
 from publishing.selectors import publishing_of
-from rulebook import comments, decisions, delivery, inputs, passages, states, urgency
+from rulebook import (
+    comments,
+    decisions,
+    delivery,
+    inputs,
+    passages,
+    states,
+    suggestions,
+    urgency,
+)
 from rulebook.states import DecisionKind
 from temporal_app.types import passage_fields
 
@@ -157,7 +167,9 @@ class SubmitSerializer(StrictSerializer):
 # What each decision needs besides `decision` and `version` (rulebook.decisions.input_refusal),
 # for the schema's oneOf (api.schema.DecisionBody).
 DECISION_NEEDS = {DecisionKind.APPROVE.value: (), DecisionKind.APPROVE_WITH_EDITS.value: ("text",),
-                  DecisionKind.REQUEST_CHANGES.value: ("comment",),
+                  # feedback, unless the version has open passage comments: the view then
+                  # answers 409 NeedsFeedback (it depends on the draft, not the body)
+                  DecisionKind.REQUEST_CHANGES.value: (),
                   DecisionKind.REJECT.value: ("comment",)}
 assert set(DECISION_NEEDS) == {kind.value for kind in states.EDITOR_DECISIONS}
 
@@ -189,6 +201,9 @@ class DecisionSerializer(StrictSerializer):
         refusal = decisions.input_refusal(decisions.Request(
             kind, actor_id=0, version=data["version"], comment=data["comment"],
             text=data["text"], **passage_fields(passages)))
+        if refusal is not None and kind == DecisionKind.REQUEST_CHANGES \
+                and refusal.field == "comment" and not data["comment"].strip():
+            raise Conflict(refusal.sentence, "NeedsFeedback")
         if refusal is not None:
             raise serializers.ValidationError({refusal.field or "non_field_errors":
                                                [refusal.sentence]})
@@ -407,6 +422,65 @@ class CommentSerializer(serializers.ModelSerializer):
         fields = ("id", "version", "quote", "prefix", "suffix", "start", "end", "body",
                   "author", "state", "replies", "created_at", "at_version", "at_start",
                   "at_end")
+
+
+# A change's decision ("" until chosen) and the choices an editor sends (the schema's
+# ChangeDecisionEnum and ChangeChoiceEnum: config.settings SPECTACULAR_SETTINGS).
+CHANGE_DECISIONS = ["", *suggestions.CHOICES]
+CHANGE_CHOICES = list(suggestions.CHOICES)
+
+
+class ChangeSerializer(serializers.ModelSerializer):
+    """A change of a version: a passage its targeted revision rewrote, or a rewrite suggested
+    for one comment (`suggested`), to accept or reject."""
+
+    comments = serializers.PrimaryKeyRelatedField(many=True, read_only=True,
+                                                  help_text="The comment threads it answers.")
+    requested_by = serializers.CharField(source="requested_by.get_username", allow_null=True,
+                                         default=None, help_text="Who asked for a suggestion.")
+    decision = serializers.ChoiceField(
+        choices=CHANGE_DECISIONS,
+        help_text="accept or reject once an editor chose (in version `decided_in`); \"\" not yet.")
+    choosable = serializers.BooleanField(help_text="Can still be accepted or rejected.")
+
+    class Meta:
+        model = PassageChange
+        fields = ("id", "version", "suggested", "old_start", "old_end", "old_text", "start",
+                  "end", "text", "error", "comments", "requested_by", "decision",
+                  "decided_in", "choosable")
+        extra_kwargs = {
+            "old_text": {"help_text": "What the passage read: in the previous version for a "
+                                      "revision's change, in `version` for a suggestion."},
+            "text": {"help_text": "The rewrite: in `version`'s text for a revision's change; "
+                                  "for a suggestion, what accepting puts in."},
+        }
+
+
+class ChoiceItemSerializer(StrictSerializer):
+    change = StrictInteger(min_value=1, help_text="A change's id (GET …/changes/).")
+    choice = StrictChoice(choices=CHANGE_CHOICES)
+
+
+class ChoicesSerializer(StrictSerializer):
+    """The editor's choices among the changes of the version they reviewed: a new version
+    "edited by <editor> from suggestions" (the review goes on). Changes not named stay as
+    they are: a revision's rewrite stays in, a suggestion stays out."""
+
+    version = StrictInteger(min_value=1, help_text="The version you reviewed.")
+    choices = serializers.ListField(child=ChoiceItemSerializer(), min_length=1,
+                                    error_messages={"min_length": suggestions.NO_CHOICE},
+                                    help_text="At least one; each change once.")
+    step = StrictInteger(required=False, allow_null=True, default=None, min_value=0,
+                         help_text="Under a multi-step policy: the step you reviewed at.")
+
+
+
+class SuggestSerializer(StrictSerializer):
+    """Ask the LLM to rewrite one comment thread's passage, outside a review round."""
+
+    version = StrictInteger(min_value=1, help_text="The version you read (the current one).")
+    step = StrictInteger(required=False, allow_null=True, default=None, min_value=0,
+                         help_text="Under a multi-step policy: the step you reviewed at.")
 
 
 class DiffLineSerializer(serializers.Serializer):

@@ -27,6 +27,8 @@ from api.schema import RedlineSchema
 from api.serializers import (
     CHANNEL_PATTERN,
     TRIMMED,
+    ChangeSerializer,
+    ChoicesSerializer,
     CommentCreateSerializer,
     CommentSerializer,
     DecisionResultSerializer,
@@ -40,6 +42,7 @@ from api.serializers import (
     ReplySerializer,
     RetryDeliverySerializer,
     SubmitSerializer,
+    SuggestSerializer,
     Text,
     VersionSerializer,
     WithdrawSerializer,
@@ -49,8 +52,8 @@ from drafts.diff import diff_lines
 from drafts.models import STATE_CHOICES
 from publishing import services as publishing_services
 from review import services as review_services
-from rulebook import decisions, delivery, policies
-from temporal_app import visibility
+from rulebook import decisions, delivery, policies, suggestions
+from temporal_app import errors, visibility
 
 # The Idempotency-Key header becomes the submit service's submission_key: a UUID derived from
 # (user, key), so one user's key never collides with another's.
@@ -398,6 +401,69 @@ class DecisionsView(ApiView):
         result = review_services.decide(editor=request.user, draft=draft, passages=passages,
                                         **data.validated_data)
         return Response(DecisionResultSerializer(result).data)
+
+
+WORKBENCH_ERRORS = _errors(
+    e400="Invalid input: MalformedJSON, UnknownField, Invalid (`fields` says which)",
+    e403="Not allowed: only editors (Forbidden); a draft you submitted (OwnDraft); CsrfFailed",
+    e409=REFUSED + "; for choices: Invalid (they change nothing, or accept two rewrites of the "
+                   "same words), StaleVersion (not the current version's changes); for a "
+                   "suggestion: NotOnPassage, NoSuchComment, TooManySuggestions, "
+                   "SuggestionFailed (the LLM gave no usable rewrite: nothing recorded)",
+    e503=ENGINE)
+
+
+class ChangesView(ApiView):
+    @extend_schema(operation_id="changes_list", tags=["review"],
+                   summary="The current version's changes: revised passages and suggestions",
+                   responses={200: ChangeSerializer(many=True)})
+    def get(self, request, draft_id: int):
+        draft = selectors.visible_draft(request.user, draft_id)
+        return Response(ChangeSerializer(
+            selectors.version_changes(draft, draft.current_version), many=True).data)
+
+    @extend_schema(operation_id="changes_choose", tags=["review"],
+                   summary="Accept or reject changes: a new version edited from suggestions",
+                   request=ChoicesSerializer,
+                   responses={200: DecisionResultSerializer, 202: ACCEPTED, **WORKBENCH_ERRORS})
+    def post(self, request, draft_id: int):
+        draft = _decidable(request, draft_id)
+        data = ChoicesSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        items = data.validated_data["choices"]
+        choices = {item["change"]: item["choice"] for item in items}
+        if len(choices) != len(items):  # the schema cannot say "unique by change"
+            raise errors.DecisionRefused(suggestions.NAMED_TWICE, "Invalid")
+        result = review_services.choose(editor=request.user, draft=draft,
+                                        version=data.validated_data["version"],
+                                        choices=choices, step=data.validated_data["step"])
+        return Response(DecisionResultSerializer(result).data)
+
+
+class SuggestView(ApiView):
+    @extend_schema(operation_id="comments_suggest", tags=["review"],
+                   summary="Suggest a rewrite of one comment thread's passage",
+                   request=SuggestSerializer,
+                   responses={200: DecisionResultSerializer, 202: ACCEPTED, **WORKBENCH_ERRORS})
+    def post(self, request, draft_id: int, comment_id: int):
+        draft = _decidable(request, draft_id)
+        data = SuggestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = review_services.suggest(editor=request.user, draft=draft,
+                                         comment_id=comment_id, **data.validated_data)
+        return Response(DecisionResultSerializer(result).data)
+
+
+def _decidable(request, draft_id: int):
+    """The draft an editor takes a decision on: 403 for a non-editor or its own author."""
+    if not roles.is_editor(request.user):
+        raise Forbidden("Only editors choose among changes and ask for suggestions.",
+                        "Forbidden")
+    draft = selectors.draft_or_404(draft_id)
+    own = decisions.own_draft_refusal(draft.author_id, request.user.pk)
+    if own is not None:
+        raise Forbidden(own.sentence, own.code)
+    return draft
 
 
 # ------------------------------------------------------------------ admins

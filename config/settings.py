@@ -352,7 +352,9 @@ SPECTACULAR_SETTINGS = {
                             "EventKindEnum": "drafts.models.EVENT_CHOICES",
                             "VersionKindEnum": "drafts.models.VERSION_CHOICES",
                             "DiffLineKindEnum": "api.serializers.DIFF_LINE_KINDS",
-                            "DeliveryStatusEnum": "publishing.models.DELIVERY_CHOICES"},
+                            "DeliveryStatusEnum": "publishing.models.DELIVERY_CHOICES",
+                            "ChangeDecisionEnum": "api.serializers.CHANGE_DECISIONS",
+                            "ChangeChoiceEnum": "api.serializers.CHANGE_CHOICES"},
 }
 # Requests per API token (per user for a browser session), e.g. "600/min"; empty: no limit.
 # Counted in Django's cache, per web process unless CACHES names a shared one.

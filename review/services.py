@@ -160,7 +160,7 @@ def choose(*, editor, draft: Draft, version: int, choices: dict[int, str],
     try:
         edited = suggestions.edit(text, offers, choices)
     except suggestions.ChoiceError as err:
-        raise errors.DecisionRefused(str(err), "Invalid") from None
+        raise errors.DecisionRefused(str(err), err.code) from None
     return decide(
         editor=editor, decision=DecisionKind.EDIT.value, version=version, draft=draft,
         comment=suggestions.edit_comment(len(edited.accepted), len(edited.rejected)),

@@ -28,6 +28,7 @@ CHOICES = (ACCEPT, REJECT)
 NOTHING_TO_APPLY = ("Your choices leave the text as it is (every change you kept is in it "
                     "already): approve this version, or request changes.")
 NO_CHOICE = "Choose accept or reject for at least one change."
+NAMED_TWICE = "Name each change once, with one choice."
 STALE = ("These changes belong to an older version (the text changed meanwhile): reload the "
          "draft and choose again.")
 OVERLAP = ("Two of the changes you accepted rewrite the same words; accept only one of "
@@ -70,7 +71,12 @@ class Edited:
 
 
 class ChoiceError(ValueError):
-    """str(): the sentence; nothing is applied."""
+    """str(): the sentence; nothing is applied. `code`: StaleVersion when the choices name
+    changes this text does not have, else Invalid."""
+
+    def __init__(self, sentence: str, code: str = "Invalid") -> None:
+        super().__init__(sentence)
+        self.code = code
 
 
 def edit(text: str, offers: Sequence[Offer], choices: Mapping[int, str]) -> Edited:
@@ -82,14 +88,14 @@ def edit(text: str, offers: Sequence[Offer], choices: Mapping[int, str]) -> Edit
         raise ChoiceError(NO_CHOICE)
     for change_id, choice in choices.items():
         if change_id not in by_id:
-            raise ChoiceError(STALE)
+            raise ChoiceError(STALE, "StaleVersion")
         if choice not in CHOICES:
             raise ChoiceError(f"A change is accepted or rejected, not {choice!r}.")
     chosen = sorted((by_id[i] for i in choices), key=lambda o: (o.start, o.end))
     for offer in chosen:
         if not (0 <= offer.start <= offer.end <= len(text)) \
                 or text[offer.start:offer.end] != offer.current:
-            raise ChoiceError(STALE)
+            raise ChoiceError(STALE, "StaleVersion")
     # Only what changes goes into the splice: overlapping offers are a conflict only when
     # both would rewrite the same words.
     moves = [(o, o.replacement(choices[o.id])) for o in chosen]

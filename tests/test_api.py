@@ -401,7 +401,6 @@ def test_bad_decisions_get_a_json_error_and_write_nothing(author, editor):
         ({"decision": "approve", "version": 1, "comment": 5}, "Invalid", "comment"),
         ({"decision": "approve", "version": 1, "actor_id": 1}, "UnknownField", "actor_id"),
         ({"decision": "reject", "version": 1}, "Invalid", "comment"),
-        ({"decision": "request_changes", "version": 1, "comment": " "}, "Invalid", "comment"),
         ({"decision": "approve_with_edits", "version": 1}, "Invalid", "text"),
         ({"decision": "approve", "version": 1, "comment": "x" * (inputs.COMMENT_MAX + 1)},
          "Invalid", "comment"),
@@ -417,6 +416,11 @@ def test_bad_decisions_get_a_json_error_and_write_nothing(author, editor):
     assert result["fields"]["comment"] == decisions.input_refusal(
         decisions.Request(DecisionKind.REJECT, 0, 1)).sentence
     error(api.post(decisions_url(draft.pk), raw="{oops"), 400, "MalformedJSON")
+    # No feedback and no passage comments on the version: what the draft holds decides, 409.
+    result = error(api.post(decisions_url(draft.pk), {"decision": "request_changes",
+                                                      "version": 1, "comment": " "}),
+                   409, "NeedsFeedback")
+    assert "needs feedback" in result["detail"]
     assert snapshot(draft) == before
 
 

@@ -162,7 +162,8 @@ def test_a_decision_is_one_of_four_shapes_by_its_decision(schema):
     assert [{"$ref": ref} for ref in decision["discriminator"]["mapping"].values()] \
         == decision["oneOf"]
     assert set(shapes) == {"approve", "approve_with_edits", "request_changes", "reject"}
-    needs = {"approve": [], "approve_with_edits": ["text"], "request_changes": ["comment"],
+    # request_changes: feedback unless the version has passage comments (409 NeedsFeedback)
+    needs = {"approve": [], "approve_with_edits": ["text"], "request_changes": [],
              "reject": ["comment"]}
     for kind, shape in shapes.items():
         assert shape["additionalProperties"] is False

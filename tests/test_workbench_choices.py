@@ -160,3 +160,55 @@ def test_the_review_page_offers_the_changes_and_applies_the_choices(
     # Nothing left to choose on version 3: the form is gone.
     assert "Apply my choices" not in client_for(editor).get(
         f"/review/{draft.pk}/").content.decode()
+
+
+def test_the_same_over_the_api(live_worker, author, editor, editor2):
+    from django.urls import reverse
+
+    from tests.test_api import Api, create_token, error
+
+    draft, v1, threads, (a, b, c) = revised_three(author, editor)
+    editor_api, author_api = Api(create_token(editor)), Api(create_token(author))
+    changes_url = reverse("api:changes", args=[draft.pk])
+
+    listed = author_api.get(changes_url)  # the author sees them
+    assert listed.status_code == 200
+    assert [(x["id"], x["suggested"], x["decision"], x["choosable"]) for x in listed.json()] \
+        == [(a.pk, False, "", True), (b.pk, False, "", True), (c.pk, False, "", True)]
+    assert listed.json()[0]["comments"] == [threads[0].pk]
+
+    # Bad input: each a code and a sentence, nothing written.
+    error(author_api.post(changes_url, {"version": 2, "choices": [
+        {"change": a.pk, "choice": "reject"}]}), 403, "Forbidden")
+    error(editor_api.post(changes_url, {"version": 2, "choices": []}), 400, "Invalid")
+    error(editor_api.post(changes_url, {"version": 2, "choices": [
+        {"change": a.pk, "choice": "reject"}, {"change": a.pk, "choice": "accept"}]}),
+        409, "Invalid")
+    error(editor_api.post(changes_url, {"version": 2, "choices": [
+        {"change": a.pk, "choice": "maybe"}]}), 400, "Invalid")
+    error(editor_api.post(changes_url, {"version": 2, "choices": [
+        {"change": 999999, "choice": "reject"}]}), 409, "StaleVersion")
+    error(editor_api.post(changes_url, {"version": 2, "choices": [
+        {"change": a.pk, "choice": "accept"}]}), 409, "Invalid")  # changes nothing
+    assert not draft.versions.filter(number=3).exists()
+
+    # A suggestion on the third thread, then reject b and take the suggestion for c's thread
+    # instead of c's rewrite.
+    suggest_url = reverse("api:comments_suggest", args=[draft.pk, threads[2].pk])
+    error(author_api.post(suggest_url, {"version": 2}), 403, "Forbidden")
+    error(editor_api.post(suggest_url, {"version": 1}), 409, "StaleVersion")
+    made = editor_api.post(suggest_url, {"version": 2})
+    assert made.status_code == 200, made.content
+    suggestion = PassageChange.objects.get(draft=draft, suggested=True)
+    assert suggestion.old_text == c.text  # it rewrites the passage as version 2 has it
+    error(editor_api.post(changes_url, {"version": 2, "choices": [
+        {"change": c.pk, "choice": "reject"}, {"change": suggestion.pk, "choice": "accept"}]}),
+        409, "Invalid")  # both rewrite the same words
+    done = editor_api.post(changes_url, {"version": 2, "choices": [
+        {"change": b.pk, "choice": "reject"}, {"change": suggestion.pk, "choice": "accept"}]})
+    assert done.status_code == 200, done.content
+    assert done.json()["version"] == 3 and done.json()["state"] == "awaiting_review"
+    assert version(draft, 3).text == passages.splice(v1, [
+        (a.old_start, a.old_end, a.text), (c.old_start, c.old_end, suggestion.text)])
+    c.refresh_from_db()
+    assert c.decision == ""  # not chosen: its rewrite was in the text and was replaced
