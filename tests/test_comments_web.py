@@ -86,3 +86,27 @@ def test_an_outdated_comment_shows_its_old_quote(author, editor):
     assert "is not in version 1 any more" in page
     assert re.search(r'<blockquote class="passage old">\s*' + re.escape(PASSAGE), page)
     assert "<mark" not in page
+
+
+@pytest.mark.django_db
+def test_a_selection_on_an_older_version_and_a_reply_to_a_deleted_thread_are_refused(
+        author, editor):
+    """From the page: the form of a page opened on version 1 after version 2 arrived (its
+    selection is of a version the draft has left), and a reply to a thread deleted since the
+    page was opened; each says why, keeps the words and writes nothing."""
+    draft = make_draft(author, texts=(V1, V1.replace("Twice a day", "Two times a day")))
+    stale = client_for(editor).post(add_url(draft.pk), {
+        "version": 1, "quote": "Twice a day the water rises.", "body": "From the old page"},
+        HTTP_HX_REQUEST="true")
+    html = stale.content.decode()
+    assert stale.status_code == 409 and "current version (version 2 is)" in html
+    assert "From the old page" in html and not Comment.objects.exists()
+
+    thread = Comment.objects.create(draft=draft, author=editor, version=2, body="Hm.")
+    url = reverse("drafts:comment_reply", args=[draft.pk, thread.pk])
+    thread.delete()
+    gone = client_for(author).post(url, {"body": "My answer"}, HTTP_HX_REQUEST="true")
+    assert gone.status_code == 404 and "is gone (deleted)" in gone.content.decode()
+    no_js = client_for(author).post(url, {"body": "My answer"})
+    assert no_js.status_code == 404 and "is gone (deleted)" in no_js.content.decode()
+    assert not Comment.objects.exists()

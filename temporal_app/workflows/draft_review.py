@@ -5,6 +5,8 @@
                       └─ revising ◀─┤  request_changes (≤ max_revisions)
                                     ├─ deadline passes ──────────────▶ expired (reminder first)
                                     └─ withdraw / cancel (any time) ─▶ withdrawn / cancelled
+    awaiting_review ─ edit (the editor's chosen changes: a new version) / suggest (one
+                      passage's rewrite, to accept or reject) ─▶ awaiting_review (handlers)
     the LLM fails for good ─▶ failed (the author retries: a new run, same workflow id)
     approved ─▶ a PublishDraft child delivers it to the destinations that want it (the approval's
                 write says whether any does: workflows/publish_draft.py); it outlives this run
