@@ -425,8 +425,7 @@ class CommentSerializer(serializers.ModelSerializer):
 
 
 # A change's decision ("" until chosen) and the choices an editor sends (the schema's
-# ChangeDecisionEnum and ChangeChoiceEnum: config.settings SPECTACULAR_SETTINGS).
-CHANGE_DECISIONS = ["", *suggestions.CHOICES]
+# ChangeChoiceEnum: config.settings SPECTACULAR_SETTINGS).
 CHANGE_CHOICES = list(suggestions.CHOICES)
 
 
@@ -439,7 +438,7 @@ class ChangeSerializer(serializers.ModelSerializer):
     requested_by = serializers.CharField(source="requested_by.get_username", allow_null=True,
                                          default=None, help_text="Who asked for a suggestion.")
     decision = serializers.ChoiceField(
-        choices=CHANGE_DECISIONS,
+        choices=CHANGE_CHOICES, allow_blank=True,
         help_text="accept or reject once an editor chose (in version `decided_in`); \"\" not yet.")
     choosable = serializers.BooleanField(help_text="Can still be accepted or rejected.")
 

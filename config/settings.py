@@ -353,7 +353,6 @@ SPECTACULAR_SETTINGS = {
                             "VersionKindEnum": "drafts.models.VERSION_CHOICES",
                             "DiffLineKindEnum": "api.serializers.DIFF_LINE_KINDS",
                             "DeliveryStatusEnum": "publishing.models.DELIVERY_CHOICES",
-                            "ChangeDecisionEnum": "api.serializers.CHANGE_DECISIONS",
                             "ChangeChoiceEnum": "api.serializers.CHANGE_CHOICES"},
 }
 # Requests per API token (per user for a browser session), e.g. "600/min"; empty: no limit.

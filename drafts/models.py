@@ -437,6 +437,11 @@ class PassageChange(models.Model):
     decision = models.CharField(max_length=10, choices=Decision.choices, blank=True)
     decided_in = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, null=True)
+    # A suggestion's LLM call (a revision's passages count in their version's usage).
+    backend = models.CharField(max_length=20, blank=True)
+    prompt_tokens = models.PositiveIntegerField(default=0)
+    completion_tokens = models.PositiveIntegerField(default=0)
+    cost_usd = models.DecimalField(max_digits=10, decimal_places=6, default=0)
 
     class Meta:
         ordering = ["draft", "version", "old_start", "pk"]

@@ -259,10 +259,14 @@ def _store_choices(draft: Draft, version: VersionRecord) -> None:
 
 def _store_suggestion(draft: Draft, event: EventRecord, s: ChangeRecord) -> None:
     """A rewrite suggested for one passage of the event's version (not in its text)."""
+    gen = s.generation
     row = PassageChange.objects.create(
         draft=draft, version=event.version, old_start=s.old_start, old_end=s.old_end,
         old_text=s.old_text, start=s.start, end=s.end, text=s.text, error=s.error,
-        suggested=True, requested_by_id=event.actor_id)
+        suggested=True, requested_by_id=event.actor_id,
+        **({"backend": gen.backend, "prompt_tokens": gen.prompt_tokens,
+            "completion_tokens": gen.completion_tokens,
+            "cost_usd": Decimal(str(round(gen.cost_usd, 6)))} if gen else {}))
     row.comments.set(Comment.objects.filter(draft=draft, parent__isnull=True,
                                             pk__in=s.comment_ids))
 

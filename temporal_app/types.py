@@ -313,6 +313,8 @@ class ChangeRecord:
     end: int
     text: str
     error: str = ""
+    # A suggestion's LLM call (its usage: no version carries it; text "").
+    generation: GenerateResult | None = None
 
 
 @dataclass(frozen=True)

@@ -225,7 +225,7 @@ def test_the_api_decision_uses_the_open_passage_comments(live_worker, author, ed
     (start, end), = sentences_in_prose(v1, 1)
     api = Api(create_token(editor))
     url = reverse("api:decisions", args=[draft.pk])
-    error(api.post(url, {"decision": "request_changes", "version": 1}), 400, "Invalid")
+    error(api.post(url, {"decision": "request_changes", "version": 1}), 409, "NeedsFeedback")
     made = api.post(reverse("api:comments", args=[draft.pk]),
                     {"version": 1, "start": start, "end": end, "body": "Plainer."})
     assert made.status_code == 201, made.content

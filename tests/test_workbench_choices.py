@@ -100,6 +100,7 @@ def test_suggest_a_rewrite_then_accept_it(live_worker, author, editor):
     assert (draft.status, draft.current_version, draft.revisions) == ("awaiting_review", 1, 0)
     suggestion = PassageChange.objects.get(draft=draft, suggested=True)
     assert suggestion.version == 1 and suggestion.requested_by_id == editor.pk
+    assert suggestion.backend == "offline" and suggestion.prompt_tokens > 0  # its usage
     assert v1[suggestion.old_start:suggestion.old_end] == suggestion.old_text
     assert suggestion.text != suggestion.old_text and suggestion.choosable
     assert list(suggestion.comments.values_list("pk", flat=True)) == [thread.pk]

@@ -582,8 +582,8 @@ class DraftReviewWorkflow(waiting.ReviewRun):
         number = self._version
         self._suggested = (number, self._snapshot().suggestions + 1)
         try:
-            _, (change,) = await writing.revise_passages(self._inp, number, d.comment,
-                                                         self._text, d.passages)
+            written, (change,) = await writing.revise_passages(
+                self._inp, number, d.comment, self._text, d.passages)
         except ActivityError as err:
             raise ApplicationError(
                 f"The LLM could not suggest a rewrite: {writing.failure_message(err, self._inp)}"
@@ -596,7 +596,9 @@ class DraftReviewWorkflow(waiting.ReviewRun):
                 type="StaleVersion", non_retryable=True)
         decision = _Decision(DecisionKind.SUGGEST, d.actor_id, d.actor, d.comment, "",
                              workflow.now())
-        await self._record_now(EventKind.SUGGESTED, decision=decision, suggestion=change)
+        usage = dataclasses.replace(written, text="")
+        await self._record_now(EventKind.SUGGESTED, decision=decision,
+                               suggestion=dataclasses.replace(change, generation=usage))
         return DecisionResult(state=self._state.value, version=number, message=(
             "The LLM suggested a rewrite of the passage; accept or reject it with the other "
             "changes."))
