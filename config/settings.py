@@ -277,6 +277,10 @@ LLM_RETRY_MAX_INTERVAL = env_duration("LLM_RETRY_MAX_INTERVAL", "60s")
 LLM_RETRY_AFTER_MAX = env_duration("LLM_RETRY_AFTER_MAX", "5m")
 # How often a streaming call writes Draft.progress_chars (the "writing… N characters" line).
 LLM_PROGRESS_INTERVAL = env_duration("LLM_PROGRESS_INTERVAL", "1s")
+# How often a call that writes a version's text stores the text so far for the pages (per
+# part: parallel sections share it), and how often the pages ask for it.
+LLM_STREAM_INTERVAL = env_duration("LLM_STREAM_INTERVAL", "250ms")
+STREAM_POLL_SECONDS = env_duration("STREAM_POLL_SECONDS", "500ms")
 # Pieces of at least this many target words are outlined, then written section by section in
 # parallel (at most LLM_SECTION_CONCURRENCY calls at once). 0 turns sections off.
 LLM_SECTIONS_THRESHOLD_WORDS = env_int("LLM_SECTIONS_THRESHOLD_WORDS", 1000)

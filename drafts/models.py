@@ -480,6 +480,38 @@ class PassageChange(models.Model):
         return self.decision == self.Decision.REJECTED
 
 
+class StreamedText(models.Model):
+    """The text of a version while the LLM writes it (issue 25): one row per part (0: the
+    whole version; a long piece's section n: n, under its `heading`), updated in place by the
+    LLM activity at most every LLM_STREAM_INTERVAL (drafts/projection.py `stream`), read by
+    the pages. `attempt`: the activity attempt that wrote it; a retried attempt starts the
+    text again (an older attempt never writes over a newer one). The rows go when the draft
+    stops being written (its version is stored, it failed, it was stopped): partial text
+    never outlives the version."""
+
+    draft = models.ForeignKey(Draft, on_delete=models.CASCADE, related_name="streamed")
+    version = models.PositiveIntegerField()
+    part = models.PositiveSmallIntegerField(default=0)
+    heading = models.CharField(max_length=300, blank=True)
+    attempt = models.PositiveSmallIntegerField(default=1)
+    text = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["draft", "version", "part"]
+        constraints = [
+            models.UniqueConstraint(fields=["draft", "version", "part"],
+                                    name="one_stream_per_part"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.draft_id} v{self.version} part {self.part} ({len(self.text)} chars)"
+
+    @property
+    def restarted(self) -> bool:
+        return self.attempt > 1
+
+
 class OutboxMail(models.Model):
     """A notification queued by the projection in the same transaction as its event, and sent
     by the MailOutbox workflow (temporal_app/workflows/outbox.py): mail never holds a review

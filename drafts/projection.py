@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Greatest
 
@@ -35,6 +35,7 @@ from drafts.models import (
     DraftVersion,
     OutboxMail,
     PassageChange,
+    StreamedText,
 )
 from rulebook import comments as comment_rules
 from rulebook import passages, states, suggestions
@@ -73,6 +74,7 @@ def apply(draft_id: int, events: Sequence[EventRecord], version: VersionRecord |
                                              defaults=_event_fields(record_))
         if not new:
             return 0
+        was_writing = draft.status in WRITING_STATES
         rows = DraftEvent.objects.bulk_create(
             [DraftEvent(draft=draft, seq=e.seq, **_event_fields(e)) for e in new])
         OutboxMail.objects.bulk_create([
@@ -81,6 +83,9 @@ def apply(draft_id: int, events: Sequence[EventRecord], version: VersionRecord |
             for e in new if e.notify and EventKind(e.kind) in states.NOTIFY])
         for record_, row in zip(new, rows, strict=True):
             _fold(draft, record_, row)
+        if was_writing and draft.status not in WRITING_STATES:
+            # Written, failed or stopped: the partial text goes with the writing.
+            StreamedText.objects.filter(draft=draft).delete()
         if suggestion is not None:
             _store_suggestion(draft, new[-1], suggestion)
         draft.save(update_fields=[*WORKFLOW_FIELDS, "updated_at"])
@@ -156,6 +161,31 @@ def add_progress(draft_id: int, delta: int) -> None:
     if delta:
         Draft.objects.filter(pk=draft_id, status__in=[s.value for s in WRITING_STATES]).update(
             progress_chars=Greatest(F("progress_chars") + delta, 0))
+
+
+_STREAM_SQL = f"""
+INSERT INTO {StreamedText._meta.db_table} (draft_id, version, part, heading, attempt, text,
+                                            updated_at)
+SELECT %s, %s, %s, %s, %s, %s, now()
+WHERE EXISTS (SELECT 1 FROM {Draft._meta.db_table} WHERE id = %s AND status = ANY(%s))
+ON CONFLICT (draft_id, version, part) DO UPDATE
+SET heading = EXCLUDED.heading, attempt = EXCLUDED.attempt, text = EXCLUDED.text,
+    updated_at = EXCLUDED.updated_at
+WHERE {StreamedText._meta.db_table}.attempt <= EXCLUDED.attempt
+"""
+
+
+def stream(draft_id: int, *, version: int, part: int, attempt: int, text: str,
+           heading: str = "", delta: int = 0) -> None:
+    """The text of a version so far, as the LLM activity has it (and its characters, as
+    add_progress): one upsert, only while the draft is being written, and never over the
+    text of a newer attempt (a retried attempt starts the text again; an older one that is
+    still running writes nothing), so the page never shows a mix of two attempts."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(_STREAM_SQL, [draft_id, version, part, heading[:300], attempt, text,
+                                         draft_id, [s.value for s in WRITING_STATES]])
+        add_progress(draft_id, delta)
 
 
 def has_version(draft_id: int, number: int) -> bool:

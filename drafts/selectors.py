@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet
@@ -11,7 +15,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from drafts import roles
-from drafts.models import Comment, Draft, DraftVersion, PassageChange
+from drafts.models import Comment, Draft, DraftVersion, PassageChange, StreamedText
 from drafts.paging import CappedCount, capped
 from rulebook import policies, revisions, states
 from rulebook.comments import CommentState
@@ -230,3 +234,64 @@ def revision_passages(draft: Draft, *, threads=None, text: str | None = None
 def _thread_lines(thread: Comment) -> list[str]:
     return [f"{c.author.get_username()}: {c.body}"
             for c in (thread, *thread.replies.all())]
+
+
+# ------------------------------------------------------------------ the text being written
+
+
+@dataclass(frozen=True)
+class LiveText:
+    """What the pages show of a version being written: the draft's author, state and the
+    version's parts so far (drafts.models.StreamedText, in order)."""
+
+    draft_id: int
+    author_id: int
+    writing: bool
+    version: int
+    parts: tuple[StreamedText, ...]
+
+    @property
+    def stamp(self) -> str:
+        """Changes whenever the text shown changes (the poll answers 204 otherwise)."""
+        return ".".join(f"{p.part}:{p.attempt}:{len(p.text)}" for p in self.parts) \
+            or ("w" if self.writing else "done")
+
+    @property
+    def restarted(self) -> bool:
+        return any(p.restarted for p in self.parts)
+
+    @property
+    def words(self) -> int:
+        return sum(len(p.text.split()) for p in self.parts)
+
+
+_live: dict[int, tuple[float, LiveText | None]] = {}
+_live_lock = threading.Lock()
+
+
+def live_text(draft_id: int) -> LiveText | None:
+    """The draft's text being written, read at most once per half poll interval per web
+    process however many pages watch it (one row read and one for its parts); None: no such
+    draft."""
+    now = time.monotonic()
+    ttl = settings.STREAM_POLL_SECONDS / 2
+    hit = _live.get(draft_id)
+    if hit is not None and now - hit[0] < ttl:
+        return hit[1]
+    with _live_lock:  # one reader per draft; the others wait for its answer
+        hit = _live.get(draft_id)
+        if hit is not None and time.monotonic() - hit[0] < ttl:
+            return hit[1]
+        row = Draft.objects.filter(pk=draft_id).values(
+            "author_id", "status", "current_version").first()
+        live = None
+        if row is not None:
+            writing = row["status"] in states.WRITING_STATES
+            version = row["current_version"] + 1
+            parts = tuple(StreamedText.objects.filter(draft_id=draft_id, version=version)
+                          .order_by("part")) if writing else ()
+            live = LiveText(draft_id, row["author_id"], writing, version, parts)
+        if len(_live) > 1000:  # drafts nobody watches any more
+            _live.clear()
+        _live[draft_id] = (time.monotonic(), live)
+        return live

@@ -6,6 +6,7 @@ import uuid
 from functools import wraps
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -15,7 +16,11 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
+from django_htmx.http import (
+    HttpResponseClientRedirect,
+    HttpResponseStopPolling,
+    trigger_client_event,
+)
 
 from drafts import comments, roles, selectors, services
 from drafts.diff import versions_with_diffs
@@ -121,6 +126,7 @@ def _detail_context(request: HttpRequest, draft: Draft) -> dict:
         "progress": selectors.policy_progress(draft),
         # The status region polls while the review runs or its deliveries are under way.
         "live": not draft.is_final or publishing_live,
+        **(stream_context(draft.pk) if draft.is_working else {}),
         "live_stamp": stamp,
         "can_retry_delivery": (roles.is_admin(request.user) and bool(publishing.failed)
                                and not publishing_live),
@@ -151,6 +157,8 @@ def draft_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
 def draft_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
+    if request.htmx and request.htmx.target == "streamed":
+        return streamed(request, pk)
     draft = selectors.visible_draft(request.user, pk)
     context = _detail_context(request, draft)
     if not request.htmx:
@@ -170,6 +178,34 @@ def draft_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if not context["live"]:
         return HttpResponseStopPolling(html)
     return HttpResponse(html)
+
+
+def streamed(request: HttpRequest, pk: int) -> HttpResponse:
+    """The text of the version being written, polled by the draft page and the review page
+    (drafts/_streamed.html): 204 when nothing changed since the stamp the page saw; once the
+    version is stored (or the writing stopped), an empty answer that stops the polling and
+    tells the page to fetch the stored version (`version-stored`). The read is shared by
+    every page watching the draft in this process (selectors.live_text)."""
+    live = selectors.live_text(pk)
+    if live is None or (live.author_id != request.user.pk and not roles.is_editor(request.user)):
+        raise Http404("No such draft.")
+    if not live.writing:
+        response = HttpResponseStopPolling("")
+        trigger_client_event(response, "version-stored")
+        return response
+    if request.GET.get("s") == live.stamp:
+        return HttpResponse(status=204)
+    return render(request, "drafts/_streamed.html", stream_context(pk, live))
+
+
+def stream_context(pk: int, live: selectors.LiveText | None = None) -> dict:
+    """What drafts/_streamed.html needs (the draft page and the review page include it)."""
+    return {"stream": live or selectors.live_text(pk), "draft_pk": pk,
+            "stream_poll": _stream_poll()}
+
+
+def _stream_poll() -> str:
+    return f"{settings.STREAM_POLL_SECONDS:g}"
 
 
 @htmx_login

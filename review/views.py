@@ -19,7 +19,7 @@ from django_htmx.http import (
 from drafts import paging, roles, selectors
 from drafts.diff import diff_lines
 from drafts.models import Draft
-from drafts.views import comments_context, htmx_login
+from drafts.views import comments_context, htmx_login, stream_context
 from review import services
 from review.forms import (
     EDIT_DECISION,
@@ -86,6 +86,7 @@ def _review_context(request: HttpRequest, draft: Draft, *, shown: int | None = N
                                      "text": current.text if current else ""})
     return {
         **comments,
+        **(stream_context(draft.pk) if draft.is_working else {}),
         "draft": draft,
         "versions": sorted(versions.values(), key=lambda v: v.number),
         "version": version,

@@ -35,7 +35,10 @@ from temporal_app.offline import (  # noqa: F401 - OFFLINE_LABEL is part of this
 
 OFFLINE_MODEL = "offline-template"
 
-Progress = Callable[[int], None]
+# on_progress(characters so far, the text so far): the text is a function, called only when
+# the caller stores it (joining the chunks on every one would cost the stream's length
+# squared).
+Progress = Callable[[int, Callable[[], str]], None]
 
 
 @dataclass(frozen=True)
@@ -144,13 +147,14 @@ class OfflineBackend:
 def _simulate_stream(text: str, latency: float, on_progress: Progress | None) -> None:
     if not latency:
         if on_progress:
-            on_progress(len(text))
+            on_progress(len(text), lambda: text)
         return
     steps = max(1, min(50, int(latency / 0.1)))
     for i in range(1, steps + 1):
         time.sleep(latency / steps)
         if on_progress:
-            on_progress(len(text) * i // steps)
+            cut = len(text) * i // steps
+            on_progress(cut, lambda cut=cut: text[:cut])
 
 
 # --- OpenAI-compatible --------------------------------------------------------------------------
@@ -332,7 +336,7 @@ class OpenAIBackend:
                             parts.append(delta.content)
                             chars += len(delta.content)
                             if on_progress:
-                                on_progress(chars)
+                                on_progress(chars, lambda: "".join(parts))
                     if choice.finish_reason:
                         finish = choice.finish_reason
         finally:

@@ -32,6 +32,10 @@ class Reply:
     chunk_delay: float = 0.0
     stall_after: int | None = None  # stream this many chunks, then go silent for `stall`
     stall: float = 0.0
+    # stream `hold_after` chunks, then wait until `hold` is set (at most 30 s): a test sees
+    # the words so far before the answer ends
+    hold_after: int | None = None
+    hold: threading.Event | None = None
     usage: tuple[int, int] | None = (12, 34)
     finish_reason: str = "stop"
     refusal: str | None = None
@@ -191,6 +195,8 @@ class FakeOpenAI:
         for n, piece in enumerate(pieces):
             if reply.stall_after is not None and n == reply.stall_after:
                 self.stopping.wait(reply.stall)
+            if reply.hold is not None and n == reply.hold_after:
+                reply.hold.wait(30)
             if reply.chunk_delay:
                 self.stopping.wait(reply.chunk_delay)
             send(chunk({"content": piece}))

@@ -11,7 +11,7 @@ from django.template.loader import render_to_string
 from temporalio.api.enums.v1 import TimeoutType
 
 from drafts import services
-from drafts.models import Draft, DraftVersion
+from drafts.models import Draft, DraftVersion, StreamedText
 from review import services as review
 from temporal_app import gateway, llm, prompts
 from temporal_app.types import DraftBrief, workflow_id_for
@@ -118,14 +118,17 @@ def test_connection_refused_is_retryable(openai_settings, fake):
 
 def test_streaming_request_and_usage(openai_settings, fake):
     fake.push(Reply(text=DRAFT, usage=(1000, 2000), chunk_size=10))
-    seen = []
-    completion = complete(on_progress=seen.append)
+    seen, texts = [], []
+    completion = complete(on_progress=lambda chars, text: (seen.append(chars),
+                                                           texts.append(text())))
     assert completion.text == DRAFT
     assert completion.backend == "openai" and completion.model == "gpt-4o-mini-2024-07-18"
     assert (completion.prompt_tokens, completion.completion_tokens) == (1000, 2000)
     # gpt-4o-mini: $0.15 in, $0.60 out per million tokens
     assert completion.cost_usd == pytest.approx(0.00135)
     assert seen == sorted(seen) and seen[-1] == len(DRAFT) and len(seen) > 10
+    # the text so far, as the pages get it: each a prefix of the answer, the last all of it
+    assert all(DRAFT.startswith(t) and len(t) == n for t, n in zip(texts, seen, strict=True))
     body = fake.requests[0].body
     assert body["stream"] is True and body["stream_options"] == {"include_usage": True}
     assert body["model"] == "gpt-4o-mini" and body["max_tokens"] == 2000
@@ -153,10 +156,13 @@ def test_prices(settings):
 
 def test_offline_backend_reports_progress_with_latency(settings):
     settings.OFFLINE_LLM_LATENCY = 0.3
-    seen = []
-    completion = llm.get_backend().complete(_prompt(), {"topic": "Tides"}, seen.append)
+    seen, texts = [], []
+    completion = llm.get_backend().complete(
+        _prompt(), {"topic": "Tides"},
+        lambda chars, text: (seen.append(chars), texts.append(text())))
     assert completion.backend == "offline" and "Offline draft" in completion.text
     assert len(seen) > 1 and seen[-1] == len(completion.text) and seen == sorted(seen)
+    assert all(completion.text.startswith(t) for t in texts) and texts[-1] == completion.text
     assert completion.latency_ms >= 300
 
 
@@ -311,14 +317,22 @@ def test_revision_prompt_carries_feedback_and_previous_version(openai_settings, 
 def test_offline_latency_shows_progress(settings, live_worker, author):
     settings.OFFLINE_LLM_LATENCY = 1.5
     settings.LLM_PROGRESS_INTERVAL = 0.1
+    settings.LLM_STREAM_INTERVAL = 0.1
     draft = submit(author)
     wait_for(lambda: Draft.objects.filter(pk=draft.pk, status="generating",
                                           progress_chars__gt=0).exists(),
              timeout=10, what="offline progress")
+    # The text so far is there while it is written (version 1, the whole piece: part 0).
+    streamed = wait_for(lambda: StreamedText.objects.filter(draft=draft).exclude(text="")
+                        .first(), timeout=10, what="streamed text")
+    assert (streamed.version, streamed.part, streamed.attempt) == (1, 0, 1)
     draft = wait_for_status(draft, "awaiting_review")
     version = draft.versions.get()
     assert version.backend == "offline" and "Offline draft" in version.text
     assert version.latency_ms >= 1500
+    assert version.text.startswith(streamed.text) and streamed.text != version.text
+    # and it goes with the writing: the stored version replaces it
+    assert not StreamedText.objects.filter(draft=draft).exists()
 
 
 # --- long pieces: outline, then sections in parallel ----------------------------------------------

@@ -11,9 +11,12 @@ attempt that fails takes its characters back off, so retries and parallel sectio
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 
+from django import db
 from django.conf import settings
 from django.db import DatabaseError
 from temporalio import activity
@@ -36,53 +39,97 @@ from temporal_app.types import (
 
 
 class Progress:
-    """on_progress callback: heartbeats every few seconds and writes progress_chars."""
+    """on_progress callback: heartbeats every few seconds and writes progress_chars; for a
+    call that writes a version's text (`version`: its number; `part`: 0, or a section's
+    number of `parts`), the text so far too (projection.stream), every LLM_STREAM_INTERVAL
+    per part: a draft's parallel sections together write no more often than one call. Text
+    that arrives just after a write is written one interval later by a timer, so a pause in
+    the stream never hides the words before it."""
 
-    def __init__(self, draft_id: int) -> None:
+    def __init__(self, draft_id: int, version: int = 0, part: int = 0, heading: str = "",
+                 parts: int = 1) -> None:
         self.draft_id = draft_id
+        self.version, self.part, self.heading = version, part, heading
         self.chars = 0
+        self.text: Callable[[], str] = str
         self.stored = 0  # characters this attempt has added to Draft.progress_chars
         info = activity.info()
+        self.attempt = info.attempt
         timeout = info.heartbeat_timeout.total_seconds() if info.heartbeat_timeout else 0
         self.heartbeat_every = min(2.0, timeout / 3) if timeout else 2.0
-        self.store_every = settings.LLM_PROGRESS_INTERVAL
+        self.store_every = settings.LLM_STREAM_INTERVAL * max(1, parts) if version \
+            else settings.LLM_PROGRESS_INTERVAL
         # The first heartbeat goes out once the call has run for `heartbeat_every`: a quick
         # call costs Temporal no heartbeat round trip at all.
         self.last_heartbeat = self.last_store = time.monotonic()
+        self._lock = threading.Lock()  # the call's thread and the flush timer
+        self._timer: threading.Timer | None = None
 
-    def __call__(self, chars: int) -> None:
-        self.chars = chars
+    def __call__(self, chars: int, text: Callable[[], str] = str) -> None:
+        self.chars, self.text = chars, text
         now = time.monotonic()
         if now - self.last_heartbeat >= self.heartbeat_every:
             activity.heartbeat({"chars": chars})
             self.last_heartbeat = now
         if now - self.last_store >= self.store_every:
-            self._store()
-            self.last_store = now
+            with self._lock:
+                self._store()
+                self.last_store = now
+        elif self.version and self._timer is None:
+            self._timer = threading.Timer(self.store_every - (now - self.last_store),
+                                          self._flush)
+            self._timer.daemon = True
+            self._timer.start()
 
-    def _store(self) -> None:
+    def _flush(self) -> None:
+        """The timer: write what arrived since the last write (its own connection, closed)."""
+        try:
+            with self._lock:
+                self._timer = None
+                if self.chars != self.stored:
+                    self._store()
+                    self.last_store = time.monotonic()
+        finally:
+            db.connection.close()
+
+    def _cancel(self) -> None:
+        timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.cancel()
+
+    def _store(self, *, reset: bool = False) -> None:
         delta = self.chars - self.stored
-        if not delta:
+        if not delta and not reset:
             return
         try:
-            projection.add_progress(self.draft_id, delta)
+            if self.version:
+                projection.stream(self.draft_id, version=self.version, part=self.part,
+                                  attempt=self.attempt, heading=self.heading,
+                                  text="" if reset else self.text(), delta=delta)
+            else:
+                projection.add_progress(self.draft_id, delta)
         except DatabaseError as err:  # progress is cosmetic: never fail the draft over it
             activity.logger.warning("could not store progress of draft %s: %s",
                                     self.draft_id, err)
             return
         self.stored = self.chars
 
-    def done(self, chars: int, *, store: bool) -> None:
-        """The call finished with `chars` characters; `store` them when other calls of the same
-        version are still streaming (sections), else the new version replaces the count."""
-        self.chars = chars
-        if store:
-            self._store()
+    def done(self, chars: int, text: str, *, store: bool) -> None:
+        """The call finished with `text`; `store` it when other calls of the same version are
+        still streaming (sections), else the new version replaces the count."""
+        self._cancel()
+        with self._lock:
+            self.chars, self.text = chars, lambda: text
+            if store:
+                self._store()
 
     def undo(self) -> None:
-        """A failed attempt: its characters do not count (the retry streams them again)."""
-        self.chars = 0
-        self._store()
+        """A failed attempt: its characters do not count and its text goes (the retry streams
+        them again)."""
+        self._cancel()
+        with self._lock:
+            self.chars = 0
+            self._store(reset=True)
 
 
 def _stall_timeout() -> float | None:
@@ -91,10 +138,10 @@ def _stall_timeout() -> float | None:
     return timeout.total_seconds() * 2 if timeout else None
 
 
-def _run(draft_id: int, prompt: llm.Prompt, meta: dict, *, part: bool = False
-         ) -> llm.Completion:
+def _run(draft_id: int, prompt: llm.Prompt, meta: dict, *, part: bool = False,
+         progress: Progress | None = None) -> llm.Completion:
     """One LLM call with progress; `part`: one of several calls writing a version."""
-    progress = Progress(draft_id)
+    progress = progress or Progress(draft_id)
     try:
         completion = llm.get_backend(_stall_timeout()).complete(prompt, meta, progress)
     except llm.LLMError as err:
@@ -105,7 +152,7 @@ def _run(draft_id: int, prompt: llm.Prompt, meta: dict, *, part: bool = False
     except BaseException:
         progress.undo()
         raise
-    progress.done(len(completion.text), store=part)
+    progress.done(len(completion.text), completion.text, store=part)
     return completion
 
 
@@ -130,7 +177,8 @@ def generate_draft(inp: GenerateInput) -> GenerateResult:
     else:
         prompt = prompts.draft_prompt(inp.brief)
     meta = {**asdict(inp.brief), "kind": "draft", "feedback": inp.feedback}
-    return _result(_run(inp.draft_id, prompt, meta), prompt.version)
+    return _result(_run(inp.draft_id, prompt, meta,
+                        progress=Progress(inp.draft_id, inp.version)), prompt.version)
 
 
 @activity.defn(name=OUTLINE_DRAFT)
@@ -160,7 +208,9 @@ def write_section(inp: SectionInput) -> GenerateResult:
                                     feedback=inp.feedback, previous_section=previous)
     meta = {**asdict(inp.brief), "kind": "section", "heading": heading, "words": inp.words,
             "feedback": inp.feedback}
-    completion = _run(inp.draft_id, prompt, meta, part=True)
+    completion = _run(inp.draft_id, prompt, meta, part=True, progress=Progress(
+        inp.draft_id, inp.version, part=inp.index + 1, heading=heading,
+        parts=len(inp.headings)))
     return _result(completion, prompt.version, text=_as_section(completion.text, heading))
 
 

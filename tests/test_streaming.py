@@ -1,0 +1,102 @@
+"""The text of a version while it is written (issue 25, first part): the LLM activity's
+writes (projection.stream), what the pages get (the `streamed` fragment), and that the partial
+text goes with the writing. PostgreSQL only; the real-stack story is in tests/test_llm.py
+(offline streaming) and tests/browser/test_streaming.py."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from drafts import projection, selectors
+from drafts.models import Draft, StreamedText
+from temporal_app.types import EventRecord
+from tests.test_web_common import client_for, fast_password_hasher, make_draft  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def fresh_reads(settings):
+    settings.STREAM_POLL_SECONDS = 0  # every read goes to the database, unless a test says
+    selectors._live.clear()
+
+
+def writing(author) -> Draft:
+    return make_draft(author, status="generating", texts=())
+
+
+def test_an_attempt_writes_its_text_and_an_older_one_never_writes_over_a_newer(author):
+    draft = writing(author)
+    projection.stream(draft.pk, version=1, part=0, attempt=1, text="# Tides\n\nThe mo", delta=16)
+    row = StreamedText.objects.get(draft=draft)
+    assert (row.version, row.attempt, row.text) == (1, 1, "# Tides\n\nThe mo")
+    draft.refresh_from_db()
+    assert draft.progress_chars == 16
+    projection.stream(draft.pk, version=1, part=0, attempt=2, text="# Ti")  # a retry
+    projection.stream(draft.pk, version=1, part=0, attempt=1, text="# Tides\n\nThe moon")
+    row.refresh_from_db()
+    assert (row.attempt, row.text) == (2, "# Ti")  # never a mix of two attempts
+    assert row.restarted
+
+
+def test_nothing_is_written_once_the_draft_is_not_being_written(author):
+    draft = make_draft(author)  # awaiting review: a late write from a finished attempt
+    projection.stream(draft.pk, version=2, part=0, attempt=1, text="late", delta=4)
+    assert not StreamedText.objects.exists()
+    draft.refresh_from_db()
+    assert draft.progress_chars == 0
+
+
+def test_the_partial_text_goes_when_the_version_is_stored(author):
+    draft = writing(author)
+    for part in (1, 2):
+        projection.stream(draft.pk, version=1, part=part, attempt=1, text=f"## Part {part}\n")
+    projection.apply(draft.pk, [EventRecord(seq=2, kind="generated", state="awaiting_review",
+                                            version=1)])
+    assert not StreamedText.objects.exists()
+
+
+def test_the_pages_get_the_text_so_far_and_stop_when_it_is_stored(author, editor):
+    draft = writing(author)
+    projection.stream(draft.pk, version=1, part=0, attempt=1,
+                      text="# Tides\n\n- one\n- two\n")
+    url = reverse("drafts:detail", args=[draft.pk])
+    page = client_for(author).get(url).content.decode()
+    assert 'id="streamed"' in page and "<li>one</li>" in page  # rendered as it will be
+    assert "Version 1, as it is written" in page
+    fragment = client_for(editor).get(url, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="streamed")
+    assert fragment.status_code == 200 and "<h2>Tides</h2>" in fragment.content.decode()
+    stamp = selectors.live_text(draft.pk).stamp
+    same = client_for(editor).get(url, {"s": stamp}, HTTP_HX_REQUEST="true",
+                                  HTTP_HX_TARGET="streamed")
+    assert same.status_code == 204  # nothing new
+    review = client_for(editor).get(reverse("review:draft", args=[draft.pk])).content.decode()
+    assert 'id="streamed"' in review and "<li>two</li>" in review
+    # Someone else's draft: 404, as the page itself.
+    other = make_draft(editor, status="generating", texts=())
+    assert client_for(author).get(reverse("drafts:detail", args=[other.pk]),
+                                  HTTP_HX_REQUEST="true", HTTP_HX_TARGET="streamed"
+                                  ).status_code == 404
+
+    projection.apply(draft.pk, [EventRecord(seq=2, kind="generated", state="awaiting_review",
+                                            version=1)])
+    done = client_for(author).get(url, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="streamed")
+    assert done.status_code == 286 and "version-stored" in done["HX-Trigger"]
+
+
+def test_many_pages_watching_one_draft_cost_one_read_per_interval(author, editor, settings):
+    settings.STREAM_POLL_SECONDS = 60  # one interval for the whole test
+    draft = writing(author)
+    projection.stream(draft.pk, version=1, part=0, attempt=1, text="# Tides\n")
+    url = reverse("drafts:detail", args=[draft.pk])
+    client = client_for(editor)
+    client.get(url, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="streamed")
+    with CaptureQueriesContext(connection) as queries:
+        for _ in range(100):
+            client.get(url, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="streamed")
+    reads = [q["sql"] for q in queries.captured_queries
+             if "drafts_streamedtext" in q["sql"] or 'FROM "drafts_draft"' in q["sql"]]
+    assert reads == []  # the 100 polls were answered from the process's one read
