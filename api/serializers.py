@@ -112,6 +112,15 @@ class StrictChoice(serializers.ChoiceField):
         return super().to_internal_value(data)
 
 
+class StrictBoolean(serializers.BooleanField):
+    """A JSON true or false: not "true", not 1."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
 class StrictSerializer(serializers.Serializer):
     """Refuses keys it does not know (a typo would otherwise be dropped in silence)."""
 
@@ -208,6 +217,14 @@ class DecisionSerializer(StrictSerializer):
             raise serializers.ValidationError({refusal.field or "non_field_errors":
                                                [refusal.sentence]})
         return data
+
+
+class StopWritingSerializer(StrictSerializer):
+    """Stop the LLM writing a version: keep the words so far as the version, or discard
+    them (a first draft is then withdrawn; a revision goes back to the previous version)."""
+
+    keep = StrictBoolean(help_text="true: the text so far becomes the version (\"stopped "
+                                   "after N words\"), reviewed as usual; false: discard it.")
 
 
 class WithdrawSerializer(StrictSerializer):

@@ -19,6 +19,7 @@ v1 = [
     path("drafts/<int:draft_id>/versions/<int:number>/diff/", views.VersionDiffView.as_view(),
          name="version_diff"),
     path("drafts/<int:draft_id>/withdraw/", views.WithdrawView.as_view(), name="withdraw"),
+    path("drafts/<int:draft_id>/stop/", views.StopWritingView.as_view(), name="stop"),
     path("drafts/<int:draft_id>/comments/", views.CommentsView.as_view(), name="comments"),
     path("drafts/<int:draft_id>/comments/<int:comment_id>/replies/", views.ReplyView.as_view(),
          name="comment_replies"),

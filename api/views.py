@@ -41,6 +41,7 @@ from api.serializers import (
     PendingPageSerializer,
     ReplySerializer,
     RetryDeliverySerializer,
+    StopWritingSerializer,
     SubmitSerializer,
     SuggestSerializer,
     Text,
@@ -225,6 +226,29 @@ class WithdrawView(ApiView):
         data = WithdrawSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         result = services.withdraw_draft(draft=draft, user=request.user, **data.validated_data)
+        return Response(DecisionResultSerializer(result).data)
+
+
+class StopWritingView(ApiView):
+    @extend_schema(operation_id="drafts_stop", tags=["drafts"],
+                   summary="Stop the LLM writing a version: keep or discard the text so far",
+                   request=StopWritingSerializer,
+                   responses={200: DecisionResultSerializer, 202: ACCEPTED, **_errors(
+                       e403="Not allowed: only the draft's author and the editors at its "
+                            "step (NotEligible); CsrfFailed",
+                       e409="NotWriting (nothing is being written), AlreadyStopping, Late",
+                       e503=ENGINE)})
+    def post(self, request, draft_id: int):
+        draft = selectors.visible_draft(request.user, draft_id)
+        data = StopWritingSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            result = services.stop_writing(draft=draft, user=request.user,
+                                           keep=data.validated_data["keep"])
+        except errors.Refused as err:
+            if err.code == "NotEligible":
+                raise Forbidden(str(err), err.code) from None
+            raise
         return Response(DecisionResultSerializer(result).data)
 
 

@@ -16,7 +16,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 
-from rulebook import comments, delivery, inputs, passages, policies, suggestions, urgency
+from rulebook import (
+    comments,
+    delivery,
+    inputs,
+    passages,
+    policies,
+    suggestions,
+    urgency,
+    writing,
+)
 from rulebook.states import (
     APPROVED_STATES,
     CLOSING_DECISION_EVENTS,
@@ -269,6 +278,7 @@ class DraftVersion(models.Model):
     cost_usd = models.DecimalField(max_digits=10, decimal_places=6, default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     from_suggestions = models.BooleanField(default=False)  # an edit from chosen changes
+    stopped = models.BooleanField(default=False)  # the text written before a stop, kept
 
     class Meta:
         ordering = ["draft", "number"]
@@ -292,6 +302,8 @@ class DraftVersion(models.Model):
             words = suggestions.label(who or "an editor")
             return words[:1].lower() + words[1:]
         kind = self.get_kind_display().lower()
+        if self.stopped:
+            kind = f"{kind}, {writing.stopped_label(writing.words(self.text))}"
         return f"{kind} by {who}" if who else kind
 
 

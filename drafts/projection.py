@@ -188,6 +188,19 @@ def stream(draft_id: int, *, version: int, part: int, attempt: int, text: str,
         add_progress(draft_id, delta)
 
 
+def streamed_text(draft_id: int, version: int) -> str:
+    """The text written so far of `version` (its parts in order; a section under its heading
+    when it has not written one yet): what a stop keeps."""
+    parts = []
+    for row in StreamedText.objects.filter(draft_id=draft_id, version=version).order_by("part"):
+        text = row.text.strip()
+        if row.heading and not text.startswith("## "):
+            text = f"## {row.heading}\n\n{text}".strip()
+        if text:
+            parts.append(text)
+    return "\n\n".join(parts) + "\n" if parts else ""
+
+
 def has_version(draft_id: int, number: int) -> bool:
     """Is version `number` of the draft stored? (A v1 run's store_version answers with it.)"""
     return DraftVersion.objects.filter(draft_id=draft_id, number=number).exists()
@@ -223,6 +236,7 @@ def _store_version(draft: Draft, version: VersionRecord, *, surely_new: bool) ->
         "latency_ms": gen.latency_ms if gen else 0,
         "cost_usd": Decimal(str(round(gen.cost_usd, 6))) if gen else Decimal(0),
         "from_suggestions": bool(version.choices),
+        "stopped": version.stopped,
     }
     if surely_new:
         DraftVersion.objects.create(draft=draft, number=version.number, **fields)

@@ -14,10 +14,10 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from drafts import projection
+from drafts import projection, roles
 from drafts.models import Draft
 from review.models import Channel
-from rulebook import authors, decisions, delivery, inputs, policies, states, urgency
+from rulebook import authors, decisions, delivery, inputs, policies, states, urgency, writing
 from rulebook.states import DecisionKind, EventKind
 from temporal_app import errors, gateway, queues
 from temporal_app.types import (
@@ -27,6 +27,7 @@ from temporal_app.types import (
     PublishPolicy,
     ReviewInput,
     StopInput,
+    StopWritingInput,
 )
 
 log = logging.getLogger(__name__)
@@ -199,3 +200,20 @@ def withdraw_draft(*, draft: Draft, user, comment: str = "") -> DecisionResult:
                           StopInput(actor_id=user.pk, actor=user.get_username(),
                                     comment=comment))
 
+
+
+def stop_writing(*, draft: Draft, user, keep: bool) -> DecisionResult:
+    """ "Stop writing" (the author, or an editor at the draft's step): the workflow's answer.
+    Raises DecisionRefused (not being written, not theirs: the row already proves it; the
+    workflow checks again) or EngineUnavailable (nothing was stopped)."""
+    groups = None if draft.author_id == user.pk else roles.reviewer_groups(user)
+    snap = decisions.Snapshot(state=draft.state, version=draft.current_version,
+                              author_id=draft.author_id, policy=draft.policy,
+                              step=draft.current_index)
+    refusal = writing.stop_refusal(snap, user.pk, groups, stopping=False, expires_at=None,
+                                   now=timezone.now())
+    if refusal is not None:
+        raise errors.DecisionRefused(refusal.sentence, refusal.code)
+    return gateway.stop_writing(draft.pk, StopWritingInput(
+        actor_id=user.pk, actor=user.get_username(), keep=keep,
+        actor_groups=None if groups is None else sorted(groups)))

@@ -28,6 +28,7 @@ from drafts.forms import CommentForm, DraftForm, ReplyForm, StatusFilterForm
 from drafts.models import Draft
 from publishing import services as publishing_services
 from publishing.selectors import publishing_of
+from rulebook import decisions
 from rulebook.states import ReviewState
 from temporal_app import errors, gateway
 
@@ -127,6 +128,7 @@ def _detail_context(request: HttpRequest, draft: Draft) -> dict:
         # The status region polls while the review runs or its deliveries are under way.
         "live": not draft.is_final or publishing_live,
         **(stream_context(draft.pk) if draft.is_working else {}),
+        "can_stop": may_stop(request.user, draft),
         "live_stamp": stamp,
         "can_retry_delivery": (roles.is_admin(request.user) and bool(publishing.failed)
                                and not publishing_live),
@@ -233,6 +235,33 @@ def draft_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     except errors.RedlineError as err:
         messages.error(request, str(err))
     return redirect("drafts:detail", pk=pk)
+
+
+@htmx_login
+@require_POST
+@login_required
+def draft_stop(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "Stop writing": keep the text so far as the version (`keep=1`) or discard it; back to
+    the page the button was on, which says what happened."""
+    draft = selectors.visible_draft(request.user, pk)
+    try:
+        result = services.stop_writing(draft=draft, user=request.user,
+                                       keep=request.POST.get("keep") == "1")
+        messages.success(request, result.message)
+    except errors.RedlineError as err:  # refused, or Temporal did not answer: nothing stopped
+        messages.error(request, str(err))
+    url = _back(request, draft)
+    if request.htmx:
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
+
+
+def may_stop(user, draft: Draft) -> bool:
+    """Does the page offer "Stop writing" (the rule: rulebook.writing.stop_refusal)?"""
+    if not draft.is_working:
+        return False
+    return draft.author_id == user.pk or (roles.is_editor(user) and decisions.eligibility_refusal(
+        draft.policy, draft.current_index, roles.reviewer_groups(user)) is None)
 
 
 @htmx_login

@@ -19,7 +19,7 @@ from django_htmx.http import (
 from drafts import paging, roles, selectors
 from drafts.diff import diff_lines
 from drafts.models import Draft
-from drafts.views import comments_context, htmx_login, stream_context
+from drafts.views import comments_context, htmx_login, may_stop, stream_context
 from review import services
 from review.forms import (
     EDIT_DECISION,
@@ -98,6 +98,8 @@ def _review_context(request: HttpRequest, draft: Draft, *, shown: int | None = N
         "can_choose": draft.awaiting_review and number == draft.current_version
         and draft.author_id != request.user.pk and any(c.choosable for c in changes),
         "can_suggest": draft.awaiting_review and draft.author_id != request.user.pk,
+        "can_stop": may_stop(request.user, draft),
+        "review_url": reverse("review:draft", args=[draft.pk]),
         "commented_passages": len(selectors.revision_passages(
             draft, threads=comments["threads"], text=current.text if current else ""))
         if draft.awaiting_review else 0,

@@ -25,6 +25,8 @@ import it from the module that owns it (this package re-exports nothing):
 - decisions: Snapshot, Request, Refusal, refusal() and every decision's refusal sentence, the
   step rules on a snapshot (eligibility_refusal, after_approval), decided_message,
   write_failed.
+- writing: stopping the LLM while it writes a version (stop_refusal, what a stop leads to,
+  "stopped after N words").
 - deadlines: deadlines, step_deadlines, capped, extended, duration_words, extension and
   reminder refusals.
 - authors: the in-flight cap, retry and withdraw refusals.

@@ -55,6 +55,7 @@ class EventKind(StrEnum):
     DELIVERY_RETRIED = "delivery_retried"
     STEP_APPROVED = "step_approved"  # an approval that does not close the review (policies)
     SUGGESTED = "suggested"  # a rewrite of one commented passage, to accept or reject
+    WRITING_STOPPED = "writing_stopped"  # a revision stopped and discarded (rulebook.writing)
 
     @property
     def label(self) -> str:
@@ -119,6 +120,7 @@ EVENT_LABELS = {
     EventKind.DELIVERY_RETRIED: "Delivery retried",
     EventKind.STEP_APPROVED: "Approved at a step",
     EventKind.SUGGESTED: "Rewrite suggested",
+    EventKind.WRITING_STOPPED: "Revision stopped and discarded",
 }
 VERSION_LABELS = {
     VersionKind.GENERATED: "Generated",
@@ -202,6 +204,7 @@ STATE_AFTER: dict[EventKind, ReviewState | None] = {
     EventKind.DELIVERY_RETRIED: None,
     EventKind.STEP_APPROVED: None,  # the review goes on (more approvals, or the next step)
     EventKind.SUGGESTED: None,
+    EventKind.WRITING_STOPPED: ReviewState.AWAITING_REVIEW,  # on the previous version
 }
 # The event that records a review closing in each final state (reconcile uses it; a review
 # run never ends as published: that state comes from its publishing afterwards).

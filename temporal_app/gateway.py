@@ -85,6 +85,7 @@ from temporal_app.types import (
     ReviewResult,
     ReviewStatus,
     StopInput,
+    StopWritingInput,
     outbox_workflow_id,
     publish_workflow_id,
     workflow_id_for,
@@ -407,6 +408,11 @@ def decide(draft_id: int, kind: DecisionKind, payload: DecisionInput | StopInput
 def extend_deadline(draft_id: int, payload: ExtendDeadlineInput) -> DeadlineResult:
     return _update(draft_id, DraftReviewWorkflow.extend_deadline, payload, DeadlineResult,
                    "extension")
+
+
+def stop_writing(draft_id: int, payload: StopWritingInput) -> DecisionResult:
+    """ "Stop writing": the workflow cancels the LLM and keeps or discards the text so far."""
+    return _update(draft_id, DraftReviewWorkflow.stop_writing, payload, DecisionResult, "stop")
 
 
 def resend_reminder(draft_id: int, payload: RemindInput) -> DecisionResult:

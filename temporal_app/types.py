@@ -227,6 +227,29 @@ class StopInput:
 
 
 @dataclass(frozen=True)
+class StopWritingInput:
+    """Stop the LLM writing a version (the author, or an editor at the draft's step): keep
+    the text so far as the version, or discard it (rulebook.writing)."""
+
+    actor_id: int
+    actor: str
+    keep: bool
+    actor_groups: list[str] | None = None
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class StreamedInput:
+    draft_id: int
+    version: int
+
+
+@dataclass(frozen=True)
+class StreamedResult:
+    text: str  # the version's text so far, its parts in order ("" if none was written)
+
+
+@dataclass(frozen=True)
 class ExtendDeadlineInput:
     actor_id: int
     actor: str
@@ -328,6 +351,7 @@ class VersionRecord:
     actor_id: int | None = None
     changes: list[ChangeRecord] = field(default_factory=list)  # a targeted revision's
     choices: list[ChoiceInput] = field(default_factory=list)  # an edit from suggestions'
+    stopped: bool = False  # the text written before a stop, kept (rulebook.writing)
 
 
 @dataclass(frozen=True)
@@ -540,6 +564,7 @@ OUTLINE_DRAFT = "outline_draft"
 WRITE_SECTION = "write_section"
 REVISE_PASSAGE = "revise_passage"
 PROJECT = "project"  # local activity
+READ_STREAMED = "read_streamed"  # local activity: the text so far of a stopped version
 DRAIN_OUTBOX = "drain_outbox"
 PLAN_DELIVERIES = "plan_deliveries"  # local activity
 DELIVER = "deliver"

@@ -36,7 +36,8 @@ PUBLISH_PATHS = {"approve_publish", "publish_delivered", "publish_failed"}
 POLICY_PATHS = {"policy_quorum", "policy_changes_mid_chain", "policy_outside_approver"}
 # The editor's workbench: a request for changes on three commented passages (three parallel
 # revise_passage activities behind the targeted-revision patch).
-WORKBENCH_PATHS = {"targeted_revision", "accepted_changes", "suggested_rewrite"}
+WORKBENCH_PATHS = {"targeted_revision", "accepted_changes", "suggested_rewrite",
+                   "stop_and_keep", "stop_revision_discard"}
 WORKFLOWS = [DraftReviewWorkflow, DraftReviewWorkflowV1, MailOutboxWorkflow,
              PublishDraftWorkflow]
 

@@ -19,7 +19,13 @@ def llm_activities() -> list:
 def all_activities() -> list:
     from temporal_app.activities.outbox import drain_outbox
     from temporal_app.activities.publishing import deliver, give_up_delivery, plan_deliveries
-    from temporal_app.activities.records import notify, project, record_event, store_version
+    from temporal_app.activities.records import (
+        notify,
+        project,
+        read_streamed,
+        record_event,
+        store_version,
+    )
 
-    return [*llm_activities(), project, drain_outbox, plan_deliveries, deliver,
+    return [*llm_activities(), project, read_streamed, drain_outbox, plan_deliveries, deliver,
             give_up_delivery, store_version, record_event, notify]

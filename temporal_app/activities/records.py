@@ -22,6 +22,7 @@ from temporal_app.options import BAD_DATA
 from temporal_app.types import (
     NOTIFY,
     PROJECT,
+    READ_STREAMED,
     RECORD_EVENT,
     STORE_VERSION,
     ChangeRecord,
@@ -34,6 +35,8 @@ from temporal_app.types import (
     RecordResult,
     StoreVersionInput,
     StoreVersionResult,
+    StreamedInput,
+    StreamedResult,
     VersionRecord,
 )
 
@@ -70,6 +73,12 @@ def project(inp: ProjectInput) -> ProjectResult:
     applied = _apply(inp.draft_id, inp.events, inp.version, inp.suggestion)
     approved = any(e.kind == EventKind.APPROVED for e in inp.events)
     return ProjectResult(applied=applied, publish=approved and wants_publishing(inp.draft_id))
+
+
+@activity.defn(name=READ_STREAMED)
+def read_streamed(inp: StreamedInput) -> StreamedResult:
+    """The text written so far of a version whose writing was stopped (kept as the version)."""
+    return StreamedResult(text=projection.streamed_text(inp.draft_id, inp.version))
 
 
 # ------------------------------------------------------------------ v1 runs only

@@ -47,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
     import rulebook.decisions as decisions
     import rulebook.policies as policies
     import rulebook.states as states
+    import rulebook.writing as writing_rules
     import temporal_app.options as options
     import temporal_app.waiting as waiting
     import temporal_app.writing as writing
@@ -65,6 +66,7 @@ with workflow.unsafe.imports_passed_through():
         DRAFT_ID,
         PROJECT,
         PUBLISH_WORKFLOW_TYPE,
+        READ_STREAMED,
         REVIEW_DEADLINE,
         REVIEW_STATE,
         REVIEW_STEP,
@@ -88,6 +90,9 @@ with workflow.unsafe.imports_passed_through():
         ReviewResult,
         ReviewStatus,
         StopInput,
+        StopWritingInput,
+        StreamedInput,
+        StreamedResult,
         VersionRecord,
         passage_fields,
         publish_workflow_id,
@@ -107,6 +112,25 @@ TARGETED = "targeted-revision"
 
 # The workbench's decisions are updates only: their answer is what they made.
 UPDATE_ONLY = frozenset({DecisionKind.EDIT, DecisionKind.SUGGEST})
+
+
+class _Discarded:
+    """_write's answer for a revision stopped and discarded: no new version."""
+
+
+DISCARDED = _Discarded()
+
+
+@dataclass
+class _Stop:
+    """A stop of the writing the run loop carries out (rulebook.writing); `result` answers it."""
+
+    keep: bool
+    actor_id: int
+    actor: str
+    result: DecisionResult | None = None
+    error: str = ""
+    kept: str = ""  # kept: the answer, given once the version is stored
 
 
 class _WriteFailed(Exception):
@@ -149,6 +173,7 @@ class DraftReviewWorkflow(waiting.ReviewRun):
         self._approvals: list[Approval] = []  # this round's (since its version got step 1)
         self._votes: list[_Decision] = []  # accepted approvals not recorded yet
         self._suggested = (0, 0)  # (version, how many rewrites were suggested on it)
+        self._stop: _Stop | None = None  # "Stop writing", accepted and not answered yet
 
     # ------------------------------------------------------------------ the flow
     @workflow.run
@@ -162,6 +187,8 @@ class DraftReviewWorkflow(waiting.ReviewRun):
                     await self._record(EventKind.CANCELLED, comment="cancelled in Temporal")
                 raise
             except _WriteFailed as failed:
+                if self._stop is not None:  # a stop waiting for a write that failed
+                    self._stop.error = str(failed)
                 await self._record(EventKind.FAILED, comment=str(failed))
                 return await self._result()
         except _WriteFailed as failed:
@@ -175,7 +202,8 @@ class DraftReviewWorkflow(waiting.ReviewRun):
             written = await self._write(number, feedback, passages)
             if written is None:  # stopped or failed while writing
                 return await self._result()
-            await self._publish(number, event, *written)
+            if written is not DISCARDED:  # a revision stopped and discarded: the old one
+                await self._publish(number, event, *written)
 
             decision = await self._wait_for_decision()
             if decision is None:
@@ -193,40 +221,90 @@ class DraftReviewWorkflow(waiting.ReviewRun):
             passages = decision.passages
 
     async def _write(self, number: int, feedback: str, passages: list[PassageInput]
-                     ) -> tuple[GenerateResult, list[ChangeRecord]] | None:
+                     ) -> tuple | _Discarded | None:
         """The LLM writes version `number` (only the commented `passages` of the current
-        one, when given); a withdraw or cancel stops it. None: the run is over."""
+        one, when given): (its result, its changes[, stopped]). A withdraw or cancel stops
+        it, and so does "Stop writing" (`_stopped`). None: the run is over."""
         if passages and workflow.patched(TARGETED):
             task = asyncio.ensure_future(writing.revise_passages(
                 self._inp, number, feedback, self._text, passages))
         else:
             task = asyncio.ensure_future(self._write_whole(number, feedback))
-        await workflow.wait_condition(lambda: task.done() or self._stop_requested())
+        await workflow.wait_condition(
+            lambda: task.done() or self._stop_requested() or self._stop is not None)
         if not task.done():
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
+            if not self._stop_requested():
+                return await self._stopped(number)
             assert self._decision is not None
             await self._close(self._decision)
+            self._answer_stop(writing_rules.NOT_WRITING)
             return None
         try:
             return task.result()
         except ActivityError as err:
-            await self._record(EventKind.FAILED, comment=writing.failure_message(err, self._inp))
+            failure = writing.failure_message(err, self._inp)
+            await self._record(EventKind.FAILED, comment=failure)
+            self._answer_stop(f"The writing failed before the stop took effect: {failure}")
             return None
+
+    async def _stopped(self, number: int) -> tuple | _Discarded | None:
+        """ "Stop writing" cancelled the LLM: keep the text so far as version `number`
+        (read by a local activity: the workflow never follows the partial text), or discard
+        it: a first draft is withdrawn, a revision goes back to the previous version."""
+        stop = self._stop
+        assert stop is not None
+        text = ""
+        if stop.keep:
+            text = (await workflow.execute_local_activity(
+                READ_STREAMED, StreamedInput(draft_id=self._inp.draft_id, version=number),
+                result_type=StreamedResult, summary=f"text so far of version {number}",
+                **options.project(self._inp.policy))).text
+        count, first = writing_rules.words(text), self._version == 0
+        message = writing_rules.stop_message(keep=stop.keep, first=first, count=count,
+                                             number=number, actor=stop.actor)
+        if count:  # published by the run loop as the version, answered once it is stored
+            stop.kept = message
+            return GenerateResult(text=text, backend="", model="", prompt_version="stopped"), \
+                [], True
+        try:
+            if first:
+                await self._record(EventKind.WITHDRAWN, actor_id=stop.actor_id,
+                                   comment="Stopped while the first version was written.")
+            else:
+                self._start_step()  # the previous version waits again, with a fresh deadline
+                await self._record(EventKind.WRITING_STOPPED, actor_id=stop.actor_id,
+                                   comment=f"Stopped while version {number} was written.")
+        except _WriteFailed as failed:
+            stop.error = str(failed)
+            raise
+        self._answer_stop(message)
+        return None if first else DISCARDED
+
+    def _answer_stop(self, message: str) -> None:
+        """Answer a stop that is waiting (if any): what happened instead, or what it did."""
+        stop, self._stop = self._stop, None
+        if stop is not None and stop.result is None:
+            stop.result = DecisionResult(state=self._state.value, version=self._version,
+                                         message=stop.kept or message)
 
     async def _write_whole(self, number: int, feedback: str
                            ) -> tuple[GenerateResult, list[ChangeRecord]]:
         return await writing.write(self._inp, number, feedback, self._text), []
 
     async def _publish(self, number: int, event: EventKind, written: GenerateResult,
-                       changes: list[ChangeRecord]) -> None:
+                       changes: list[ChangeRecord], stopped: bool = False) -> None:
         self._version, self._text = number, written.text
         self._step, self._approvals = 0, []  # a new version starts the policy again
         self._start_step()
         await self._record(event, version=VersionRecord(
             number=number, kind=states.VERSION_KIND_FOR_EVENT[event], text=written.text,
-            generation=dataclasses.replace(written, text=""),  # the text once, not twice
-            changes=changes))
+            generation=None if stopped else dataclasses.replace(written, text=""),
+            changes=changes, stopped=stopped))  # the text once, not twice
+        # A stop that came as this version was stored: it was not stopped (or, kept, it is
+        # this version: its answer was set by _stopped).
+        self._answer_stop(writing_rules.TOO_LATE.format(number=number))
 
     async def _wait_for_decision(self) -> _Decision | None:
         """Wait for a decision, sending reminders on the way; None when the deadline passes."""
@@ -614,6 +692,28 @@ class DraftReviewWorkflow(waiting.ReviewRun):
             await self._record(kind, **fields)
         except _WriteFailed as failed:
             raise ApplicationError(str(failed), type="WriteFailed", non_retryable=True) from None
+
+    # ------------------------------------------------------------------ stop writing
+    @workflow.update
+    async def stop_writing(self, s: StopWritingInput) -> DecisionResult:
+        """ "Stop writing": the run loop cancels the LLM and keeps or discards the text so far
+        (`_stopped`); the answer says what it did, or that the version was stored first."""
+        self._stop_allowed(s)  # again: two stops in one workflow task
+        stop = _Stop(s.keep, s.actor_id, s.actor)
+        self._stop = stop
+        await workflow.wait_condition(lambda: stop.result is not None or bool(stop.error))
+        if stop.error:
+            raise ApplicationError(stop.error, type="WriteFailed", non_retryable=True)
+        assert stop.result is not None
+        return stop.result
+
+    @stop_writing.validator
+    def _stop_allowed(self, s: StopWritingInput) -> None:
+        refusal = writing_rules.stop_refusal(
+            self._snapshot(), s.actor_id, s.actor_groups, stopping=self._stop is not None,
+            expires_at=s.expires_at, now=workflow.now())
+        if refusal is not None:
+            raise _refused(refusal)
 
     # ------------------------------------------------------------------ admin updates
     @workflow.update

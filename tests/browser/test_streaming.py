@@ -53,3 +53,26 @@ def test_the_author_sees_the_words_before_the_version_is_stored(open_as, author,
     page.locator("#streamed").wait_for(state="detached")
     page.get_by_text("Fishermen plan their days around it.").first.wait_for()
     assert not StreamedText.objects.filter(draft=draft).exists()
+
+
+def test_the_author_stops_halfway_keeps_the_text_and_an_editor_reviews_it(
+        open_as, author, editor, settings):
+    settings.OFFLINE_LLM_LATENCY, settings.LLM_STREAM_INTERVAL = 20, 0.05
+    settings.STREAM_POLL_SECONDS = 0.3
+    page = open_as(author)
+    draft, _ = services.submit_draft(author=author, topic="Urban beekeeping")
+    page.goto(f"/drafts/{draft.pk}/")
+    page.locator("#streamed .streamed-part").wait_for()
+    page.get_by_role("button", name="Stop and keep the text").click()
+    page.get_by_text("keeps the").first.wait_for()
+    page.get_by_text("stopped after").first.wait_for()
+    assert_accessible(page, "the draft page after a stop")
+    version = DraftVersion.objects.get(draft=draft)
+    assert version.stopped
+
+    reviewer = open_as(editor)
+    reviewer.goto(f"/review/{draft.pk}/")
+    reviewer.locator("#version-h").filter(has_text="stopped after").wait_for()
+    reviewer.locator("form.decision").filter(
+        has=reviewer.locator("input[value=approve]")).get_by_role("button").click()
+    reviewer.get_by_role("status").filter(has_text="Approved by").wait_for()
