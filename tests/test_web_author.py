@@ -187,7 +187,7 @@ def test_detail_for_an_editor_shows_usage_and_a_review_link(author, editor):
 def test_detail_pending_polls_and_offers_withdraw(author):
     draft = make_draft(author)
     html = client_for(author).get(draft.get_absolute_url()).content.decode()
-    assert f'hx-get="/drafts/{draft.pk}/?seen=' in html and 'hx-trigger="every 5s"' in html
+    assert f'hx-get="/drafts/{draft.pk}/?seen=' in html and 'hx-trigger="every 5s,' in html
     assert '<button type="submit" class="secondary">Withdraw</button>' in html
     assert 'aria-live="polite"' in html
 
@@ -199,7 +199,7 @@ def test_detail_partial_generating_then_unchanged_then_final(author):
     assert first.status_code == 200
     html = first.content.decode()
     assert html.lstrip().startswith('<div id="live"') and "<html" not in html
-    assert "120 characters so far" in html and 'hx-trigger="every 2s"' in html
+    assert "120 characters so far" in html and 'hx-trigger="every 2s,' in html
     assert '<div id="content" hx-swap-oob="true">' in html
     seen = Draft.objects.get(pk=draft.pk).live_stamp
     # nothing changed since the page's stamp: 204, htmx leaves the page alone

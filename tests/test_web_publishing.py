@@ -135,7 +135,7 @@ def test_the_page_polls_while_a_delivery_is_pending_and_stops_after(author, edit
     row = delivery(draft, dest, DeliveryStatus.PENDING, attempts=[(503, "HTTP 503")])
     client, url = client_for(author), draft.get_absolute_url()
     html = client.get(url).content.decode()
-    assert 'hx-trigger="every 5s"' in live_region(html)
+    assert 'hx-trigger="every 5s,' in live_region(html)
     assert "; delivering…</span>" in html and "Retrying with backoff; last error: HTTP 503." \
         in html
     seen = seen_stamp(html)
@@ -145,7 +145,7 @@ def test_the_page_polls_while_a_delivery_is_pending_and_stops_after(author, edit
     Delivery.objects.filter(pk=row.pk).update(attempts=2)
     changed = client.get(url, {"seen": seen, "p": "0"}, **HTMX)
     body = changed.content.decode()
-    assert changed.status_code == 200 and 'hx-trigger="every 5s"' in body
+    assert changed.status_code == 200 and 'hx-trigger="every 5s,' in body
     assert '<div id="content" hx-swap-oob="true">' in body and "Delivery log (2 attempts)" in body
     assert seen_stamp(body) != seen
     Delivery.objects.filter(pk=row.pk).update(status=DeliveryStatus.DELIVERED.value,
@@ -165,7 +165,7 @@ def test_the_page_waits_for_the_deliveries_of_a_fresh_approval(author, editor):
     assert "hx-get" not in live_region(client.get(url).content.decode())
     Destination.objects.create(name="Blog", url="https://blog.example.com/hook")
     html = client.get(url).content.decode()
-    assert 'hx-trigger="every 5s"' in live_region(html) and "; delivering…" in html
+    assert 'hx-trigger="every 5s,' in live_region(html) and "; delivering…" in html
     seen = seen_stamp(html)
     assert client.get(url, {"seen": seen, "p": "0"}, **HTMX).status_code == 204
     DraftEvent.objects.filter(draft=draft).update(
@@ -359,7 +359,7 @@ def test_the_page_follows_a_pending_delivery_until_it_is_published(live_worker, 
                  what="a pending delivery with an attempt")
         client, url = client_for(author), draft.get_absolute_url()
         html = client.get(url).content.decode()
-        assert 'hx-trigger="every 5s"' in live_region(html)
+        assert 'hx-trigger="every 5s,' in live_region(html)
         assert "; delivering…" in html and '<span class="badge ds-pending">Delivering</span>' \
             in html and "no answer within 1 s" in html
         seen = seen_stamp(html)

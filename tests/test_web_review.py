@@ -223,7 +223,7 @@ def test_review_page_while_revising_polls(author, editor):
     draft = make_draft(author, status="revising", progress_chars=42)
     client = client_for(editor)
     html = client.get(review_url(draft)).content.decode()
-    assert 'hx-trigger="every 2s"' in html and "42 characters so far" in html
+    assert 'hx-trigger="every 2s,' in html and "42 characters so far" in html
     assert ">Approve</button>" not in html
     assert client.get(review_url(draft), **HTMX).status_code == 200
 
