@@ -280,6 +280,11 @@ LLM_PROGRESS_INTERVAL = env_duration("LLM_PROGRESS_INTERVAL", "1s")
 # How often a call that writes a version's text stores the text so far for the pages (per
 # part: parallel sections share it), and how often the pages ask for it.
 LLM_STREAM_INTERVAL = env_duration("LLM_STREAM_INTERVAL", "250ms")
+# What one draft may spend on the LLM unless its channel says (rulebook.budgets; 0: no
+# limit), and what one author may spend in a day (UTC), refused at submit.
+LLM_BUDGET_TOKENS = env_int("LLM_BUDGET_TOKENS", 60_000)
+LLM_BUDGET_USD = env_float("LLM_BUDGET_USD", 1.00)
+LLM_DAILY_BUDGET_PER_AUTHOR = env_float("LLM_DAILY_BUDGET_PER_AUTHOR", 5.00)
 STREAM_POLL_SECONDS = env_duration("STREAM_POLL_SECONDS", "500ms")
 # Pieces of at least this many target words are outlined, then written section by section in
 # parallel (at most LLM_SECTION_CONCURRENCY calls at once). 0 turns sections off.

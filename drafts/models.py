@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 
 from rulebook import (
+    budgets,
     comments,
     delivery,
     inputs,
@@ -70,6 +71,10 @@ class Draft(models.Model):
         choices=[(p.value, p.label) for p in urgency.Priority],
         default=urgency.Priority.NORMAL.value)
     due_at = models.DateTimeField("due date", null=True, blank=True)
+    # What it may spend on the LLM (rulebook.budgets), fixed when it is submitted: its
+    # channel's budget or the site's. 0 and 0: no limit (drafts from before budgets).
+    budget_tokens = models.PositiveIntegerField(default=0)
+    budget_usd = models.DecimalField(max_digits=8, decimal_places=2, default=0)
     # The form's one-time token: a double-submitted form creates one draft.
     submission_key = models.UUIDField(null=True, blank=True)
 
@@ -255,6 +260,13 @@ class Draft(models.Model):
     def decision_events(self) -> list[DraftEvent]:
         """The editors' and author's decisions, from the (prefetched) events."""
         return [e for e in self.events.all() if e.kind in DECISION_EVENTS]
+
+    @property
+    def budget(self) -> budgets.Budget | None:
+        """What it may spend on the LLM; None: no limit (submitted before budgets)."""
+        if not self.budget_tokens and not self.budget_usd:
+            return None
+        return budgets.Budget(self.budget_tokens, float(self.budget_usd))
 
     @property
     def live_stamp(self) -> str:

@@ -10,14 +10,14 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
 from drafts import roles
 from drafts.models import Comment, Draft, DraftVersion, PassageChange, StreamedText
 from drafts.paging import CappedCount, capped
-from rulebook import policies, revisions, states
+from rulebook import budgets, policies, revisions, states
 from rulebook.comments import CommentState
 from rulebook.states import FINAL_STATES, ReviewState
 from temporal_app.types import PassageInput
@@ -295,3 +295,23 @@ def live_text(draft_id: int) -> LiveText | None:
             _live.clear()
         _live[draft_id] = (time.monotonic(), live)
         return live
+
+
+# ------------------------------------------------------------------ LLM spend
+
+
+def spend(draft: Draft, versions=None) -> tuple[budgets.Spent, budgets.Spent]:
+    """(what the draft spent on the LLM: its versions and suggestions, what the newest
+    LLM-written version cost): rulebook.budgets' inputs, from the rows. `versions`: read
+    already (the page's)."""
+    versions = list(draft.versions.all()) if versions is None else list(versions)
+    total, last = budgets.Spent(), budgets.Spent()
+    for v in sorted(versions, key=lambda v: v.number):
+        usage = budgets.Spent(v.prompt_tokens + v.completion_tokens, float(v.cost_usd))
+        total += usage
+        if v.backend:
+            last = usage
+    suggested = PassageChange.objects.filter(draft=draft, suggested=True).aggregate(
+        tokens=Sum(F("prompt_tokens") + F("completion_tokens")), usd=Sum("cost_usd"))
+    total += budgets.Spent(suggested["tokens"] or 0, float(suggested["usd"] or 0))
+    return total, last

@@ -8,16 +8,28 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from drafts import projection, roles
-from drafts.models import Draft
+from drafts.models import Draft, DraftVersion, PassageChange
 from review.models import Channel
-from rulebook import authors, decisions, delivery, inputs, policies, states, urgency, writing
+from rulebook import (
+    authors,
+    budgets,
+    decisions,
+    delivery,
+    inputs,
+    policies,
+    states,
+    urgency,
+    writing,
+)
 from rulebook.states import DecisionKind, EventKind
 from temporal_app import errors, gateway, queues
 from temporal_app.types import (
@@ -68,6 +80,7 @@ def review_input(draft: Draft, *, first_version: int, first_event_seq: int) -> R
         publish=publish_policy(),
         review_policy=draft.policy,
         due_at=draft.due_at,
+        budget=draft.budget,
     )
 
 
@@ -116,6 +129,29 @@ def _policy_for(channel: str) -> tuple[policies.ReviewPolicy, str]:
     return (found.policy.as_rule() if found.policy else policies.DEFAULT_POLICY), ""
 
 
+def _budget_for(channel: str) -> budgets.Budget:
+    """What a draft of `channel` may spend: the channel's budget where it sets one, else the
+    site's."""
+    found = Channel.objects.filter(slug=channel).values("budget_tokens", "budget_usd").first() \
+        if channel else None
+    tokens = found["budget_tokens"] if found and found["budget_tokens"] is not None \
+        else settings.LLM_BUDGET_TOKENS
+    usd = float(found["budget_usd"]) if found and found["budget_usd"] is not None \
+        else settings.LLM_BUDGET_USD
+    return budgets.Budget(tokens, usd)
+
+
+def spent_today(author) -> float:
+    """What the author's drafts spent on the LLM since midnight UTC (versions and
+    suggestions)."""
+    midnight = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    versions = DraftVersion.objects.filter(draft__author=author, created_at__gte=midnight) \
+        .aggregate(total=Sum("cost_usd"))["total"] or 0
+    suggested = PassageChange.objects.filter(draft__author=author, created_at__gte=midnight) \
+        .aggregate(total=Sum("cost_usd"))["total"] or 0
+    return float(versions + suggested)
+
+
 def _stored(policy: policies.ReviewPolicy) -> dict:
     """The policy as the draft keeps it: nothing for the default (so old and new drafts
     without a policy look the same)."""
@@ -152,11 +188,16 @@ def submit_draft(*, author, topic: str, brief: str = "", audience: str = "", ton
         refusal = authors.in_flight_refusal(in_flight, settings.MAX_DRAFTS_IN_FLIGHT)
         if refusal is not None:
             raise errors.Refused(refusal.sentence, refusal.code)
+        if over := budgets.daily_refusal(spent_today(author),
+                                         settings.LLM_DAILY_BUDGET_PER_AUTHOR):
+            raise errors.Refused(over, "DailyBudget")
+        budget = _budget_for(channel)
         draft = projection.create(author=author, topic=topic, brief=brief,
                                   audience=audience, tone=tone, target_words=target_words,
                                   channel=channel, submission_key=submission_key,
                                   review_policy=_stored(policy), priority=int(priority),
-                                  due_at=due_at)
+                                  due_at=due_at, budget_tokens=budget.tokens,
+                                  budget_usd=Decimal(str(budget.usd)))
         _start_after_commit(draft.pk, review_input(draft, first_version=1,
                                                    first_event_seq=draft.last_seq + 1))
     return draft, True

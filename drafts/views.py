@@ -28,7 +28,7 @@ from drafts.forms import CommentForm, DraftForm, ReplyForm, StatusFilterForm
 from drafts.models import Draft
 from publishing import services as publishing_services
 from publishing.selectors import publishing_of
-from rulebook import decisions
+from rulebook import budgets, decisions
 from rulebook.states import ReviewState
 from temporal_app import errors, gateway
 
@@ -129,6 +129,7 @@ def _detail_context(request: HttpRequest, draft: Draft) -> dict:
         "live": not draft.is_final or publishing_live,
         **(stream_context(draft.pk) if draft.is_working else {}),
         "can_stop": may_stop(request.user, draft),
+        "spend_line": _spend_line(draft),
         "live_stamp": stamp,
         "can_retry_delivery": (roles.is_admin(request.user) and bool(publishing.failed)
                                and not publishing_live),
@@ -254,6 +255,16 @@ def draft_stop(request: HttpRequest, pk: int) -> HttpResponse:
     if request.htmx:
         return HttpResponseClientRedirect(url)
     return redirect(url)
+
+
+def _spend_line(draft: Draft) -> str:
+    """ "USD 0.12 of USD 1.00 · 3,400 of 60,000 tokens": the draft's LLM spend against its
+    budget (rulebook.budgets.shown); "" for a draft with neither."""
+    spent, _ = selectors.spend(draft)
+    budget = draft.budget
+    if budget is None and not spent.tokens:
+        return ""
+    return budgets.shown(budget or budgets.NO_LIMIT, spent)
 
 
 def may_stop(user, draft: Draft) -> bool:

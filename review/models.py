@@ -89,6 +89,15 @@ class Channel(models.Model):
                                related_name="channels",
                                help_text="Blank: the default review (one editor decides).")
     is_active = models.BooleanField("active", default=True)
+    # What one draft of this channel may spend on the LLM (rulebook.budgets); blank: the
+    # site's LLM_BUDGET_TOKENS / LLM_BUDGET_USD. 0: no limit.
+    budget_tokens = models.PositiveIntegerField(
+        null=True, blank=True, help_text="LLM tokens one draft may use. Blank: the site's "
+                                         "default; 0: no limit.")
+    budget_usd = models.DecimalField(
+        max_digits=8, decimal_places=2, null=True, blank=True,
+        help_text="US dollars one draft may spend on the LLM. Blank: the site's default; 0: "
+                  "no limit.")
 
     class Meta:
         ordering = ["name"]

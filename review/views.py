@@ -29,7 +29,7 @@ from review.forms import (
     DecisionForm,
     QueueFilterForm,
 )
-from rulebook import decisions
+from rulebook import budgets, decisions
 from rulebook.states import DecisionKind
 from temporal_app import errors, gateway
 
@@ -99,6 +99,7 @@ def _review_context(request: HttpRequest, draft: Draft, *, shown: int | None = N
         and draft.author_id != request.user.pk and any(c.choosable for c in changes),
         "can_suggest": draft.awaiting_review and draft.author_id != request.user.pk,
         "can_stop": may_stop(request.user, draft),
+        "budget_refusal": _budget_refusal(draft, versions.values(), current),
         "review_url": reverse("review:draft", args=[draft.pk]),
         "commented_passages": len(selectors.revision_passages(
             draft, threads=comments["threads"], text=current.text if current else ""))
@@ -114,6 +115,15 @@ def _review_context(request: HttpRequest, draft: Draft, *, shown: int | None = N
         "claim": services.active_claim(draft),
         "claim_poll": _poll_seconds(),
     }
+
+
+def _budget_refusal(draft: Draft, versions, current) -> str:
+    """What the draft's budget says of one more revision, as far as the rows know (the
+    workflow checks again): shown beside "Request changes" before it is pressed."""
+    if draft.budget is None or not draft.awaiting_review or current is None:
+        return ""
+    spent, last = selectors.spend(draft, versions)
+    return budgets.revision_refusal(draft.budget, spent, last)
 
 
 def _poll_seconds() -> str:

@@ -22,6 +22,8 @@ import it from the module that owns it (this package re-exports nothing):
 - suggestions: changes accepted one by one: a version's changes as offers (a revision's
   passages, rewrites suggested for one comment), the text the editor's choices make (edit),
   the limits and sentences of an edit from suggestions and of "Suggest a rewrite".
+- budgets: what a draft may spend on the LLM and has spent (Budget, Spent), whether a
+  revision fits, max_tokens, an author's daily spend.
 - decisions: Snapshot, Request, Refusal, refusal() and every decision's refusal sentence, the
   step rules on a snapshot (eligibility_refusal, after_approval), decided_message,
   write_failed.

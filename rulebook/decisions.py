@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from rulebook import revisions, suggestions
+from rulebook import budgets, revisions, suggestions
 from rulebook.inputs import _CONTROL, COMMENT_MAX, TEXT_MAX, text_problem
 from rulebook.policies import DEFAULT_POLICY, Approval, ReviewPolicy, decides_at, step_words
 from rulebook.states import (
@@ -61,6 +61,11 @@ class Snapshot:
     step: int = 0  # the current step (index into policy.steps)
     approvals: tuple[Approval, ...] = ()  # this round's, accepted so far (recorded or not)
     suggestions: int = 0  # rewrites suggested on the current version (rulebook.suggestions)
+    # What the draft may spend and has spent on the LLM, and what the current version cost
+    # to write (rulebook.budgets: a revision is estimated from it). None: not checked.
+    budget: budgets.Budget | None = None
+    spent: budgets.Spent = budgets.Spent()
+    last_version: budgets.Spent = budgets.Spent()
 
 
 @dataclass(frozen=True)
@@ -226,6 +231,10 @@ def refusal(snap: Snapshot, request: Request, now: datetime) -> Refusal | None:
     if kind == DecisionKind.REQUEST_CHANGES and snap.revisions >= snap.max_revisions:
         return Refusal("TooManyRevisions", f"This draft has had {snap.revisions} revisions, the "
                                            "most allowed; approve or reject it.")
+    if kind in PASSAGE_DECISIONS and snap.budget is not None and (
+            over := budgets.revision_refusal(snap.budget, snap.spent,
+                                             revision_estimate(snap, request))):
+        return Refusal("OverBudget", over)
     if kind == DecisionKind.APPROVE_WITH_EDITS and snap.text and request.text == snap.text:
         return _invalid("The edited text is unchanged; use Approve instead.", "text")
     if kind == DecisionKind.EDIT and snap.text and request.text == snap.text:
@@ -233,6 +242,15 @@ def refusal(snap: Snapshot, request: Request, now: datetime) -> Refusal | None:
     if kind == DecisionKind.SUGGEST and snap.suggestions >= suggestions.MAX_SUGGESTIONS:
         return Refusal("TooManySuggestions", suggestions.TOO_MANY)
     return None
+
+
+def revision_estimate(snap: Snapshot, request: Request) -> budgets.Spent:
+    """About what the revision asked for costs: the current version's writing, or for
+    passages their share of its text."""
+    if request.passages and snap.text:
+        share = sum(end - start for start, end, _ in request.passages) / len(snap.text)
+        return snap.last_version.scaled(min(1.0, share))
+    return snap.last_version
 
 
 def step_approvals(snap: Snapshot) -> list[Approval]:

@@ -34,6 +34,7 @@ from temporal_app.offline import (  # noqa: F401 - OFFLINE_LABEL is part of this
 )
 
 OFFLINE_MODEL = "offline-template"
+CHARS_PER_TOKEN = 6  # generous: English runs about 4; past this a stream is cut off
 
 # on_progress(characters so far, the text so far): the text is a function, called only when
 # the caller stores it (joining the chunks on every one would cost the stream's length
@@ -283,7 +284,7 @@ class OpenAIBackend:
         )
         self.model = settings.OPENAI_MODEL
 
-    def _create(self, prompt: Prompt, with_usage: bool):
+    def _create(self, prompt: Prompt, with_usage: bool, max_tokens: int):
         kwargs = {}
         if with_usage:
             kwargs["stream_options"] = {"include_usage": True}
@@ -292,7 +293,7 @@ class OpenAIBackend:
             messages=[{"role": "system", "content": prompt.system},
                       {"role": "user", "content": prompt.user}],
             temperature=settings.LLM_TEMPERATURE,
-            max_tokens=settings.LLM_MAX_TOKENS,
+            max_tokens=max_tokens,
             stream=True,
             **kwargs,
         )
@@ -300,22 +301,26 @@ class OpenAIBackend:
     def complete(self, prompt: Prompt, meta: dict, on_progress: Progress | None = None
                  ) -> Completion:
         started = time.monotonic()
+        # The draft's budget may leave less than the site's ceiling (rulebook.budgets).
+        limit = min(settings.LLM_MAX_TOKENS, meta.get("max_tokens") or settings.LLM_MAX_TOKENS)
         try:
             try:
-                stream = self._create(prompt, with_usage=True)
+                stream = self._create(prompt, with_usage=True, max_tokens=limit)
             except self._openai.BadRequestError as err:
                 # Some OpenAI-compatible servers do not know stream_options: ask without it.
                 if "stream_options" not in str(err):
                     raise
-                stream = self._create(prompt, with_usage=False)
-            return self._read(prompt, stream, started, on_progress)
+                stream = self._create(prompt, with_usage=False, max_tokens=limit)
+            return self._read(prompt, stream, started, on_progress, limit)
         except LLMError:
             raise
         except Exception as err:  # noqa: BLE001 - every failure becomes an LLMError
             raise map_error(err, self.model, self.base_url) from err
 
-    def _read(self, prompt: Prompt, stream, started: float, on_progress: Progress | None
-              ) -> Completion:
+    def _read(self, prompt: Prompt, stream, started: float, on_progress: Progress | None,
+              limit: int = 0) -> Completion:
+        """The streamed answer. A server that writes past `limit` tokens (it ignored
+        max_tokens) is cut off there: the text so far, at about CHARS_PER_TOKEN a token."""
         parts: list[str] = []
         chars = 0
         usage = None
@@ -339,6 +344,9 @@ class OpenAIBackend:
                                 on_progress(chars, lambda: "".join(parts))
                     if choice.finish_reason:
                         finish = choice.finish_reason
+                if limit and chars > limit * CHARS_PER_TOKEN:
+                    finish = "length"
+                    break
         finally:
             close = getattr(stream, "close", None)
             if close:

@@ -16,6 +16,7 @@ from datetime import datetime
 
 from temporalio.common import SearchAttributeKey
 
+from rulebook.budgets import Budget
 from rulebook.policies import Approval, ReviewPolicy
 
 # The review workflow's type, and the type of runs started by releases before the local-writes
@@ -121,6 +122,9 @@ class ReviewInput:
     review_policy: ReviewPolicy = field(default_factory=ReviewPolicy)
     # The author's due date: no review deadline goes past it (None: no due date).
     due_at: datetime | None = None
+    # What the draft may spend on the LLM (rulebook.budgets); None: no limit (runs started
+    # before budgets, drafts submitted before them).
+    budget: Budget | None = None
 
 
 @dataclass(frozen=True)
@@ -308,6 +312,7 @@ class GenerateInput:
     brief: DraftBrief
     feedback: str = ""
     previous_text: str = ""
+    max_tokens: int = 0  # what the draft's budget leaves (0: the site's LLM_MAX_TOKENS)
 
 
 @dataclass(frozen=True)

@@ -54,22 +54,23 @@ def section_count(target_words: int) -> int:
     return max(3, min(8, round(target_words / 350)))
 
 
-async def write(inp: ReviewInput, version: int, feedback: str, previous_text: str
-                ) -> GenerateResult:
-    """The text of `version` (a revision when `feedback` is given). Raises ActivityError."""
+async def write(inp: ReviewInput, version: int, feedback: str, previous_text: str,
+                max_tokens: int = 0) -> GenerateResult:
+    """The text of `version` (a revision when `feedback` is given). Raises ActivityError.
+    `max_tokens`: what the draft's budget leaves for it (0: no limit of its own)."""
     if uses_sections(inp):
         return await write_in_sections(inp, version, feedback, previous_text)
-    return await write_in_one_call(inp, version, feedback, previous_text)
+    return await write_in_one_call(inp, version, feedback, previous_text, max_tokens)
 
 
-async def write_in_one_call(inp: ReviewInput, version: int, feedback: str, previous_text: str
-                            ) -> GenerateResult:
+async def write_in_one_call(inp: ReviewInput, version: int, feedback: str, previous_text: str,
+                            max_tokens: int = 0) -> GenerateResult:
     """One `generate_draft` activity writes the whole version."""
     return await workflow.execute_activity(
         GENERATE_DRAFT,
         GenerateInput(draft_id=inp.draft_id, workflow_id=workflow.info().workflow_id,
                       version=version, brief=inp.brief, feedback=feedback,
-                      previous_text=previous_text),
+                      previous_text=previous_text, max_tokens=max_tokens),
         result_type=GenerateResult,
         summary=f"write version {version}",
         **options.llm(inp.policy),

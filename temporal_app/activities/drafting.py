@@ -176,7 +176,8 @@ def generate_draft(inp: GenerateInput) -> GenerateResult:
         prompt = prompts.revise_prompt(inp.brief, inp.previous_text, inp.feedback)
     else:
         prompt = prompts.draft_prompt(inp.brief)
-    meta = {**asdict(inp.brief), "kind": "draft", "feedback": inp.feedback}
+    meta = {**asdict(inp.brief), "kind": "draft", "feedback": inp.feedback,
+            "max_tokens": inp.max_tokens}
     return _result(_run(inp.draft_id, prompt, meta,
                         progress=Progress(inp.draft_id, inp.version)), prompt.version)
 

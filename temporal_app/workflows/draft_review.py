@@ -43,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
     # Whole-module imports by full name: `from temporal_app import options` would re-run
     # the module in every run's sandbox (measured: a third of the worker's CPU per review).
     # The rulebook package is passed through whole (worker.SANDBOX_PASSTHROUGH).
+    import rulebook.budgets as budgets
     import rulebook.deadlines as deadlines
     import rulebook.decisions as decisions
     import rulebook.policies as policies
@@ -174,6 +175,8 @@ class DraftReviewWorkflow(waiting.ReviewRun):
         self._votes: list[_Decision] = []  # accepted approvals not recorded yet
         self._suggested = (0, 0)  # (version, how many rewrites were suggested on it)
         self._stop: _Stop | None = None  # "Stop writing", accepted and not answered yet
+        self._spent = budgets.Spent()  # every LLM call of this run (rulebook.budgets)
+        self._last_usage = budgets.Spent()  # what the current version cost to write
 
     # ------------------------------------------------------------------ the flow
     @workflow.run
@@ -291,11 +294,20 @@ class DraftReviewWorkflow(waiting.ReviewRun):
 
     async def _write_whole(self, number: int, feedback: str
                            ) -> tuple[GenerateResult, list[ChangeRecord]]:
-        return await writing.write(self._inp, number, feedback, self._text), []
+        budget = self._inp.budget
+        limit = budgets.max_tokens(budget, self._spent, 10**9) if budget else 0
+        return await writing.write(self._inp, number, feedback, self._text, limit), []
+
+    def _spend(self, usage: GenerateResult) -> budgets.Spent:
+        spent = budgets.Spent(usage.prompt_tokens + usage.completion_tokens, usage.cost_usd)
+        self._spent += spent
+        return spent
 
     async def _publish(self, number: int, event: EventKind, written: GenerateResult,
                        changes: list[ChangeRecord], stopped: bool = False) -> None:
         self._version, self._text = number, written.text
+        if not stopped:
+            self._last_usage = self._spend(written)
         self._step, self._approvals = 0, []  # a new version starts the policy again
         self._start_step()
         await self._record(event, version=VersionRecord(
@@ -512,7 +524,8 @@ class DraftReviewWorkflow(waiting.ReviewRun):
             reminder_pending=self._reminder_by is not None, policy=self._policy,
             due_at=self._inp.due_at,
             step=self._step, approvals=tuple(self._approvals),
-            suggestions=self._suggested[1] if self._suggested[0] == self._version else 0)
+            suggestions=self._suggested[1] if self._suggested[0] == self._version else 0,
+            budget=self._inp.budget, spent=self._spent, last_version=self._last_usage)
 
     def _check(self, kind: DecisionKind, actor_id: int, version: int | None, comment: str = "",
                text: str = "", expires_at: datetime | None = None,
@@ -667,6 +680,7 @@ class DraftReviewWorkflow(waiting.ReviewRun):
                 f"The LLM could not suggest a rewrite: {writing.failure_message(err, self._inp)}"
                 " Nothing was recorded; try again later.", type="SuggestionFailed",
                 non_retryable=True) from None
+        self._spend(written)  # spent, whether or not it is kept
         if self._version != number or self._state.is_final:
             raise ApplicationError(
                 f"The draft moved on while the LLM wrote (it is {self._state.label.lower()}, "
