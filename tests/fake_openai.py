@@ -49,6 +49,8 @@ class Request:
     headers: dict
     started: float
     finished: float = 0.0
+    # each content chunk as it left: (time.monotonic(), characters sent so far)
+    chunks: list[tuple[float, int]] = field(default_factory=list)
 
     @property
     def user(self) -> str:
@@ -200,6 +202,7 @@ class FakeOpenAI:
             if reply.chunk_delay:
                 self.stopping.wait(reply.chunk_delay)
             send(chunk({"content": piece}))
+            request.chunks.append((time.monotonic(), n * reply.chunk_size + len(piece)))
         send(chunk({}, reply.finish_reason))
         if usage and (request.body.get("stream_options") or {}).get("include_usage"):
             send({"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 0,

@@ -5,6 +5,8 @@ text goes with the writing. PostgreSQL only; the real-stack story is in tests/te
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -100,3 +102,16 @@ def test_many_pages_watching_one_draft_cost_one_read_per_interval(author, editor
     reads = [q["sql"] for q in queries.captured_queries
              if "drafts_streamedtext" in q["sql"] or 'FROM "drafts_draft"' in q["sql"]]
     assert reads == []  # the 100 polls were answered from the process's one read
+
+
+def test_a_page_opened_before_the_writing_starts_gets_the_stream_with_its_next_poll(author):
+    draft = make_draft(author)  # awaiting review: nothing streams
+    url = reverse("drafts:detail", args=[draft.pk])
+    page = client_for(author).get(url).content.decode()
+    assert 'id="streamed"' not in page
+    seen = re.search(r"seen=([^&\"]+)", page).group(1)
+    Draft.objects.filter(pk=draft.pk).update(status="revising")  # changes were requested
+    projection.stream(draft.pk, version=2, part=0, attempt=1, text="# Tides, again\n")
+    poll = client_for(author).get(url, {"seen": seen, "p": 0}, HTTP_HX_REQUEST="true",
+                                  HTTP_HX_TARGET="live").content.decode()
+    assert 'id="streamed"' in poll and "Version 2, as it is written" in poll
