@@ -41,6 +41,7 @@ bench: $(STAMP)
 	$(PY) bench/scale.py
 	$(PY) bench/waiting.py
 	$(PY) bench/revision.py
+	$(PY) bench/streaming.py
 
 ## make serve: production mode against your DATABASE_URL and Temporal (nothing embedded):
 ## migrate, collectstatic, gunicorn and the review + LLM workers (docs/deploy.md).

@@ -23,6 +23,7 @@ urlpatterns = [
     path("<int:pk>/retry/", views.draft_retry, name="retry"),
     path("<int:pk>/withdraw/", views.draft_withdraw, name="withdraw"),
     path("<int:pk>/stop/", views.draft_stop, name="stop"),
+    path("<int:pk>/streamed/", views.streamed, name="streamed"),
     path("<int:pk>/retry-delivery/", views.draft_retry_delivery, name="retry_delivery"),
     path("<int:pk>/download.<str:fmt>", views.draft_download, name="download"),
     path("<int:pk>/comments/", views.comment_add, name="comment_add"),

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
+from django.core import signing
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -127,7 +128,8 @@ def _detail_context(request: HttpRequest, draft: Draft) -> dict:
         "progress": selectors.policy_progress(draft),
         # The status region polls while the review runs or its deliveries are under way.
         "live": not draft.is_final or publishing_live,
-        **(stream_context(draft.pk) if draft.is_working else {}),
+        **(stream_context(draft.pk, stream_token(draft.pk, request.user.pk))
+           if draft.is_working else {}),
         "can_stop": may_stop(request.user, draft),
         "spend_line": _spend_line(draft),
         "live_stamp": stamp,
@@ -160,8 +162,6 @@ def draft_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
 def draft_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    if request.htmx and request.htmx.target == "streamed":
-        return streamed(request, pk)
     draft = selectors.visible_draft(request.user, pk)
     context = _detail_context(request, draft)
     if not request.htmx:
@@ -183,14 +183,36 @@ def draft_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return HttpResponse(html)
 
 
+STREAM_SALT = "drafts.streamed"
+STREAM_TOKEN_AGE = 3600  # seconds a page's poll token holds (a reload gets a new one)
+
+
+def stream_token(pk: int, user_id: int) -> str:
+    """What a page that may watch draft `pk` polls with: signed, so the poll needs no
+    session, user or permission read (a page that was allowed to see the draft, for an
+    hour)."""
+    return signing.dumps([pk, user_id], salt=STREAM_SALT, compress=False)
+
+
+@require_GET
 def streamed(request: HttpRequest, pk: int) -> HttpResponse:
     """The text of the version being written, polled by the draft page and the review page
-    (drafts/_streamed.html): 204 when nothing changed since the stamp the page saw; once the
-    version is stored (or the writing stopped), an empty answer that stops the polling and
-    tells the page to fetch the stored version (`version-stored`). The read is shared by
-    every page watching the draft in this process (selectors.live_text)."""
+    (drafts/_streamed.html) with the page's token: 204 when nothing changed since the stamp
+    the page saw; once the version is stored (or the writing stopped), an empty answer that
+    stops the polling and tells the page to fetch the stored version (`version-stored`).
+    Touches neither the session nor the user: the only read is the draft's, shared by every
+    page watching it in this process (selectors.live_text)."""
+    try:
+        token_pk, _ = signing.loads(request.GET.get("t", ""), salt=STREAM_SALT,
+                                    max_age=STREAM_TOKEN_AGE)
+    except (signing.BadSignature, ValueError, TypeError):
+        token_pk = None
+    if token_pk != pk:
+        response = HttpResponseStopPolling(
+            '<p class="msg warning" id="streamed">Reload the page to follow the writing.</p>')
+        return response
     live = selectors.live_text(pk)
-    if live is None or (live.author_id != request.user.pk and not roles.is_editor(request.user)):
+    if live is None:
         raise Http404("No such draft.")
     if not live.writing:
         response = HttpResponseStopPolling("")
@@ -198,12 +220,15 @@ def streamed(request: HttpRequest, pk: int) -> HttpResponse:
         return response
     if request.GET.get("s") == live.stamp:
         return HttpResponse(status=204)
-    return render(request, "drafts/_streamed.html", stream_context(pk, live))
+    # Without the request: the context processors would read the session and the user.
+    return HttpResponse(render_to_string("drafts/_streamed.html",
+                                         stream_context(pk, request.GET["t"], live)))
 
 
-def stream_context(pk: int, live: selectors.LiveText | None = None) -> dict:
-    """What drafts/_streamed.html needs (the draft page and the review page include it)."""
-    return {"stream": live or selectors.live_text(pk), "draft_pk": pk,
+def stream_context(pk: int, token: str, live: selectors.LiveText | None = None) -> dict:
+    """What drafts/_streamed.html needs (the draft page and the review page include it):
+    `token` from stream_token for the viewer."""
+    return {"stream": live or selectors.live_text(pk), "draft_pk": pk, "stream_token": token,
             "stream_poll": _stream_poll()}
 
 

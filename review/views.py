@@ -19,7 +19,7 @@ from django_htmx.http import (
 from drafts import paging, roles, selectors
 from drafts.diff import diff_lines
 from drafts.models import Draft
-from drafts.views import comments_context, htmx_login, may_stop, stream_context
+from drafts.views import comments_context, htmx_login, may_stop, stream_context, stream_token
 from review import services
 from review.forms import (
     EDIT_DECISION,
@@ -86,7 +86,8 @@ def _review_context(request: HttpRequest, draft: Draft, *, shown: int | None = N
                                      "text": current.text if current else ""})
     return {
         **comments,
-        **(stream_context(draft.pk) if draft.is_working else {}),
+        **(stream_context(draft.pk, stream_token(draft.pk, request.user.pk))
+           if draft.is_working else {}),
         "draft": draft,
         "versions": sorted(versions.values(), key=lambda v: v.number),
         "version": version,

@@ -6,6 +6,7 @@ text goes with the writing. PostgreSQL only; the real-stack story is in tests/te
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote
 
 import pytest
 from django.db import connection
@@ -14,6 +15,7 @@ from django.urls import reverse
 
 from drafts import projection, selectors
 from drafts.models import Draft, StreamedText
+from drafts.views import stream_token
 from temporal_app.types import EventRecord
 from tests.test_web_common import client_for, fast_password_hasher, make_draft  # noqa: F401
 
@@ -69,23 +71,27 @@ def test_the_pages_get_the_text_so_far_and_stop_when_it_is_stored(author, editor
     page = client_for(author).get(url).content.decode()
     assert 'id="streamed"' in page and "<li>one</li>" in page  # rendered as it will be
     assert "Version 1, as it is written" in page
-    fragment = client_for(editor).get(url, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="streamed")
+    token = re.search(r'streamed/\?t=([^"&]+)', page).group(1)
+    poll = reverse("drafts:streamed", args=[draft.pk])
+    fragment = client_for(editor).get(poll, {"t": unquote(token)}, HTTP_HX_REQUEST="true")
     assert fragment.status_code == 200 and "<h2>Tides</h2>" in fragment.content.decode()
     stamp = selectors.live_text(draft.pk).stamp
-    same = client_for(editor).get(url, {"s": stamp}, HTTP_HX_REQUEST="true",
-                                  HTTP_HX_TARGET="streamed")
+    same = client_for(editor).get(poll, {"t": unquote(token), "s": stamp},
+                                  HTTP_HX_REQUEST="true")
     assert same.status_code == 204  # nothing new
     review = client_for(editor).get(reverse("review:draft", args=[draft.pk])).content.decode()
     assert 'id="streamed"' in review and "<li>two</li>" in review
-    # Someone else's draft: 404, as the page itself.
+    # Another draft's token, a forged one, none: the poll stops and says to reload.
     other = make_draft(editor, status="generating", texts=())
-    assert client_for(author).get(reverse("drafts:detail", args=[other.pk]),
-                                  HTTP_HX_REQUEST="true", HTTP_HX_TARGET="streamed"
-                                  ).status_code == 404
+    assert client_for(author).get(reverse("drafts:detail", args=[other.pk])).status_code == 404
+    for forged in (unquote(token), "x", ""):
+        refused = client_for(author).get(reverse("drafts:streamed", args=[other.pk]),
+                                         {"t": forged})
+        assert refused.status_code == 286 and "Reload the page" in refused.content.decode()
 
     projection.apply(draft.pk, [EventRecord(seq=2, kind="generated", state="awaiting_review",
                                             version=1)])
-    done = client_for(author).get(url, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="streamed")
+    done = client_for(author).get(poll, {"t": unquote(token)}, HTTP_HX_REQUEST="true")
     assert done.status_code == 286 and "version-stored" in done["HX-Trigger"]
 
 
@@ -93,15 +99,15 @@ def test_many_pages_watching_one_draft_cost_one_read_per_interval(author, editor
     settings.STREAM_POLL_SECONDS = 60  # one interval for the whole test
     draft = writing(author)
     projection.stream(draft.pk, version=1, part=0, attempt=1, text="# Tides\n")
-    url = reverse("drafts:detail", args=[draft.pk])
+    url = reverse("drafts:streamed", args=[draft.pk])
+    token = stream_token(draft.pk, editor.pk)
     client = client_for(editor)
-    client.get(url, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="streamed")
+    assert client.get(url, {"t": token}).status_code == 200
     with CaptureQueriesContext(connection) as queries:
         for _ in range(100):
-            client.get(url, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="streamed")
-    reads = [q["sql"] for q in queries.captured_queries
-             if "drafts_streamedtext" in q["sql"] or 'FROM "drafts_draft"' in q["sql"]]
-    assert reads == []  # the 100 polls were answered from the process's one read
+            assert client.get(url, {"t": token}).status_code == 200
+    # the 100 polls were answered from the process's one read: no session, user or draft
+    assert queries.captured_queries == []
 
 
 def test_a_page_opened_before_the_writing_starts_gets_the_stream_with_its_next_poll(author):
