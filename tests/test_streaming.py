@@ -121,3 +121,24 @@ def test_a_page_opened_before_the_writing_starts_gets_the_stream_with_its_next_p
     poll = client_for(author).get(url, {"seen": seen, "p": 0}, HTTP_HX_REQUEST="true",
                                   HTTP_HX_TARGET="live").content.decode()
     assert 'id="streamed"' in poll and "Version 2, as it is written" in poll
+
+
+def test_a_retried_attempt_starts_the_text_again_and_the_page_says_so(author, settings):
+    """The retry's Progress (its attempt from Temporal's activity info) empties the text of
+    the attempt before it at once, before its first words: the page shows the restart."""
+    import dataclasses
+
+    from temporalio.testing import ActivityEnvironment
+
+    from temporal_app.activities.drafting import Progress
+
+    settings.LLM_STREAM_INTERVAL = 0
+    draft = writing(author)
+    projection.stream(draft.pk, version=1, part=0, attempt=1, text="# Tides\n\nHalf a sen")
+    env = ActivityEnvironment()
+    env.info = dataclasses.replace(env.info, attempt=2)
+    env.run(lambda: Progress(draft.pk, 1))
+    row = StreamedText.objects.get(draft=draft)
+    assert (row.attempt, row.text) == (2, "")
+    page = client_for(author).get(reverse("drafts:detail", args=[draft.pk])).content.decode()
+    assert "The writer restarted this version" in page and "Half a sen" not in page

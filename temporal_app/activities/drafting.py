@@ -64,6 +64,8 @@ class Progress:
         self.last_heartbeat = self.last_store = time.monotonic()
         self._lock = threading.Lock()  # the call's thread and the flush timer
         self._timer: threading.Timer | None = None
+        if version and self.attempt > 1:  # a retry: the page says the text starts again
+            self._store(reset=True)
 
     def __call__(self, chars: int, text: Callable[[], str] = str) -> None:
         self.chars, self.text = chars, text
