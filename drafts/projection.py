@@ -284,20 +284,18 @@ def _store_choices(draft: Draft, version: VersionRecord) -> None:
     chosen = {c.change_id: c for c in version.choices}
     changes = list(PassageChange.objects.filter(draft=draft, pk__in=chosen, decision="")
                    .prefetch_related("comments"))
+    threads = []
     for change in changes:
         choice = chosen[change.pk]
         change.decision = suggestions.ACCEPT if choice.accepted else suggestions.REJECT
         change.decided_in = version.number
-    PassageChange.objects.bulk_update(changes, ["decision", "decided_in"])
-    threads = []
-    for change in changes:
-        choice = chosen[change.pk]
         for c in change.comments.all():
             if c.parent_id is None and c.state != CommentState.RESOLVED:
                 c.at_version, c.at_start, c.at_end = version.number, choice.start, choice.end
                 c.found = passages.REVISED if choice.accepted else passages.EXACT
                 c.state = comment_rules.state_after_reanchor(CommentState(c.state), True)
                 threads.append(c)
+    PassageChange.objects.bulk_update(changes, ["decision", "decided_in"])
     Comment.objects.bulk_update(threads, ["at_version", "at_start", "at_end", "found", "state"])
 
 

@@ -243,18 +243,29 @@ def withdraw_draft(*, draft: Draft, user, comment: str = "") -> DecisionResult:
 
 
 
+def _stopper_groups(draft: Draft, user) -> frozenset[str] | None:
+    """The groups a stop is judged by: None for the draft's author (always theirs)."""
+    return None if draft.author_id == user.pk else roles.reviewer_groups(user)
+
+
+def stop_refusal(draft: Draft, user) -> decisions.Refusal | None:
+    """Why `user` may not stop the writing of `draft`, as far as the row knows
+    (rulebook.writing.stop_refusal; the workflow checks again): the pages ask it to offer
+    "Stop writing", stop_writing to refuse early."""
+    snap = decisions.Snapshot(state=draft.state, version=draft.current_version,
+                              author_id=draft.author_id, policy=draft.policy,
+                              step=draft.current_index)
+    return writing.stop_refusal(snap, user.pk, _stopper_groups(draft, user), stopping=False,
+                                expires_at=None, now=timezone.now())
+
+
 def stop_writing(*, draft: Draft, user, keep: bool) -> DecisionResult:
     """ "Stop writing" (the author, or an editor at the draft's step): the workflow's answer.
     Raises DecisionRefused (not being written, not theirs: the row already proves it; the
     workflow checks again) or EngineUnavailable (nothing was stopped)."""
-    groups = None if draft.author_id == user.pk else roles.reviewer_groups(user)
-    snap = decisions.Snapshot(state=draft.state, version=draft.current_version,
-                              author_id=draft.author_id, policy=draft.policy,
-                              step=draft.current_index)
-    refusal = writing.stop_refusal(snap, user.pk, groups, stopping=False, expires_at=None,
-                                   now=timezone.now())
-    if refusal is not None:
+    if (refusal := stop_refusal(draft, user)) is not None:
         raise errors.DecisionRefused(refusal.sentence, refusal.code)
+    groups = _stopper_groups(draft, user)
     return gateway.stop_writing(draft.pk, StopWritingInput(
         actor_id=user.pk, actor=user.get_username(), keep=keep,
         actor_groups=None if groups is None else sorted(groups)))

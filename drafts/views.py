@@ -29,7 +29,7 @@ from drafts.forms import CommentForm, DraftForm, ReplyForm, StatusFilterForm
 from drafts.models import Draft
 from publishing import services as publishing_services
 from publishing.selectors import publishing_of
-from rulebook import budgets, decisions
+from rulebook import budgets
 from rulebook.states import ReviewState
 from temporal_app import errors, gateway
 
@@ -293,11 +293,8 @@ def _spend_line(draft: Draft) -> str:
 
 
 def may_stop(user, draft: Draft) -> bool:
-    """Does the page offer "Stop writing" (the rule: rulebook.writing.stop_refusal)?"""
-    if not draft.is_working:
-        return False
-    return draft.author_id == user.pk or (roles.is_editor(user) and decisions.eligibility_refusal(
-        draft.policy, draft.current_index, roles.reviewer_groups(user)) is None)
+    """Does the page offer "Stop writing"? (The rule's answer on the row.)"""
+    return draft.is_working and services.stop_refusal(draft, user) is None
 
 
 @htmx_login

@@ -32,6 +32,7 @@ from review.forms import (
 from rulebook import budgets, decisions
 from rulebook.states import DecisionKind
 from temporal_app import errors, gateway
+from temporal_app.types import passage_fields
 
 PAGE_SIZE = 50
 # The queue says "1000+ drafts" past this: its page never counts the whole queue.
@@ -81,6 +82,9 @@ def _review_context(request: HttpRequest, draft: Draft, *, shown: int | None = N
     diff = (diff_lines(previous.text, version.text, old_number=previous.number,
                        new_number=version.number) if previous and version else None)
     changes = list(selectors.version_changes(draft, number)) if version else []
+    passages = selectors.revision_passages(draft, threads=comments["threads"],
+                                           text=current.text if current else "") \
+        if draft.awaiting_review else []
     if form is None:
         form = DecisionForm(initial={"version": draft.current_version,
                                      "text": current.text if current else ""})
@@ -100,11 +104,9 @@ def _review_context(request: HttpRequest, draft: Draft, *, shown: int | None = N
         and draft.author_id != request.user.pk and any(c.choosable for c in changes),
         "can_suggest": draft.awaiting_review and draft.author_id != request.user.pk,
         "can_stop": may_stop(request.user, draft),
-        "budget_refusal": _budget_refusal(draft, versions.values(), current),
+        "budget_refusal": _budget_refusal(draft, versions.values(), current, passages),
         "review_url": reverse("review:draft", args=[draft.pk]),
-        "commented_passages": len(selectors.revision_passages(
-            draft, threads=comments["threads"], text=current.text if current else ""))
-        if draft.awaiting_review else 0,
+        "commented_passages": len(passages),
         "form": form,
         "quick_decisions": QUICK_DECISIONS,
         "edit_decision": EDIT_DECISION,
@@ -118,13 +120,19 @@ def _review_context(request: HttpRequest, draft: Draft, *, shown: int | None = N
     }
 
 
-def _budget_refusal(draft: Draft, versions, current) -> str:
-    """What the draft's budget says of one more revision, as far as the rows know (the
-    workflow checks again): shown beside "Request changes" before it is pressed."""
+def _budget_refusal(draft: Draft, versions, current, passages) -> str:
+    """What the draft's budget says of the revision "Request changes" would ask for (its
+    commented `passages`, or the whole draft), as far as the rows know (the workflow checks
+    again, with the same estimate): shown beside the button before it is pressed."""
     if draft.budget is None or not draft.awaiting_review or current is None:
         return ""
     spent, last = selectors.spend(draft, versions)
-    return budgets.revision_refusal(draft.budget, spent, last)
+    estimate = decisions.revision_estimate(
+        decisions.Snapshot(state=draft.state, version=current.number,
+                           author_id=draft.author_id, text=current.text, last_version=last),
+        decisions.Request(DecisionKind.REQUEST_CHANGES, 0, current.number,
+                          **passage_fields(passages)))
+    return budgets.revision_refusal(draft.budget, spent, estimate)
 
 
 def _poll_seconds() -> str:
@@ -187,16 +195,9 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
         if not form.has_error("comment") and not form.has_error("text"):
             refusal = form.sentence()  # a forged or stale form: no field shows these errors
     else:
-        try:
-            result = services.decide(draft_id=draft.pk, editor=request.user, draft=draft,
-                                     passages=passages, **form.cleaned_data)
-            outcome = result.message
-        except errors.Refused as err:
-            refusal, status = str(err), 409
-        except errors.DecisionAccepted as err:
-            outcome, status = str(err), 202
-        except errors.EngineUnavailable as err:
-            refusal, status = str(err), 503
+        outcome, refusal, status = _answer(lambda: services.decide(
+            draft_id=draft.pk, editor=request.user, draft=draft, passages=passages,
+            **form.cleaned_data))
         draft = selectors.draft_or_404(pk)  # the workflow's activities have written the new state
     if status in (200, 202) and not request.htmx:
         messages.success(request, outcome)
@@ -213,24 +214,29 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "review/review.html", context, status=status)
 
 
+def _answer(send) -> tuple[str, str, int]:
+    """(outcome, refusal, status) of a decision's service call `send()`: recorded 200,
+    accepted and still being recorded 202, refused 409, the engine away 503."""
+    try:
+        return send().message, "", 200
+    except errors.Refused as err:
+        return "", str(err), 409
+    except errors.DecisionAccepted as err:
+        return str(err), "", 202
+    except errors.EngineUnavailable as err:
+        return "", str(err), 503
+
+
 def _workbench(request: HttpRequest, draft: Draft, send) -> HttpResponse:
     """Send an edit from the chosen changes or a suggestion (`send()`: the service call):
     done, back to the review page with what happened; refused, the page again with why
     (the editor's choices are as they left them: nothing was recorded)."""
-    status, sentence = 200, ""
     if own := decisions.own_draft_refusal(draft.author_id, request.user.pk):
-        status, sentence = 403, own.sentence
+        outcome, sentence, status = "", own.sentence, 403
     else:
-        try:
-            sentence = send().message
-        except errors.Refused as err:
-            status, sentence = 409, str(err)
-        except errors.DecisionAccepted as err:
-            sentence = str(err)
-        except errors.EngineUnavailable as err:
-            status, sentence = 503, str(err)
-    if status == 200:
-        messages.success(request, sentence)
+        outcome, sentence, status = _answer(send)
+    if status in (200, 202):
+        messages.success(request, outcome)
         if request.htmx:
             return HttpResponseClientRedirect(reverse("review:draft", args=[draft.pk]))
         return redirect("review:draft", pk=draft.pk)

@@ -5,18 +5,20 @@ submit, and the draft page's spend against the budget."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 
-from drafts import services
+from drafts import comments, services
 from drafts.models import Draft, DraftVersion
 from review import services as review
 from review.models import Channel
 from temporal_app import errors
 from tests.conftest import wait_for_status
 from tests.fake_openai import FakeOpenAI, Reply
+from tests.test_targeted_revision import sentences_in_prose
 from tests.test_web_common import client_for, make_draft
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -33,6 +35,16 @@ def test_a_revision_the_budget_cannot_cover_is_refused(live_worker, author, edit
     draft.save(update_fields=["budget_tokens"])
     page = client_for(editor).get(reverse("review:draft", args=[draft.pk])).content.decode()
     assert f"This draft has used {used:,} of its {used + 100:,} LLM tokens" in page
+    whole = int(re.search(r"would take about ([\d,]+)", page).group(1).replace(",", ""))
+    # With a commented sentence the button rewrites only it: the page estimates its share,
+    # as the workflow does (rulebook.decisions.revision_estimate).
+    (start, end), = sentences_in_prose(draft.versions.get().text, 1)
+    thread = comments.add(draft=draft, user=editor, version=1, body="Shorter.",
+                          start=start, end=end)
+    page = client_for(editor).get(reverse("review:draft", args=[draft.pk])).content.decode()
+    share = int(re.search(r"would take about ([\d,]+)", page).group(1).replace(",", ""))
+    assert 0 < share < whole
+    thread.delete()
     # The workflow has the last word: it was given the budget at submit (1 token).
     with pytest.raises(errors.Refused, match="LLM tokens; a revision would take about"):
         review.decide(draft_id=draft.pk, editor=editor, decision="request_changes",
