@@ -511,7 +511,8 @@ class StreamedText(models.Model):
     the pages. `attempt`: the activity attempt that wrote it; a retried attempt starts the
     text again (an older attempt never writes over a newer one). The rows go when the draft
     stops being written (its version is stored, it failed, it was stopped): partial text
-    never outlives the version."""
+    never outlives the version. A long piece's sections get their rows (attempt 0, no text)
+    as the first of them starts, so each has its place before its call does."""
 
     draft = models.ForeignKey(Draft, on_delete=models.CASCADE, related_name="streamed")
     version = models.PositiveIntegerField()
@@ -534,6 +535,11 @@ class StreamedText(models.Model):
     @property
     def restarted(self) -> bool:
         return self.attempt > 1
+
+    @property
+    def waiting(self) -> bool:
+        """A section's place under the outline, its call not started yet (attempt 0)."""
+        return self.attempt == 0 and not self.text
 
 
 class OutboxMail(models.Model):

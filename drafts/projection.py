@@ -188,12 +188,34 @@ def stream(draft_id: int, *, version: int, part: int, attempt: int, text: str,
         add_progress(draft_id, delta)
 
 
+_PLACES_SQL = f"""
+INSERT INTO {StreamedText._meta.db_table} (draft_id, version, part, heading, attempt, text,
+                                            updated_at)
+SELECT %s, %s, place.part, place.heading, 0, '', now()
+FROM unnest(%s::int[], %s::text[]) AS place(part, heading)
+WHERE EXISTS (SELECT 1 FROM {Draft._meta.db_table} WHERE id = %s AND status = ANY(%s))
+ON CONFLICT (draft_id, version, part) DO NOTHING
+"""
+
+
+def places(draft_id: int, *, version: int, headings: list[str]) -> None:
+    """A long piece's sections, each in its place under the outline before its call starts
+    (parts 1..n, attempt 0, no text): one insert that leaves the parts already there alone,
+    only while the draft is being written."""
+    with connection.cursor() as cursor:
+        cursor.execute(_PLACES_SQL, [draft_id, version, list(range(1, len(headings) + 1)),
+                                     [h[:300] for h in headings], draft_id,
+                                     [s.value for s in WRITING_STATES]])
+
+
 def streamed_text(draft_id: int, version: int) -> str:
     """The text written so far of `version` (its parts in order; a section under its heading
     when it has not written one yet): what a stop keeps."""
     parts = []
     for row in StreamedText.objects.filter(draft_id=draft_id, version=version).order_by("part"):
         text = row.text.strip()
+        if not text:
+            continue  # a section not started yet, or with no words so far
         if row.heading and not text.startswith("## "):
             text = f"## {row.heading}\n\n{text}".strip()
         if text:

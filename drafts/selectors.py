@@ -266,7 +266,8 @@ class LiveText:
 
 
 _live: dict[int, tuple[float, LiveText | None]] = {}
-_live_lock = threading.Lock()
+_live_locks: dict[int, threading.Lock] = {}
+_live_lock = threading.Lock()  # guards the two dicts' keys, held for no query
 
 
 def live_text(draft_id: int) -> LiveText | None:
@@ -278,7 +279,9 @@ def live_text(draft_id: int) -> LiveText | None:
     hit = _live.get(draft_id)
     if hit is not None and now - hit[0] < ttl:
         return hit[1]
-    with _live_lock:  # one reader per draft; the others wait for its answer
+    with _live_lock:
+        lock = _live_locks.setdefault(draft_id, threading.Lock())
+    with lock:  # one reader per draft; its other pages wait for its answer, no other draft's
         hit = _live.get(draft_id)
         if hit is not None and time.monotonic() - hit[0] < ttl:
             return hit[1]
@@ -291,9 +294,12 @@ def live_text(draft_id: int) -> LiveText | None:
             parts = tuple(StreamedText.objects.filter(draft_id=draft_id, version=version)
                           .order_by("part")) if writing else ()
             live = LiveText(draft_id, row["author_id"], writing, version, parts)
-        if len(_live) > 1000:  # drafts nobody watches any more
-            _live.clear()
-        _live[draft_id] = (time.monotonic(), live)
+        with _live_lock:
+            if len(_live) > 1000:  # drafts nobody watches any more
+                _live.clear()
+                _live_locks.clear()
+                _live_locks[draft_id] = lock
+            _live[draft_id] = (time.monotonic(), live)
         return live
 
 

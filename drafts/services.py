@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from drafts import projection, roles
+from drafts import projection, roles, selectors
 from drafts.models import Draft, DraftVersion, PassageChange
 from review.models import Channel
 from rulebook import (
@@ -81,6 +81,7 @@ def review_input(draft: Draft, *, first_version: int, first_event_seq: int) -> R
         review_policy=draft.policy,
         due_at=draft.due_at,
         budget=draft.budget,
+        spent=selectors.spend(draft)[0] if first_version > 1 else None,
     )
 
 

@@ -56,11 +56,19 @@ def revision_refusal(budget: Budget, spent: Spent, estimate: Spent) -> str:
     return ""
 
 
-def max_tokens(budget: Budget, spent: Spent, ceiling: int) -> int:
-    """The most tokens the next call may write: the site's ceiling, or what is left."""
+def max_tokens(budget: Budget, spent: Spent, ceiling: int = 0) -> int:
+    """The most tokens the next call may write: the site's ceiling, or what is left if less
+    (0: neither sets a limit)."""
     if not budget.tokens:
         return ceiling
-    return max(1, min(ceiling, budget.tokens - spent.tokens))
+    left = max(1, budget.tokens - spent.tokens)
+    return min(ceiling, left) if ceiling else left
+
+
+def share(limit: int, calls: int) -> int:
+    """The most tokens each of `calls` parallel calls may write when together they have
+    `limit` (0: no limit)."""
+    return max(1, limit // max(1, calls)) if limit else 0
 
 
 def daily_refusal(spent_today_usd: float, cap_usd: float) -> str:

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from temporalio.common import SearchAttributeKey
 
-from rulebook.budgets import Budget
+from rulebook.budgets import Budget, Spent
 from rulebook.policies import Approval, ReviewPolicy
 
 # The review workflow's type, and the type of runs started by releases before the local-writes
@@ -125,6 +125,9 @@ class ReviewInput:
     # What the draft may spend on the LLM (rulebook.budgets); None: no limit (runs started
     # before budgets, drafts submitted before them).
     budget: Budget | None = None
+    # What the draft had spent on the LLM before this run (a retried draft's earlier runs);
+    # None: nothing (a first run, runs started before it was passed).
+    spent: Spent | None = None
 
 
 @dataclass(frozen=True)
@@ -476,6 +479,7 @@ class OutlineInput:
     sections: int
     feedback: str = ""
     previous_text: str = ""
+    max_tokens: int = 0  # what the draft's budget leaves this call (0: the site's LLM_MAX_TOKENS)
 
 
 @dataclass(frozen=True)
@@ -500,6 +504,7 @@ class SectionInput:
     words: int = 300
     feedback: str = ""
     previous_text: str = ""  # the whole previous version; the activity picks this section
+    max_tokens: int = 0  # what the draft's budget leaves this call (0: the site's LLM_MAX_TOKENS)
 
 
 @dataclass(frozen=True)
@@ -517,6 +522,7 @@ class ReviseInput:
     feedback: str = ""  # the editor's general remark, if any
     index: int = 0
     count: int = 1
+    max_tokens: int = 0  # what the draft's budget leaves this call (0: the site's LLM_MAX_TOKENS)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, RetryState, TimeoutType
 from temporalio.exceptions import TimeoutError as ActivityTimeout
 
-from rulebook import revisions
+from rulebook import budgets, revisions
 from rulebook.deadlines import duration_words
 from temporal_app import options
 from temporal_app.types import (
@@ -59,7 +59,7 @@ async def write(inp: ReviewInput, version: int, feedback: str, previous_text: st
     """The text of `version` (a revision when `feedback` is given). Raises ActivityError.
     `max_tokens`: what the draft's budget leaves for it (0: no limit of its own)."""
     if uses_sections(inp):
-        return await write_in_sections(inp, version, feedback, previous_text)
+        return await write_in_sections(inp, version, feedback, previous_text, max_tokens)
     return await write_in_one_call(inp, version, feedback, previous_text, max_tokens)
 
 
@@ -78,8 +78,9 @@ async def write_in_one_call(inp: ReviewInput, version: int, feedback: str, previ
 
 
 async def write_in_sections(inp: ReviewInput, version: int, feedback: str,
-                            previous_text: str) -> GenerateResult:
-    """An outline, then each section in its own activity, assembled here."""
+                            previous_text: str, max_tokens: int = 0) -> GenerateResult:
+    """An outline, then each section in its own activity, assembled here; the sections share
+    what the outline leaves of `max_tokens` (0: no limit of the draft's own)."""
     brief = inp.brief
     started = workflow.now()
     llm_options = options.llm(inp.policy)
@@ -88,13 +89,15 @@ async def write_in_sections(inp: ReviewInput, version: int, feedback: str,
         OUTLINE_DRAFT,
         OutlineInput(draft_id=inp.draft_id, workflow_id=workflow_id, version=version,
                      brief=brief, sections=section_count(brief.target_words),
-                     feedback=feedback, previous_text=previous_text),
+                     feedback=feedback, previous_text=previous_text, max_tokens=max_tokens),
         result_type=OutlineResult,
         summary=f"outline version {version}",
         **llm_options,
     )
     count = len(outline.headings)
     words = max(100, brief.target_words // count)
+    used = outline.usage.prompt_tokens + outline.usage.completion_tokens
+    each = budgets.share(max(1, max_tokens - used), count) if max_tokens else 0
     limit = asyncio.Semaphore(max(1, inp.policy.llm_section_concurrency))
 
     async def section(index: int) -> GenerateResult:
@@ -104,7 +107,8 @@ async def write_in_sections(inp: ReviewInput, version: int, feedback: str,
                 SectionInput(draft_id=inp.draft_id, workflow_id=workflow_id, version=version,
                              brief=brief, title=outline.title, headings=outline.headings,
                              index=index, notes=outline.notes[index], words=words,
-                             feedback=feedback, previous_text=previous_text),
+                             feedback=feedback, previous_text=previous_text,
+                             max_tokens=each),
                 result_type=GenerateResult,
                 summary=f"version {version} section {index + 1}/{count}",
                 **llm_options,
@@ -142,14 +146,16 @@ def _combined(text: str, usage: list[GenerateResult], started) -> GenerateResult
 
 
 async def revise_passages(inp: ReviewInput, version: int, feedback: str, previous_text: str,
-                          passages: list[PassageInput]
+                          passages: list[PassageInput], max_tokens: int = 0
                           ) -> tuple[GenerateResult, list[ChangeRecord]]:
-    """Each commented passage rewritten in its own activity, spliced into `previous_text`."""
+    """Each commented passage rewritten in its own activity, spliced into `previous_text`;
+    they share `max_tokens` (0: no limit of the draft's own)."""
     started = workflow.now()
     llm_options = options.llm(inp.policy)
     workflow_id = workflow.info().workflow_id
     limit = asyncio.Semaphore(max(1, inp.policy.llm_section_concurrency))
     count = len(passages)
+    each = budgets.share(max_tokens, count)
 
     async def one(index: int, p: PassageInput) -> GenerateResult | ActivityError:
         before, after = revisions.context(previous_text, p.start, p.end)
@@ -160,7 +166,8 @@ async def revise_passages(inp: ReviewInput, version: int, feedback: str, previou
                     ReviseInput(draft_id=inp.draft_id, workflow_id=workflow_id,
                                 version=version, brief=inp.brief, passage=p.text,
                                 before=before, after=after, thread=p.thread,
-                                feedback=feedback, index=index, count=count),
+                                feedback=feedback, index=index, count=count,
+                                max_tokens=each),
                     result_type=GenerateResult,
                     summary=f"version {version} passage {index + 1}/{count}",
                     **llm_options,

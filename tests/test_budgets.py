@@ -75,3 +75,16 @@ def test_the_daily_cap_refuses_a_submit(settings, author):
     with pytest.raises(errors.Refused, match="daily limit of USD 0.50"):
         services.submit_draft(author=author, topic="One more")
     assert Draft.objects.filter(author=author).count() == 1
+
+
+def test_a_retried_run_starts_from_what_the_draft_spent_before(author):
+    """A failed draft's Retry starts a new run: its budget counts what the versions of the
+    runs before it cost (the rows), not zero."""
+    from rulebook.budgets import Spent
+
+    draft = make_draft(author, status="failed")
+    DraftVersion.objects.filter(draft=draft).update(prompt_tokens=900, completion_tokens=800,
+                                                    cost_usd=Decimal("0.12"))
+    assert services.review_input(draft, first_version=2, first_event_seq=3).spent == \
+        Spent(1700, 0.12)
+    assert services.review_input(draft, first_version=1, first_event_seq=1).spent is None

@@ -383,6 +383,28 @@ def test_long_piece_sections_are_written_in_parallel(openai_settings, fake, live
 
 
 @workflow_test
+def test_long_piece_sections_share_what_the_budget_leaves(openai_settings, fake, live_worker,
+                                                          author):
+    """The outline gets what the budget leaves; the sections, which run at once, share what
+    the outline left of it (issue 25 item 4: max_tokens for every call)."""
+    openai_settings.LLM_SECTIONS_THRESHOLD_WORDS = 1000
+    openai_settings.LLM_BUDGET_TOKENS = 1030
+
+    def respond(request):
+        if "Plan a piece" in request.user:
+            return Reply(text=OUTLINE, usage=(10, 20))
+        n = _section_number(request)
+        return Reply(text=f"## Part {n}\n\nThe body of part {n}.\n", usage=(10, 20))
+
+    fake.responder = respond
+    wait_for_status(submit(author, target_words=1400), "awaiting_review", timeout=20)
+    outline = [r for r in fake.requests if "Plan a piece" in r.user]
+    sections = [r for r in fake.requests if _section_number(r)]
+    assert [r.body["max_tokens"] for r in outline] == [1030]
+    assert sorted(r.body["max_tokens"] for r in sections) == [250] * 4  # (1030 - 30) / 4
+
+
+@workflow_test
 def test_a_failed_section_is_retried_alone(openai_settings, fake, live_worker, author):
     openai_settings.LLM_SECTIONS_THRESHOLD_WORDS = 1000
     failed = []

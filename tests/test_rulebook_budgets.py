@@ -26,6 +26,14 @@ def test_max_tokens_and_the_daily_cap():
     assert budgets.max_tokens(Budget(10_000, 1), Spent(100, 0), 2_000) == 2_000
     assert budgets.max_tokens(budgets.NO_LIMIT, Spent(10**9, 0), 2_000) == 2_000
     assert budgets.max_tokens(Budget(10_000, 1), Spent(20_000, 0), 2_000) == 1
+    assert budgets.max_tokens(Budget(10_000, 1), Spent(100, 0)) == 9_900  # no ceiling
+    assert budgets.max_tokens(budgets.NO_LIMIT, Spent(100, 0)) == 0  # no limit at all
+
+
+def test_parallel_calls_share_what_is_left():
+    assert budgets.share(9_000, 3) == 3_000
+    assert budgets.share(2, 3) == 1  # never 0: that would mean no limit
+    assert budgets.share(0, 3) == 0
     assert "daily limit of USD 5.00" in budgets.daily_refusal(5.0, 5.0)
     assert budgets.daily_refusal(4.99, 5.0) == "" and budgets.daily_refusal(99, 0) == ""
     assert budgets.shown(Budget(60_000, 1), Spent(3_400, 0.12)) == \

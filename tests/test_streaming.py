@@ -142,3 +142,42 @@ def test_a_retried_attempt_starts_the_text_again_and_the_page_says_so(author, se
     assert (row.attempt, row.text) == (2, "")
     page = client_for(author).get(reverse("drafts:detail", args=[draft.pk])).content.decode()
     assert "The writer restarted this version" in page and "Half a sen" not in page
+
+
+def test_each_section_has_its_place_under_the_outline_before_its_call_starts(author, settings):
+    """The first section's call to start writes every section's place (heading, no text);
+    the page shows each under its heading, "Waiting to start…" until its words come, and a
+    stop keeps only the words written (no heading of a section that never started)."""
+    from temporalio.testing import ActivityEnvironment
+
+    from temporal_app.activities.drafting import Progress
+
+    settings.LLM_STREAM_INTERVAL = 0
+    draft = writing(author)
+    headings = ["The tide", "The harbour", "The light"]
+    env = ActivityEnvironment()
+    env.run(lambda: Progress(draft.pk, 1, part=2, heading=headings[1], parts=3,
+                             headings=headings))
+    rows = list(StreamedText.objects.filter(draft=draft).order_by("part"))
+    assert [(r.part, r.heading, r.text, r.waiting) for r in rows] == [
+        (1, "The tide", "", True), (2, "The harbour", "", True), (3, "The light", "", True)]
+    projection.stream(draft.pk, version=1, part=2, attempt=1, heading=headings[1],
+                      text="Boats wait for the water.")
+    env.run(lambda: Progress(draft.pk, 1, part=1, heading=headings[0], parts=3,
+                             headings=headings))  # a later section's start changes nothing
+    assert StreamedText.objects.get(draft=draft, part=2).text == "Boats wait for the water."
+    page = client_for(author).get(reverse("drafts:detail", args=[draft.pk])).content.decode()
+    places = re.findall(r'data-part="(\d)"><h2>([^<]+)</h2>(.*?)</div>', page, re.S)
+    assert [(n, h) for n, h, _ in places] == [("1", "The tide"), ("2", "The harbour"),
+                                             ("3", "The light")]
+    assert "Waiting to start" in places[0][2] and "Waiting to start" in places[2][2]
+    assert "Boats wait for the water." in places[1][2]
+    assert "Waiting to start" not in places[1][2]
+    assert projection.streamed_text(draft.pk, 1) == \
+        "## The harbour\n\nBoats wait for the water.\n"
+
+
+def test_no_place_is_written_once_the_draft_is_not_being_written(author):
+    draft = make_draft(author)
+    projection.places(draft.pk, version=2, headings=["Late"])
+    assert not StreamedText.objects.exists()

@@ -152,7 +152,8 @@ DRAFT = ("# Tides\n\nThe moon pulls the sea. Twice a day the water rises and fal
 
 def test_a_bad_answer_for_one_passage_is_retried_then_reported_and_the_others_kept(
         fake, live_worker, author, editor, settings):
-    fake.default = Reply(text=DRAFT)
+    fake.default = Reply(text=DRAFT)  # 12 + 34 tokens a call
+    settings.LLM_BUDGET_TOKENS = 1046
     draft = submit(author, topic="Tides")
     assert version(draft, 1).text == DRAFT
     good = comments.add(draft=draft, user=editor, version=1, body="Livelier.",
@@ -181,6 +182,8 @@ def test_a_bad_answer_for_one_passage_is_retried_then_reported_and_the_others_ke
     assert changes["The moon pulls the sea."].revised
     passage_calls = [r for r in fake.requests if "Passage to rewrite" in r.user]
     assert len(passage_calls) == 1 + settings.LLM_MAX_ATTEMPTS  # the bad one retried
+    # The two passages share what the budget left after version 1: (1046 - 46) / 2 each.
+    assert {r.body["max_tokens"] for r in passage_calls} == {500}
     assert all("Keep it short." in r.user for r in passage_calls)  # the general remark goes
     assert not any(DRAFT.strip() in r.user for r in passage_calls)  # never the whole draft
     bad.refresh_from_db()

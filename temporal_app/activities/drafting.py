@@ -47,12 +47,13 @@ class Progress:
     the stream never hides the words before it."""
 
     def __init__(self, draft_id: int, version: int = 0, part: int = 0, heading: str = "",
-                 parts: int = 1) -> None:
+                 parts: int = 1, headings: list[str] | None = None) -> None:
         self.draft_id = draft_id
         self.version, self.part, self.heading = version, part, heading
         self.chars = 0
         self.text: Callable[[], str] = str
-        self.stored = 0  # characters this attempt has added to Draft.progress_chars
+        self.stored = 0  # characters of this attempt's text stored (version calls)
+        self.counted = 0  # characters this attempt has added to Draft.progress_chars
         info = activity.info()
         self.attempt = info.attempt
         timeout = info.heartbeat_timeout.total_seconds() if info.heartbeat_timeout else 0
@@ -61,9 +62,11 @@ class Progress:
             else settings.LLM_PROGRESS_INTERVAL
         # The first heartbeat goes out once the call has run for `heartbeat_every`: a quick
         # call costs Temporal no heartbeat round trip at all.
-        self.last_heartbeat = self.last_store = time.monotonic()
+        self.last_heartbeat = self.last_store = self.last_count = time.monotonic()
         self._lock = threading.Lock()  # the call's thread and the flush timer
         self._timer: threading.Timer | None = None
+        if version and headings:  # every section's place, before the others start
+            self._places(headings)
         if version and self.attempt > 1:  # a retry: the page says the text starts again
             self._store(reset=True)
 
@@ -99,10 +102,22 @@ class Progress:
         if timer is not None:
             timer.cancel()
 
-    def _store(self, *, reset: bool = False) -> None:
-        delta = self.chars - self.stored
-        if not delta and not reset:
+    def _places(self, headings: list[str]) -> None:
+        try:
+            projection.places(self.draft_id, version=self.version, headings=headings)
+        except DatabaseError as err:  # cosmetic, as _store
+            activity.logger.warning("could not store the sections of draft %s: %s",
+                                    self.draft_id, err)
+
+    def _store(self, *, reset: bool = False, final: bool = False) -> None:
+        if self.chars == self.stored and not reset and not final:
             return
+        now = time.monotonic()
+        # The count ("N characters so far", the draft's row) at most every
+        # LLM_PROGRESS_INTERVAL; a version's text, every store: one write, not two, per batch.
+        count = reset or final or not self.version or \
+            now - self.last_count >= settings.LLM_PROGRESS_INTERVAL
+        delta = self.chars - self.counted if count else 0
         try:
             if self.version:
                 projection.stream(self.draft_id, version=self.version, part=self.part,
@@ -115,6 +130,8 @@ class Progress:
                                     self.draft_id, err)
             return
         self.stored = self.chars
+        if count:
+            self.counted, self.last_count = self.chars, now
 
     def done(self, chars: int, text: str, *, store: bool) -> None:
         """The call finished with `text`; `store` it when other calls of the same version are
@@ -123,7 +140,7 @@ class Progress:
         with self._lock:
             self.chars, self.text = chars, lambda: text
             if store:
-                self._store()
+                self._store(final=True)
 
     def undo(self) -> None:
         """A failed attempt: its characters do not count and its text goes (the retry streams
@@ -188,7 +205,7 @@ def generate_draft(inp: GenerateInput) -> GenerateResult:
 def outline_draft(inp: OutlineInput) -> OutlineResult:
     prompt = prompts.outline_prompt(inp.brief, inp.sections, inp.previous_text, inp.feedback)
     meta = {**asdict(inp.brief), "kind": "outline", "sections": inp.sections,
-            "feedback": inp.feedback}
+            "feedback": inp.feedback, "max_tokens": inp.max_tokens}
     completion = _run(inp.draft_id, prompt, meta, part=True)
     title, intro, sections = prompts.parse_outline(completion.text, inp.brief.topic,
                                                    limit=inp.sections + 2)
@@ -210,10 +227,10 @@ def write_section(inp: SectionInput) -> GenerateResult:
                                     index=inp.index, notes=inp.notes, words=inp.words,
                                     feedback=inp.feedback, previous_section=previous)
     meta = {**asdict(inp.brief), "kind": "section", "heading": heading, "words": inp.words,
-            "feedback": inp.feedback}
+            "feedback": inp.feedback, "max_tokens": inp.max_tokens}
     completion = _run(inp.draft_id, prompt, meta, part=True, progress=Progress(
         inp.draft_id, inp.version, part=inp.index + 1, heading=heading,
-        parts=len(inp.headings)))
+        parts=len(inp.headings), headings=list(inp.headings)))
     return _result(completion, prompt.version, text=_as_section(completion.text, heading))
 
 
@@ -227,7 +244,7 @@ def revise_passage(inp: ReviseInput) -> GenerateResult:
                                     after=inp.after, thread=thread, feedback=inp.feedback)
     meta = {**asdict(inp.brief), "kind": "passage", "passage": inp.passage,
             "before": inp.before, "after": inp.after, "thread": thread,
-            "feedback": inp.feedback, "index": inp.index}
+            "feedback": inp.feedback, "index": inp.index, "max_tokens": inp.max_tokens}
     completion = _run(inp.draft_id, prompt, meta, part=True)
     text = revisions.clean_answer(completion.text, inp.passage)
     if problem := revisions.answer_problem(text, inp.passage, inp.before, inp.after):

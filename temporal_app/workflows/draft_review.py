@@ -175,7 +175,8 @@ class DraftReviewWorkflow(waiting.ReviewRun):
         self._votes: list[_Decision] = []  # accepted approvals not recorded yet
         self._suggested = (0, 0)  # (version, how many rewrites were suggested on it)
         self._stop: _Stop | None = None  # "Stop writing", accepted and not answered yet
-        self._spent = budgets.Spent()  # every LLM call of this run (rulebook.budgets)
+        # every LLM call of the draft's (rulebook.budgets): earlier runs', then this run's
+        self._spent = inp.spent or budgets.Spent()
         self._last_usage = budgets.Spent()  # what the current version cost to write
 
     # ------------------------------------------------------------------ the flow
@@ -230,7 +231,7 @@ class DraftReviewWorkflow(waiting.ReviewRun):
         it, and so does "Stop writing" (`_stopped`). None: the run is over."""
         if passages and workflow.patched(TARGETED):
             task = asyncio.ensure_future(writing.revise_passages(
-                self._inp, number, feedback, self._text, passages))
+                self._inp, number, feedback, self._text, passages, self._token_limit()))
         else:
             task = asyncio.ensure_future(self._write_whole(number, feedback))
         await workflow.wait_condition(
@@ -294,9 +295,13 @@ class DraftReviewWorkflow(waiting.ReviewRun):
 
     async def _write_whole(self, number: int, feedback: str
                            ) -> tuple[GenerateResult, list[ChangeRecord]]:
+        return await writing.write(self._inp, number, feedback, self._text,
+                                   self._token_limit()), []
+
+    def _token_limit(self) -> int:
+        """What the draft's budget leaves the next LLM call(s) (0: no limit of its own)."""
         budget = self._inp.budget
-        limit = budgets.max_tokens(budget, self._spent, 10**9) if budget else 0
-        return await writing.write(self._inp, number, feedback, self._text, limit), []
+        return budgets.max_tokens(budget, self._spent) if budget else 0
 
     def _spend(self, usage: GenerateResult) -> budgets.Spent:
         spent = budgets.Spent(usage.prompt_tokens + usage.completion_tokens, usage.cost_usd)
@@ -674,7 +679,7 @@ class DraftReviewWorkflow(waiting.ReviewRun):
         self._suggested = (number, self._snapshot().suggestions + 1)
         try:
             written, (change,) = await writing.revise_passages(
-                self._inp, number, d.comment, self._text, d.passages)
+                self._inp, number, d.comment, self._text, d.passages, self._token_limit())
         except ActivityError as err:
             raise ApplicationError(
                 f"The LLM could not suggest a rewrite: {writing.failure_message(err, self._inp)}"
