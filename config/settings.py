@@ -285,6 +285,11 @@ LLM_STREAM_INTERVAL = env_duration("LLM_STREAM_INTERVAL", "250ms")
 LLM_BUDGET_TOKENS = env_int("LLM_BUDGET_TOKENS", 60_000)
 LLM_BUDGET_USD = env_float("LLM_BUDGET_USD", 1.00)
 LLM_DAILY_BUDGET_PER_AUTHOR = env_float("LLM_DAILY_BUDGET_PER_AUTHOR", 5.00)
+# Checks before a human reads (rulebook.checks, docs/checks.md): drafts of a channel without
+# its own checks file get the site's defaults (off: no checks); blocking findings send a
+# version back to the LLM on its own at most this many times a draft.
+CHECKS_SITE_DEFAULTS = env_bool("CHECKS_SITE_DEFAULTS", True)
+CHECK_MAX_AUTO_REVISIONS = env_int("CHECK_MAX_AUTO_REVISIONS", 2)
 STREAM_POLL_SECONDS = env_duration("STREAM_POLL_SECONDS", "500ms")
 # Pieces of at least this many target words are outlined, then written section by section in
 # parallel (at most LLM_SECTION_CONCURRENCY calls at once). 0 turns sections off.

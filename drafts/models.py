@@ -18,6 +18,7 @@ from django.utils.functional import cached_property
 
 from rulebook import (
     budgets,
+    checks,
     comments,
     delivery,
     inputs,
@@ -579,3 +580,62 @@ class OutboxMail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} {self.kind} ({self.status})"
+
+
+FINDING_STATE_CHOICES = [(s.value, s.value.title()) for s in checks.FindingState]
+SEVERITY_CHOICES = [(s.value, s.value.title()) for s in checks.Severity]
+
+
+class CheckFinding(models.Model):
+    """What a check found on a version before a human read it (issue 23; rulebook.checks),
+    stored with the version by the projection in the transaction that stores it. Its passage
+    is the one anchor of rulebook.passages (quote, prefix, suffix, offsets into that
+    version); no quote: about the whole draft. A warning can be dismissed with a reason."""
+
+    draft = models.ForeignKey(Draft, on_delete=models.CASCADE, related_name="findings")
+    version = models.PositiveIntegerField()
+    check_name = models.CharField("check", max_length=100)
+    kind = models.CharField(max_length=20)
+    severity = models.CharField(max_length=5, choices=SEVERITY_CHOICES)
+    message = models.TextField()
+    quote = models.TextField(blank=True)
+    prefix = models.CharField(max_length=100, blank=True)
+    suffix = models.CharField(max_length=100, blank=True)
+    start = models.PositiveIntegerField(default=0)
+    end = models.PositiveIntegerField(default=0)
+    suggestion = models.TextField(blank=True)
+    state = models.CharField(max_length=10, choices=FINDING_STATE_CHOICES,
+                             default=checks.FindingState.OPEN.value)
+    dismissed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                     null=True, blank=True, related_name="+")
+    dismiss_reason = models.TextField(blank=True)
+    dismissed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["draft", "version", "start", "id"]
+        indexes = [models.Index(fields=["draft", "version"], name="finding_by_version")]
+
+    def __str__(self) -> str:
+        return f"{self.draft_id} v{self.version} {self.check_name}: {self.message[:40]}"
+
+    @property
+    def blocking(self) -> bool:
+        return self.severity == checks.Severity.BLOCK
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == checks.FindingState.OPEN
+
+    @property
+    def dismissed(self) -> bool:
+        return self.state == checks.FindingState.DISMISSED
+
+    @property
+    def whole_draft(self) -> bool:
+        return not self.quote
+
+    def as_rule(self) -> checks.Finding:
+        return checks.Finding(self.check_name, self.kind, self.severity, self.message,
+                              self.quote, self.prefix, self.suffix, self.start, self.end,
+                              self.suggestion)

@@ -29,6 +29,7 @@ from django.db.models.functions import Greatest
 
 from drafts.models import (
     WORKFLOW_FIELDS,
+    CheckFinding,
     Comment,
     Draft,
     DraftEvent,
@@ -272,6 +273,18 @@ def _store_version(draft: Draft, version: VersionRecord, *, surely_new: bool) ->
             _store_changes(draft, version)
         if version.choices:
             _store_choices(draft, version)
+        if version.findings:
+            _store_findings(draft, version)
+
+
+def _store_findings(draft: Draft, version: VersionRecord) -> None:
+    """What the checks found on the version (rulebook.checks), with it."""
+    CheckFinding.objects.bulk_create([
+        CheckFinding(draft=draft, version=version.number, check_name=f.check[:100],
+                     kind=f.kind[:20], severity=f.severity, message=f.message,
+                     quote=f.quote, prefix=f.prefix[:100], suffix=f.suffix[:100],
+                     start=f.start, end=f.end, suggestion=f.suggestion)
+        for f in version.findings])
 
 
 def _store_changes(draft: Draft, version: VersionRecord) -> None:

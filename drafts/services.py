@@ -30,6 +30,7 @@ from rulebook import (
     urgency,
     writing,
 )
+from rulebook import checks as check_rules
 from rulebook.states import DecisionKind, EventKind
 from temporal_app import errors, gateway, queues
 from temporal_app.types import (
@@ -82,6 +83,8 @@ def review_input(draft: Draft, *, first_version: int, first_event_seq: int) -> R
         due_at=draft.due_at,
         budget=draft.budget,
         spent=selectors.spend(draft)[0] if first_version > 1 else None,
+        checks=checks_for(draft.channel),
+        check_max_auto_revisions=settings.CHECK_MAX_AUTO_REVISIONS,
     )
 
 
@@ -142,6 +145,18 @@ def _budget_for(channel: str) -> budgets.Budget:
     return budgets.Budget(tokens, usd)
 
 
+def checks_for(channel: str) -> list[dict] | None:
+    """The checks a draft of `channel` gets (rulebook.checks), as the workflow takes them:
+    the channel's file, else the site's defaults (CHECKS_SITE_DEFAULTS); None: no checks.
+    Raises ChecksError for a channel file that no longer reads (edited past the admin)."""
+    found = Channel.objects.filter(slug=channel).first() if channel else None
+    if found is not None and found.checks_toml.strip():
+        return [c.as_dict() for c in found.review_checks()]
+    if settings.CHECKS_SITE_DEFAULTS:
+        return [c.as_dict() for c in check_rules.DEFAULT_CHECKS]
+    return None
+
+
 def spent_today(author) -> float:
     """What the author's drafts spent on the LLM since midnight UTC (versions and
     suggestions)."""
@@ -171,6 +186,12 @@ def submit_draft(*, author, topic: str, brief: str = "", audience: str = "", ton
     policy, channel_problem = _policy_for(channel)
     if channel_problem:
         problems["channel"] = channel_problem
+    else:
+        try:
+            checks_for(channel)
+        except check_rules.ChecksError as err:
+            problems["channel"] = (f"The checks of channel '{channel}' cannot be read "
+                                   f"({err.problems[0]}); ask an admin to fix them.")
     if due := urgency.due_problem(due_at, timezone.now()):
         problems["due_at"] = due
     if priority not in set(urgency.Priority):

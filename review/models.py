@@ -16,12 +16,21 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from rulebook import delivery, inputs, policies
+from rulebook import checks, delivery, inputs, policies
 
 
 def validate_channel(value: str) -> None:
     if problem := delivery.channel_problem(value):
         raise ValidationError(problem)
+
+
+def validate_checks(value: str) -> None:
+    """A channel's checks file (rulebook.checks.parse): every problem, with its line."""
+    if value.strip():
+        try:
+            checks.parse(value)
+        except checks.ChecksError as err:
+            raise ValidationError(err.problems) from None
 
 
 class Policy(models.Model):
@@ -98,12 +107,24 @@ class Channel(models.Model):
         max_digits=8, decimal_places=2, null=True, blank=True,
         help_text="US dollars one draft may spend on the LLM. Blank: the site's default; 0: "
                   "no limit.")
+    # Checks before a human reads (rulebook.checks; docs/checks.md): the TOML file an admin
+    # keeps in git (`manage.py channel SLUG --set-checks FILE`). Blank: the site's defaults.
+    checks_toml = models.TextField(
+        "checks", blank=True, validators=[validate_checks],
+        help_text="[[checks]] tables in TOML (docs/checks.md). Blank: the site's default "
+                  "checks.")
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+    def review_checks(self) -> list[checks.Check]:
+        """The channel's checks (its file), or the site's defaults when it has none."""
+        if self.checks_toml.strip():
+            return checks.parse(self.checks_toml)
+        return list(checks.DEFAULT_CHECKS)
 
 
 class Claim(models.Model):

@@ -22,6 +22,10 @@ import it from the module that owns it (this package re-exports nothing):
 - suggestions: changes accepted one by one: a version's changes as offers (a revision's
   passages, rewrites suggested for one comment), the text the editor's choices make (edit),
   the limits and sentences of an edit from suggestions and of "Suggest a rewrite".
+- checks: checks before a human reads: a channel's checks and their TOML file (refused line
+  by line), the deterministic checks (banned, required, length, personal_data,
+  readability, brand_terms, links) as pure functions of a text, findings anchored like
+  comments, what a blocking finding does (automatic rounds) and the sentences.
 - budgets: what a draft may spend on the LLM and has spent (Budget, Spent), whether a
   revision fits, max_tokens, an author's daily spend.
 - decisions: Snapshot, Request, Refusal, refusal() and every decision's refusal sentence, the

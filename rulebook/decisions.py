@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from rulebook import budgets, revisions, suggestions
+from rulebook import checks as checks_rules
 from rulebook.inputs import _CONTROL, COMMENT_MAX, TEXT_MAX, text_problem
 from rulebook.policies import DEFAULT_POLICY, Approval, ReviewPolicy, decides_at, step_words
 from rulebook.states import (
@@ -66,6 +67,11 @@ class Snapshot:
     budget: budgets.Budget | None = None
     spent: budgets.Spent = budgets.Spent()
     last_version: budgets.Spent = budgets.Spent()
+    # Checks before a human reads (rulebook.checks): the draft's checks, its brief's length,
+    # and the current version's open blocking findings (approving over them needs a reason).
+    checks: tuple[checks_rules.Check, ...] = ()
+    target_words: int = 0
+    open_blockers: int = 0
 
 
 @dataclass(frozen=True)
@@ -235,6 +241,8 @@ def refusal(snap: Snapshot, request: Request, now: datetime) -> Refusal | None:
             over := budgets.revision_refusal(snap.budget, snap.spent,
                                              revision_estimate(snap, request))):
         return Refusal("OverBudget", over)
+    if blockers := _blockers_refusal(snap, request):
+        return blockers
     if kind == DecisionKind.APPROVE_WITH_EDITS and snap.text and request.text == snap.text:
         return _invalid("The edited text is unchanged; use Approve instead.", "text")
     if kind == DecisionKind.EDIT and snap.text and request.text == snap.text:
@@ -242,6 +250,21 @@ def refusal(snap: Snapshot, request: Request, now: datetime) -> Refusal | None:
     if kind == DecisionKind.SUGGEST and snap.suggestions >= suggestions.MAX_SUGGESTIONS:
         return Refusal("TooManySuggestions", suggestions.TOO_MANY)
     return None
+
+
+def _blockers_refusal(snap: Snapshot, request: Request) -> Refusal | None:
+    """An approval of a version with open blocking findings needs a reason (its comment):
+    the current version's, or for edit-and-approve, the edited text's (the deterministic
+    checks, run here: milliseconds)."""
+    if request.kind == DecisionKind.APPROVE:
+        count = snap.open_blockers
+    elif request.kind == DecisionKind.APPROVE_WITH_EDITS and snap.checks:
+        count = len(checks_rules.blocking(checks_rules.run(
+            snap.checks, request.text, target_words=snap.target_words)))
+    else:
+        return None
+    why = checks_rules.approve_reason_refusal(count, request.comment)
+    return Refusal("OpenBlockers", why) if why else None
 
 
 def revision_estimate(snap: Snapshot, request: Request) -> budgets.Spent:

@@ -56,6 +56,11 @@ class EventKind(StrEnum):
     STEP_APPROVED = "step_approved"  # an approval that does not close the review (policies)
     SUGGESTED = "suggested"  # a rewrite of one commented passage, to accept or reject
     WRITING_STOPPED = "writing_stopped"  # a revision stopped and discarded (rulebook.writing)
+    # Checks before a human reads (rulebook.checks): a version stored and sent back to the LLM
+    # for its blocking findings; the version the LLM wrote for them, awaiting review.
+    SENT_BACK = "sent_back_by_checks"
+    REVISED_FOR_CHECKS = "revised_for_checks"
+    CHECK_ROUND_FAILED = "check_round_failed"  # the LLM failed it: the version goes to review
 
     @property
     def label(self) -> str:
@@ -66,6 +71,7 @@ class VersionKind(StrEnum):
     GENERATED = "generated"
     REVISED = "revised"
     EDITED = "edited"
+    CHECKED = "revised_for_checks"  # written by the LLM for the checks' findings
 
     @property
     def label(self) -> str:
@@ -121,11 +127,15 @@ EVENT_LABELS = {
     EventKind.STEP_APPROVED: "Approved at a step",
     EventKind.SUGGESTED: "Rewrite suggested",
     EventKind.WRITING_STOPPED: "Revision stopped and discarded",
+    EventKind.SENT_BACK: "Sent back to the LLM by the checks",
+    EventKind.REVISED_FOR_CHECKS: "Revised for the checks",
+    EventKind.CHECK_ROUND_FAILED: "Automatic round failed: the version goes to review",
 }
 VERSION_LABELS = {
     VersionKind.GENERATED: "Generated",
     VersionKind.REVISED: "Revised",
     VersionKind.EDITED: "Edited by an editor",
+    VersionKind.CHECKED: "Revised for checks",
 }
 DECISION_LABELS = {
     DecisionKind.APPROVE: "Approve",
@@ -205,6 +215,9 @@ STATE_AFTER: dict[EventKind, ReviewState | None] = {
     EventKind.STEP_APPROVED: None,  # the review goes on (more approvals, or the next step)
     EventKind.SUGGESTED: None,
     EventKind.WRITING_STOPPED: ReviewState.AWAITING_REVIEW,  # on the previous version
+    EventKind.SENT_BACK: ReviewState.REVISING,  # the version stored, the LLM revises it
+    EventKind.REVISED_FOR_CHECKS: ReviewState.AWAITING_REVIEW,
+    EventKind.CHECK_ROUND_FAILED: ReviewState.AWAITING_REVIEW,  # on the version sent back
 }
 # The event that records a review closing in each final state (reconcile uses it; a review
 # run never ends as published: that state comes from its publishing afterwards).
@@ -217,10 +230,13 @@ DECISION_EVENTS = frozenset({EventKind.APPROVED, EventKind.REJECTED, EventKind.C
                              EventKind.STEP_APPROVED})
 CLOSING_DECISION_EVENTS = frozenset({EventKind.APPROVED, EventKind.REJECTED,
                                      EventKind.WITHDRAWN, EventKind.CANCELLED})
-NEW_VERSION_EVENTS = frozenset({EventKind.GENERATED, EventKind.REVISED})
+NEW_VERSION_EVENTS = frozenset({EventKind.GENERATED, EventKind.REVISED, EventKind.SENT_BACK,
+                                EventKind.REVISED_FOR_CHECKS})
+# (A version sent back by the checks keeps the kind it was written as.)
 VERSION_KIND_FOR_EVENT = {EventKind.GENERATED: VersionKind.GENERATED,
                           EventKind.REVISED: VersionKind.REVISED,
-                          EventKind.EDITED: VersionKind.EDITED}
+                          EventKind.EDITED: VersionKind.EDITED,
+                          EventKind.REVISED_FOR_CHECKS: VersionKind.CHECKED}
 
 
 class Audience(StrEnum):
@@ -236,6 +252,10 @@ class Audience(StrEnum):
 NOTIFY: dict[EventKind, tuple[Audience, str]] = {
     EventKind.GENERATED: (Audience.EDITORS, "Draft #{id} awaits your review: {topic}"),
     EventKind.REVISED: (Audience.EDITORS, "Revised draft #{id} awaits your review: {topic}"),
+    EventKind.REVISED_FOR_CHECKS: (Audience.EDITORS,
+                                   "Draft #{id} awaits your review (revised for checks): "
+                                   "{topic}"),
+    EventKind.CHECK_ROUND_FAILED: (Audience.EDITORS, "Draft #{id} awaits your review: {topic}"),
     EventKind.REMINDED: (Audience.EDITORS,
                          "Reminder: draft #{id} is waiting for review: {topic}"),
     EventKind.APPROVED: (Audience.AUTHOR, "Your draft #{id} was approved: {topic}"),

@@ -51,6 +51,13 @@ def project(policy: ActivityPolicy) -> dict[str, Any]:
     )
 
 
+def checks() -> dict[str, Any]:
+    """The deterministic checks (a local activity): pure functions of a text, so an attempt
+    that fails would fail again; a worker that dies mid-way is the only retry."""
+    return dict(start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=RetryPolicy(maximum_attempts=2))
+
+
 def project_durable(policy: ActivityPolicy) -> dict[str, Any]:
     """The same write as a regular activity, once the local attempts are spent: retried until
     the database answers (db_max_attempts = 0) because a decision the workflow took must be

@@ -17,6 +17,7 @@ from datetime import datetime
 from temporalio.common import SearchAttributeKey
 
 from rulebook.budgets import Budget, Spent
+from rulebook.checks import Finding
 from rulebook.policies import Approval, ReviewPolicy
 
 # The review workflow's type, and the type of runs started by releases before the local-writes
@@ -128,6 +129,11 @@ class ReviewInput:
     # What the draft had spent on the LLM before this run (a retried draft's earlier runs);
     # None: nothing (a first run, runs started before it was passed).
     spent: Spent | None = None
+    # Checks before a human reads (rulebook.checks): the draft's checks as stored
+    # (Check.as_dict each; None: none, as for runs started before them) and how many
+    # automatic rounds their blocking findings may send a draft back to the LLM.
+    checks: list[dict] | None = None
+    check_max_auto_revisions: int = 0
 
 
 @dataclass(frozen=True)
@@ -348,6 +354,26 @@ class ChangeRecord:
     generation: GenerateResult | None = None
 
 
+RUN_CHECKS = "run_checks"
+
+
+@dataclass(frozen=True)
+class ChecksInput:
+    """A version's text and the draft's checks (Check.as_dict each): the deterministic
+    checks (a local activity: milliseconds, no database)."""
+
+    draft_id: int
+    version: int
+    text: str
+    checks: list[dict]
+    target_words: int = 0
+
+
+@dataclass(frozen=True)
+class ChecksResult:
+    findings: list[Finding]
+
+
 @dataclass(frozen=True)
 class VersionRecord:
     """A new version, written with the event that announces it."""
@@ -360,6 +386,7 @@ class VersionRecord:
     changes: list[ChangeRecord] = field(default_factory=list)  # a targeted revision's
     choices: list[ChoiceInput] = field(default_factory=list)  # an edit from suggestions'
     stopped: bool = False  # the text written before a stop, kept (rulebook.writing)
+    findings: list[Finding] | None = None  # the checks' on it (None: not checked)
 
 
 @dataclass(frozen=True)

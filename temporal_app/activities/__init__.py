@@ -17,6 +17,7 @@ def llm_activities() -> list:
 
 
 def all_activities() -> list:
+    from temporal_app.activities.checks import run_checks
     from temporal_app.activities.outbox import drain_outbox
     from temporal_app.activities.publishing import deliver, give_up_delivery, plan_deliveries
     from temporal_app.activities.records import (
@@ -27,5 +28,5 @@ def all_activities() -> list:
         store_version,
     )
 
-    return [*llm_activities(), project, read_streamed, drain_outbox, plan_deliveries, deliver,
-            give_up_delivery, store_version, record_event, notify]
+    return [*llm_activities(), project, read_streamed, run_checks, drain_outbox,
+            plan_deliveries, deliver, give_up_delivery, store_version, record_event, notify]

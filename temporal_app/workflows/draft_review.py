@@ -44,6 +44,7 @@ with workflow.unsafe.imports_passed_through():
     # the module in every run's sandbox (measured: a third of the worker's CPU per review).
     # The rulebook package is passed through whole (worker.SANDBOX_PASSTHROUGH).
     import rulebook.budgets as budgets
+    import rulebook.checks as checks
     import rulebook.deadlines as deadlines
     import rulebook.decisions as decisions
     import rulebook.policies as policies
@@ -72,9 +73,12 @@ with workflow.unsafe.imports_passed_through():
         REVIEW_STATE,
         REVIEW_STEP,
         REVISION,
+        RUN_CHECKS,
         WORKFLOW_TYPE,
         WRITE_RETRYING,
         ChangeRecord,
+        ChecksInput,
+        ChecksResult,
         DeadlineResult,
         DecisionInput,
         DecisionRecord,
@@ -109,6 +113,9 @@ WRITE_RETRIES_FLAGGED = "write-retries-flagged"
 PUBLISH = "publish-on-approval"
 # Changes requested on commented passages rewrite only those (writing.revise_passages).
 TARGETED = "targeted-revision"
+# Checks before a human reads (rulebook.checks): each new version is checked, and blocking
+# findings send it back to the LLM on its own.
+CHECKS = "checks-before-review"
 
 
 # The workbench's decisions are updates only: their answer is what they made.
@@ -178,6 +185,9 @@ class DraftReviewWorkflow(waiting.ReviewRun):
         # every LLM call of the draft's (rulebook.budgets): earlier runs', then this run's
         self._spent = inp.spent or budgets.Spent()
         self._last_usage = budgets.Spent()  # what the current version cost to write
+        self._checks = tuple(checks.load(inp.checks or ()))  # the draft's (rulebook.checks)
+        self._auto_rounds = 0  # versions the checks sent back to the LLM
+        self._blockers = 0  # open blocking findings on the current version
 
     # ------------------------------------------------------------------ the flow
     @workflow.run
@@ -206,6 +216,12 @@ class DraftReviewWorkflow(waiting.ReviewRun):
             written = await self._write(number, feedback, passages)
             if written is None:  # stopped or failed while writing
                 return await self._result()
+            if written is not DISCARDED and self._inp.checks is not None \
+                    and workflow.patched(CHECKS):
+                checked = await self._checked(number, event, written)
+                if checked is None:
+                    return await self._result()
+                number, event, written = checked
             if written is not DISCARDED:  # a revision stopped and discarded: the old one
                 await self._publish(number, event, *written)
 
@@ -224,11 +240,12 @@ class DraftReviewWorkflow(waiting.ReviewRun):
             number, feedback, event = self._version + 1, decision.comment, EventKind.REVISED
             passages = decision.passages
 
-    async def _write(self, number: int, feedback: str, passages: list[PassageInput]
-                     ) -> tuple | _Discarded | None:
+    async def _write(self, number: int, feedback: str, passages: list[PassageInput],
+                     automatic: bool = False) -> tuple | _Discarded | None:
         """The LLM writes version `number` (only the commented `passages` of the current
         one, when given): (its result, its changes[, stopped]). A withdraw or cancel stops
-        it, and so does "Stop writing" (`_stopped`). None: the run is over."""
+        it, and so does "Stop writing" (`_stopped`). None: the run is over. An `automatic`
+        round (the checks') that fails sends the version it revised to review instead."""
         if passages and workflow.patched(TARGETED):
             task = asyncio.ensure_future(writing.revise_passages(
                 self._inp, number, feedback, self._text, passages, self._token_limit()))
@@ -249,6 +266,11 @@ class DraftReviewWorkflow(waiting.ReviewRun):
             return task.result()
         except ActivityError as err:
             failure = writing.failure_message(err, self._inp)
+            if automatic:
+                self._start_step()  # the version sent back waits, with a fresh deadline
+                await self._record(EventKind.CHECK_ROUND_FAILED, comment=failure)
+                self._answer_stop(f"The writing failed before the stop took effect: {failure}")
+                return DISCARDED
             await self._record(EventKind.FAILED, comment=failure)
             self._answer_stop(f"The writing failed before the stop took effect: {failure}")
             return None
@@ -293,6 +315,60 @@ class DraftReviewWorkflow(waiting.ReviewRun):
             stop.result = DecisionResult(state=self._state.value, version=self._version,
                                          message=stop.kept or message)
 
+    async def _checked(self, number: int, event: EventKind, written: tuple
+                       ) -> tuple[int, EventKind, tuple | _Discarded] | None:
+        """Checks before a human reads (rulebook.checks): version `number` is checked; its
+        blocking findings send it back to the LLM on its own (only the passages concerned
+        when every one has a passage), up to check_max_auto_revisions rounds a draft and
+        while the budget covers them; each round's version is "revised for checks". Not a
+        stopped version: a person stopped the LLM. Returns what the run loop publishes
+        (the version's findings ride on `written`), or None: the run is over."""
+        while True:
+            findings = await self._run_checks(number, written[0].text)
+            written = (*written[:2], len(written) > 2 and written[2], findings)
+            stopped = written[2]
+            if stopped or not checks.auto_revision(
+                    findings, self._auto_rounds, self._inp.check_max_auto_revisions) \
+                    or self._check_round_refused(findings, number, written[0].text):
+                return number, event, written
+            self._auto_rounds += 1
+            await self._publish(number, EventKind.SENT_BACK, *written,
+                                kind=VersionKind(states.VERSION_KIND_FOR_EVENT[event])
+                                if event in states.VERSION_KIND_FOR_EVENT
+                                else VersionKind.REVISED,
+                                comment=checks.auto_round_comment(
+                                    findings, self._auto_rounds,
+                                    self._inp.check_max_auto_revisions))
+            passages, feedback = checks_plan(written[0].text, findings)
+            number, event = number + 1, EventKind.REVISED_FOR_CHECKS
+            written = await self._write(number, feedback, passages, automatic=True)
+            if written is None or written is DISCARDED:
+                return None if written is None else (number, event, DISCARDED)
+
+    def _check_round_refused(self, findings: list, number: int, text: str) -> bool:
+        """Would the draft's budget not cover an automatic round? Then the editor decides."""
+        budget = self._inp.budget
+        if budget is None:
+            return False
+        passages, _ = checks_plan(text, findings)
+        share = sum(p.end - p.start for p in passages) / max(1, len(text)) if passages else 1
+        estimate = budgets.Spent(int(self._last_usage.tokens * share) or 1,
+                                 self._last_usage.usd * share)
+        return bool(budgets.revision_refusal(budget, self._spent, estimate))
+
+    async def _run_checks(self, number: int, text: str) -> list:
+        """The deterministic checks on a version (a local activity: milliseconds). Checks
+        that could not run are a finding themselves: never a pass."""
+        try:
+            return (await workflow.execute_local_activity(
+                RUN_CHECKS, ChecksInput(draft_id=self._inp.draft_id, version=number,
+                                        text=text, checks=list(self._inp.checks or []),
+                                        target_words=self._inp.brief.target_words),
+                result_type=ChecksResult, summary=f"checks of version {number}",
+                **options.checks())).findings
+        except ActivityError as err:
+            return [checks.unavailable(writing.failure_message(err, self._inp))]
+
     async def _write_whole(self, number: int, feedback: str
                            ) -> tuple[GenerateResult, list[ChangeRecord]]:
         return await writing.write(self._inp, number, feedback, self._text,
@@ -309,16 +385,20 @@ class DraftReviewWorkflow(waiting.ReviewRun):
         return spent
 
     async def _publish(self, number: int, event: EventKind, written: GenerateResult,
-                       changes: list[ChangeRecord], stopped: bool = False) -> None:
+                       changes: list[ChangeRecord], stopped: bool = False,
+                       findings: list | None = None, kind: VersionKind | None = None,
+                       comment: str = "") -> None:
         self._version, self._text = number, written.text
         if not stopped:
             self._last_usage = self._spend(written)
+        self._blockers = len(checks.blocking(findings or ()))
         self._step, self._approvals = 0, []  # a new version starts the policy again
         self._start_step()
-        await self._record(event, version=VersionRecord(
-            number=number, kind=states.VERSION_KIND_FOR_EVENT[event], text=written.text,
+        await self._record(event, comment=comment, version=VersionRecord(
+            number=number, kind=kind or states.VERSION_KIND_FOR_EVENT[event],
+            text=written.text,
             generation=None if stopped else dataclasses.replace(written, text=""),
-            changes=changes, stopped=stopped))  # the text once, not twice
+            changes=changes, stopped=stopped, findings=findings))  # the text once, not twice
         # A stop that came as this version was stored: it was not stopped (or, kept, it is
         # this version: its answer was set by _stopped).
         self._answer_stop(writing_rules.TOO_LATE.format(number=number))
@@ -530,7 +610,9 @@ class DraftReviewWorkflow(waiting.ReviewRun):
             due_at=self._inp.due_at,
             step=self._step, approvals=tuple(self._approvals),
             suggestions=self._suggested[1] if self._suggested[0] == self._version else 0,
-            budget=self._inp.budget, spent=self._spent, last_version=self._last_usage)
+            budget=self._inp.budget, spent=self._spent, last_version=self._last_usage,
+            checks=self._checks, target_words=self._inp.brief.target_words,
+            open_blockers=self._blockers)
 
     def _check(self, kind: DecisionKind, actor_id: int, version: int | None, comment: str = "",
                text: str = "", expires_at: datetime | None = None,
@@ -660,9 +742,13 @@ class DraftReviewWorkflow(waiting.ReviewRun):
                                             version=self._version, comment=d.comment,
                                             at=decision.at))
         self._version, self._text = self._version + 1, d.text  # the old one is stale now
+        findings = None
+        if self._inp.checks is not None and workflow.patched(CHECKS):  # shown, not sent back
+            findings = await self._run_checks(self._version, d.text)
+            self._blockers = len(checks.blocking(findings))
         await self._record_now(EventKind.EDITED, decision=decision, version=VersionRecord(
             number=self._version, kind=VersionKind.EDITED, text=d.text, actor_id=d.actor_id,
-            choices=d.choices))
+            choices=d.choices, findings=findings))
         assert decision.result is not None
         return decision.result
 
@@ -831,3 +917,11 @@ DECISION_UPDATES = {
 def _refused(refusal: decisions.Refusal) -> ApplicationError:
     return ApplicationError(refusal.sentence, type=refusal.code, non_retryable=True)
 
+
+
+def checks_plan(text: str, findings: list) -> tuple[list[PassageInput], str]:
+    """An automatic round's passages (rulebook.checks.plan), or the whole draft's feedback."""
+    planned, feedback = checks.plan(text, findings)
+    return [PassageInput(start=start, end=end, text=text[start:end],
+                         thread=[f"checks: {checks.instructions([f])}" for f in found])
+            for start, end, found in planned], feedback

@@ -1,0 +1,169 @@
+"""Checks before a human reads, on the real stack (issue 23 items 3 and 8): the workflow
+checks every new version before an editor sees it; blocking findings send it back to the
+LLM on its own (only the passages concerned), up to CHECK_MAX_AUTO_REVISIONS rounds, each a
+version "revised for checks"; after that the editor decides, and approving over an open
+blocker needs a reason, which goes into the history."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from drafts import services
+from drafts.models import CheckFinding, Draft, DraftEvent, OutboxMail, PassageChange
+from review import services as review
+from review.models import Channel
+from temporal_app import errors
+from tests.conftest import save_history, wait_for, workflow_result
+from tests.fake_openai import FakeOpenAI, Reply
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "examples" / \
+    "checks-press-release.toml"
+DIRTY = ("# Launch day\n\nOur planner gives guaranteed results for every team. Write to "
+         "press@acme-pr.example for a demo.\n\nTeams plan their week in minutes.\n\n"
+         "Learn more at our site.\n")
+CLEAN = {"guaranteed results": "Our planner cut planning time by a third for 40 teams.",
+         "press@": "Ask your account manager for a demo."}
+
+
+@pytest.fixture
+def fake(settings):
+    server = FakeOpenAI().start()
+    settings.OPENAI_BASE_URL, settings.OPENAI_API_KEY = server.url, "test-key"
+    settings.LLM_RETRY_INITIAL_INTERVAL = 0.1
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def press(db):
+    return Channel.objects.create(slug="press", name="Press releases",
+                                  checks_toml=EXAMPLE.read_text())
+
+
+def passage_of(request) -> str:
+    return request.user.split("Passage to rewrite:")[1].split("\n\n")[0]
+
+
+def rewrite(request) -> Reply | None:
+    """The fake LLM: DIRTY for a whole draft, each passage cleaned of what was found."""
+    if "Passage to rewrite" not in request.user:
+        return Reply(text=DIRTY)
+    passage = passage_of(request)
+    return Reply(text=next((clean for key, clean in CLEAN.items() if key in passage), passage))
+
+
+def waiting(draft: Draft, version: int) -> Draft:
+    return wait_for(lambda: Draft.objects.filter(pk=draft.pk, status="awaiting_review",
+                                                  current_version=version).first(),
+                    timeout=30, what=f"version {version} awaiting review")
+
+
+def test_blocking_findings_are_revised_before_an_editor_sees_the_draft(
+        live_worker, fake, press, author, editor):
+    fake.responder = rewrite
+    draft, _ = services.submit_draft(author=author, topic="Launch day", channel="press")
+    draft = waiting(draft, 2)
+
+    v1, v2 = draft.versions.order_by("number")
+    assert v1.text == DIRTY and v2.kind == "revised_for_checks"
+    assert "guaranteed results" not in v2.text and "@" not in v2.text
+    assert v2.text.startswith("# Launch day\n\n") and v2.text.endswith("Learn more at our site.\n")
+    kinds = list(draft.events.values_list("kind", "version", "comment"))
+    assert kinds == [
+        ("submitted", 0, ""),
+        ("sent_back_by_checks", 1, "Automatic round 1 of 2: sent back to the LLM for claims, "
+                                   "personal_data."),
+        ("revised_for_checks", 2, "")]
+    assert draft.revisions == 0  # the editor's request-changes limit is untouched
+    found = {(f.version, f.check_name, f.severity) for f in CheckFinding.objects.filter(
+        draft=draft)}
+    assert {(1, "claims", "block"), (1, "personal_data", "block")} <= found
+    assert not [f for f in found if f[0] == 2 and f[2] == "block"]
+    banned = CheckFinding.objects.get(draft=draft, version=1, check_name="claims")
+    assert (banned.quote, v1.text[banned.start:banned.end]) == ("guaranteed results",) * 2
+    assert banned.suggestion.startswith("Say what the product does")
+    # Only the two sentences were rewritten (a targeted revision: changes to accept one by
+    # one); the editors were mailed once, when the clean version was ready.
+    assert PassageChange.objects.filter(draft=draft, version=2).count() == 2
+    assert list(OutboxMail.objects.filter(draft=draft).values_list("kind", flat=True)) == [
+        "revised_for_checks"]
+
+    review.decide(draft_id=draft.pk, editor=editor, decision="approve", version=2)
+    workflow_result(draft.pk)
+    save_history(draft.pk, "checks_auto_round")
+
+
+def test_after_the_automatic_rounds_the_editor_decides_and_a_blocker_needs_a_reason(
+        live_worker, fake, press, author, editor, settings):
+    # The LLM never fixes it: each passage comes back as it was.
+    fake.responder = lambda r: Reply(text=passage_of(r) if "Passage to rewrite" in r.user
+                                     else DIRTY)
+    draft, _ = services.submit_draft(author=author, topic="Launch day", channel="press")
+    draft = waiting(draft, 3)  # v1, and two automatic rounds
+    assert list(draft.events.values_list("kind", flat=True)) == [
+        "submitted", "sent_back_by_checks", "sent_back_by_checks", "revised_for_checks"]
+    assert CheckFinding.objects.filter(draft=draft, version=3, severity="block").count() >= 2
+
+    with pytest.raises(errors.DecisionRefused) as refused:
+        review.decide(draft_id=draft.pk, editor=editor, decision="approve", version=3)
+    assert "open blocking findings; say why you approve it anyway" in str(refused.value)
+    assert refused.value.code == "OpenBlockers"
+    review.decide(draft_id=draft.pk, editor=editor, decision="approve", version=3,
+                  comment="Legal cleared the claim; the address is the press office's.")
+    approved = DraftEvent.objects.get(draft=draft, kind="approved")
+    assert approved.comment == "Legal cleared the claim; the address is the press office's."
+
+
+def test_an_automatic_round_the_llm_fails_sends_the_version_to_review(
+        live_worker, fake, press, author, editor):
+    fake.responder = lambda r: Reply(status=400, error={"message": "bad request"}) \
+        if "Passage to rewrite" in r.user else Reply(text=DIRTY)
+    draft, _ = services.submit_draft(author=author, topic="Launch day", channel="press")
+    draft = waiting(draft, 1)
+    events = list(draft.events.values_list("kind", flat=True))
+    assert events == ["submitted", "sent_back_by_checks", "check_round_failed"]
+    assert "bad request" in draft.events.get(kind="check_round_failed").comment
+    assert draft.deadline is not None
+    review.decide(draft_id=draft.pk, editor=editor, decision="reject", version=1,
+                  comment="Not salvageable.")
+
+
+def test_an_edit_and_approval_that_brings_a_blocker_back_needs_a_reason(
+        live_worker, fake, press, author, editor):
+    fake.responder = rewrite
+    draft, _ = services.submit_draft(author=author, topic="Launch day", channel="press")
+    draft = waiting(draft, 2)
+    edited = draft.versions.get(number=2).text.replace("Teams plan",
+                                                       "Guaranteed results: teams plan")
+    with pytest.raises(errors.DecisionRefused) as refused:
+        review.decide(draft_id=draft.pk, editor=editor, decision="approve_with_edits",
+                      version=2, text=edited)
+    assert "1 open blocking finding;" in str(refused.value)
+    review.decide(draft_id=draft.pk, editor=editor, decision="approve_with_edits", version=2,
+                  text=edited, comment="The headline claim is the client's wording.")
+    assert Draft.objects.get(pk=draft.pk).status == "approved"
+
+
+def test_without_checks_a_draft_goes_straight_to_review(live_worker, fake, author, settings):
+    settings.CHECKS_SITE_DEFAULTS = False
+    fake.default = Reply(text=DIRTY)
+    draft, _ = services.submit_draft(author=author, topic="Launch day")
+    draft = waiting(draft, 1)
+    assert list(draft.events.values_list("kind", flat=True)) == ["submitted", "generated"]
+    assert not CheckFinding.objects.filter(draft=draft).exists()
+
+
+def test_the_site_defaults_check_a_draft_without_a_channel(live_worker, fake, author):
+    fake.default = Reply(text="No title here. Mail me at jo@example.org.\n")
+    draft, _ = services.submit_draft(author=author, topic="Launch day")
+    draft = waiting(draft, 3)  # personal data blocks: two rounds, then the editor
+    names = set(CheckFinding.objects.filter(draft=draft, version=3).values_list(
+        "check_name", flat=True))
+    assert {"personal data", "title"} <= names
+    assert re.search(r"e-mail address", CheckFinding.objects.filter(
+        draft=draft, version=3, check_name="personal data").first().message)
