@@ -18,6 +18,7 @@ from drafts import selectors
 from drafts.models import (
     COMMENT_STATE_CHOICES,
     STATE_CHOICES,
+    CheckFinding,
     Comment,
     Draft,
     DraftEvent,
@@ -27,6 +28,7 @@ from drafts.models import (
 from publishing.models import DELIVERY_CHOICES, Delivery, DeliveryAttempt
 from publishing.selectors import publishing_of
 from rulebook import (
+    checks,
     comments,
     decisions,
     delivery,
@@ -383,6 +385,34 @@ class PolicyStepSerializer(serializers.Serializer):
     summary = serializers.CharField(help_text='e.g. "1 of 2 approvals: legal1".')
 
 
+class FindingSerializer(serializers.ModelSerializer):
+    """What a check found on a version before a human read it (rulebook.checks): its
+    passage as quote + prefix/suffix + offsets into that version's text (none: about the
+    whole draft)."""
+
+    check = serializers.CharField(source="check_name", help_text="The check that raised it.")
+    severity = serializers.ChoiceField(choices=[s.value for s in checks.Severity],
+                                       help_text="block: sent back to the LLM on its own "
+                                                 "(approving over it needs a reason); warn.")
+    state = serializers.ChoiceField(choices=[s.value for s in checks.FindingState])
+    dismissed_by = serializers.CharField(source="dismissed_by.get_username", allow_null=True,
+                                         default=None)
+
+    class Meta:
+        model = CheckFinding
+        fields = ("id", "version", "check", "kind", "severity", "quote", "prefix", "suffix",
+                  "start", "end", "message", "suggestion", "state", "dismissed_by",
+                  "dismiss_reason")
+
+
+class ChecksSummarySerializer(serializers.Serializer):
+    """The current version's open findings, counted."""
+
+    blocking = serializers.IntegerField()
+    warnings = serializers.IntegerField()
+    summary = serializers.CharField(help_text='e.g. "1 blocking, 2 warnings"; "" for none.')
+
+
 class DraftSerializer(DraftSummarySerializer):
     decided_by = serializers.CharField(source="decided_by_name", default=None,
                                        allow_null=True)
@@ -395,12 +425,22 @@ class DraftSerializer(DraftSummarySerializer):
     events = EventSerializer(many=True)
     deliveries = serializers.SerializerMethodField(
         help_text="Once approved: each destination's delivery, with its log.")
+    checks = serializers.SerializerMethodField(
+        help_text="The current version's open findings of the channel's checks.")
 
     class Meta(DraftSummarySerializer.Meta):
         fields = (*DraftSummarySerializer.Meta.fields, "brief", "audience", "tone",
                   "target_words", "status_message", "progress_chars", "remind_at",
                   "decided_by", "decided_at", "decision_comment", "workflow_id", "versions",
-                  "events", "deliveries", "policy", "step", "steps")
+                  "events", "deliveries", "policy", "step", "steps", "checks")
+
+    @extend_schema_field(ChecksSummarySerializer)
+    def get_checks(self, draft) -> dict:
+        found = [f.as_rule() for f in selectors.version_findings(draft, draft.current_version)
+                 if f.is_open]
+        blocking = len(checks.blocking(found))
+        return {"blocking": blocking, "warnings": len(found) - blocking,
+                "summary": checks.summary(found)}
 
     @extend_schema_field(PolicyStepSerializer(many=True))
     def get_steps(self, draft) -> list[dict]:

@@ -16,6 +16,8 @@ v1 = [
     path("drafts/<int:draft_id>/", views.DraftView.as_view(), name="draft"),
     path("drafts/<int:draft_id>/versions/<int:number>/", views.VersionView.as_view(),
          name="version"),
+    path("drafts/<int:draft_id>/versions/<int:number>/checks/",
+         views.VersionChecksView.as_view(), name="version_checks"),
     path("drafts/<int:draft_id>/versions/<int:number>/diff/", views.VersionDiffView.as_view(),
          name="version_diff"),
     path("drafts/<int:draft_id>/withdraw/", views.WithdrawView.as_view(), name="withdraw"),

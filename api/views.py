@@ -38,6 +38,7 @@ from api.serializers import (
     DraftSerializer,
     DraftSummarySerializer,
     ErrorSerializer,
+    FindingSerializer,
     PendingPageSerializer,
     ReplySerializer,
     RetryDeliverySerializer,
@@ -194,6 +195,16 @@ class VersionView(ApiView):
     def get(self, request, draft_id: int, number: int):
         version = _versions(request, draft_id, number)[number]
         return Response(VersionSerializer(version, context={"request": request}).data)
+
+
+class VersionChecksView(ApiView):
+    @extend_schema(operation_id="versions_checks", tags=["drafts"],
+                   summary="What the channel's checks found on a version",
+                   responses={200: FindingSerializer(many=True)})
+    def get(self, request, draft_id: int, number: int):
+        version = _versions(request, draft_id, number)[number]
+        return Response(FindingSerializer(
+            selectors.version_findings(version.draft, number), many=True).data)
 
 
 class VersionDiffView(ApiView):

@@ -10,14 +10,21 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
 from drafts import roles
-from drafts.models import Comment, Draft, DraftVersion, PassageChange, StreamedText
+from drafts.models import (
+    CheckFinding,
+    Comment,
+    Draft,
+    DraftVersion,
+    PassageChange,
+    StreamedText,
+)
 from drafts.paging import CappedCount, capped
-from rulebook import budgets, policies, revisions, states
+from rulebook import budgets, checks, policies, revisions, states
 from rulebook.comments import CommentState
 from rulebook.states import FINAL_STATES, ReviewState
 from temporal_app.types import PassageInput
@@ -301,6 +308,42 @@ def live_text(draft_id: int) -> LiveText | None:
                 _live_locks[draft_id] = lock
             _live[draft_id] = (time.monotonic(), live)
         return live
+
+
+# ------------------------------------------------------------------ checks (rulebook.checks)
+
+
+def version_findings(draft: Draft, number: int) -> list[CheckFinding]:
+    """What the checks found on version `number`: the whole draft's first, then in the
+    text's order; blocking before warnings where they start together."""
+    return sorted(CheckFinding.objects.filter(draft=draft, version=number)
+                  .select_related("dismissed_by"),
+                  key=lambda f: (bool(f.quote), f.start, not f.blocking, f.pk))
+
+
+def findings_summaries(drafts) -> dict[int, str]:
+    """ "1 blocking, 2 warnings" for each draft's current version (open findings), for a
+    page of the queue: one query."""
+    drafts = list(drafts)
+    if not drafts:
+        return {}
+    wanted = Q()
+    for d in drafts:
+        wanted |= Q(draft_id=d.pk, version=d.current_version)
+    rows = CheckFinding.objects.filter(wanted, state=checks.FindingState.OPEN).values(
+        "draft_id", "severity").annotate(n=Count("id"))
+    counts: dict[int, list] = {}
+    for row in rows:
+        counts.setdefault(row["draft_id"], []).extend(
+            [checks.Finding("", "", row["severity"], "")] * row["n"])
+    return {pk: checks.summary(found) for pk, found in counts.items()}
+
+
+def open_blockers(draft: Draft) -> int:
+    """Open blocking findings on the draft's current version (approving needs a reason)."""
+    return CheckFinding.objects.filter(draft=draft, version=draft.current_version,
+                                       severity=checks.Severity.BLOCK,
+                                       state=checks.FindingState.OPEN).count()
 
 
 # ------------------------------------------------------------------ LLM spend

@@ -65,9 +65,18 @@ class PolicyAdmin(admin.ModelAdmin):
 
 @admin.register(Channel)
 class ChannelAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "policy_name", "is_active")
+    list_display = ("name", "slug", "policy_name", "checks_summary", "is_active")
     list_filter = ("is_active",)
     search_fields = ("name", "slug")
+
+    @admin.display(description="checks")
+    def checks_summary(self, channel: Channel) -> str:
+        if not channel.checks_toml.strip():
+            return "Site defaults"
+        try:
+            return f"{len(channel.review_checks())} of its own"
+        except ValueError:
+            return "Unreadable: fix them"
 
     @admin.display(description="review policy")
     def policy_name(self, channel: Channel) -> str:

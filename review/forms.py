@@ -25,6 +25,8 @@ class DecisionChoice:
     # comment is optional (this label).
     targets_passages: bool = False
     comment_label_with_passages: str = ""
+    # Approve: over open blocking findings (rulebook.checks) its comment is the reason.
+    approves: bool = False
 
 
 # Presentation only; whether a comment is required is the rulebook's (needs_comment).
@@ -48,7 +50,8 @@ def _choice(kind: DecisionKind) -> DecisionChoice:
         button_class=_BUTTON_CLASSES.get(kind, ""),
         edits_text=kind == DecisionKind.APPROVE_WITH_EDITS,
         targets_passages=targets,
-        comment_label_with_passages=f"{noun} on the whole piece (optional)" if targets else "")
+        comment_label_with_passages=f"{noun} on the whole piece (optional)" if targets else "",
+        approves=kind == DecisionKind.APPROVE)
 
 
 # The panel's decisions, in the rulebook's order: the quick ones (a button and a comment) and

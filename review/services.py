@@ -13,9 +13,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from drafts import roles, selectors
-from drafts.models import Draft, DraftVersion
+from drafts.models import CheckFinding, Draft, DraftVersion
 from review.models import Claim
 from rulebook import bulk, claims, decisions, states, suggestions
+from rulebook import checks as check_rules
 from rulebook.decisions import Decided, Request, Snapshot
 from rulebook.states import EDITOR_DECISIONS, PASSAGE_DECISIONS, DecisionKind
 from temporal_app import errors, gateway
@@ -183,6 +184,32 @@ def suggest(*, editor, draft: Draft, comment_id: int, version: int, step: int | 
     return decide(editor=editor, decision=DecisionKind.SUGGEST.value, version=version,
                   draft=draft, step=step, confirm_claim=confirm_claim, passages=passages)
 
+
+
+def dismiss_finding(*, editor, draft: Draft, finding_id: int, reason: str) -> CheckFinding:
+    """An editor dismisses a warning of the current version's checks, saying why (kept on the
+    finding and shown with it). Raises Refused: a blocking finding, one dismissed already,
+    one of another version, no reason, or not an editor who may review the draft."""
+    if draft.author_id == editor.pk:
+        raise errors.Refused("You wrote this draft's topic, so another editor must review it.",
+                             "OwnDraft")
+    with transaction.atomic():
+        finding = CheckFinding.objects.select_for_update().filter(
+            pk=finding_id, draft=draft).first()
+        if finding is None:
+            raise errors.Refused("That finding is not one of this draft's.", "NotFound")
+        if finding.version != draft.current_version or not draft.awaiting_review:
+            raise errors.Refused(f"That finding is on version {finding.version}; only the "
+                                 "current version's, while it awaits review, can be "
+                                 "dismissed.", "StaleVersion")
+        refusal = check_rules.dismiss_refusal(finding.as_rule(), finding.state, reason)
+        if refusal:
+            raise errors.Refused(refusal, "Invalid")
+        finding.state = check_rules.FindingState.DISMISSED.value
+        finding.dismissed_by, finding.dismiss_reason = editor, reason.strip()
+        finding.dismissed_at = timezone.now()
+        finding.save(update_fields=["state", "dismissed_by", "dismiss_reason", "dismissed_at"])
+    return finding
 
 
 @dataclass(frozen=True)

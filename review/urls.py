@@ -22,6 +22,8 @@ urlpatterns = [
     path("<int:pk>/decide/", views.decide, name="decide"),
     path("<int:pk>/changes/", views.choose, name="choose"),
     path("<int:pk>/comments/<int:comment_id>/suggest/", views.suggest, name="suggest"),
+    path("<int:pk>/findings/<int:finding_id>/dismiss/", views.dismiss_finding,
+         name="dismiss_finding"),
     path("<int:pk>/<claim_action:action>/", views.claim, name="claim"),
     # Admins: pending workflows read from Temporal (review/admin_views.py).
     path("pending/", admin_views.pending, name="pending"),

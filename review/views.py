@@ -58,6 +58,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     query.pop("page", None)
     narrowing = {k: v for k, v in filters.items() if k != "whose"}
     context = {"page": page, "filter_form": form,
+               "findings": selectors.findings_summaries(page.object_list),
                "filtered": any(v not in (None, "", False) for v in narrowing.values()),
                "query": query.urlencode(), "now": timezone.now(),
                "every_step": filters.get("whose") == EVERY_STEP, "every_step_value": EVERY_STEP,
@@ -98,11 +99,14 @@ def _review_context(request: HttpRequest, draft: Draft, *, shown: int | None = N
         "current": current,
         "diff": diff,
         "changes": changes,
+        "findings": selectors.version_findings(draft, number) if version else [],
+        "open_blockers": selectors.open_blockers(draft) if draft.awaiting_review else 0,
         "changes_revised": [c for c in changes if not c.suggested],
         "changes_suggested": [c for c in changes if c.suggested],
         "can_choose": draft.awaiting_review and number == draft.current_version
         and draft.author_id != request.user.pk and any(c.choosable for c in changes),
         "can_suggest": draft.awaiting_review and draft.author_id != request.user.pk,
+        "can_dismiss": draft.awaiting_review and draft.author_id != request.user.pk,
         "can_stop": may_stop(request.user, draft),
         "budget_refusal": _budget_refusal(draft, versions.values(), current, passages),
         "review_url": reverse("review:draft", args=[draft.pk]),
@@ -282,6 +286,25 @@ def suggest(request: HttpRequest, pk: int, comment_id: int) -> HttpResponse:
                                 version=version, step=step,
                                 confirm_claim=bool(request.POST.get("confirm_claim")))
     return _workbench(request, draft, send)
+
+
+@htmx_login
+@require_POST
+@roles.editor_required
+def dismiss_finding(request: HttpRequest, pk: int, finding_id: int) -> HttpResponse:
+    """Dismiss a warning of the checks with a reason (review.services.dismiss_finding): back
+    to the review page, which shows it dismissed or says why not."""
+    draft = selectors.draft_or_404(pk)
+    try:
+        services.dismiss_finding(editor=request.user, draft=draft, finding_id=finding_id,
+                                 reason=request.POST.get("reason", ""))
+        messages.success(request, "Warning dismissed; your reason is kept with it.")
+    except errors.Refused as err:
+        messages.error(request, str(err))
+    url = reverse("review:draft", args=[pk]) + "#checks"
+    if request.htmx:
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
 
 
 @htmx_login

@@ -148,6 +148,29 @@ def load(stored: Iterable[dict]) -> list[Check]:
     return checks
 
 
+def to_toml(checks: Iterable[Check]) -> str:
+    """Checks as a TOML file parse() reads back (`manage.py channel SLUG --show`)."""
+    blocks = []
+    for check in checks:
+        lines = ["[[checks]]"] + [f"{key} = {_toml_value(value)}"
+                                  for key, value in check.as_dict().items()]
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + "\n"
+
+
+def _toml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    text = str(value)
+    if "'" not in text and "\n" not in text:
+        return f"'{text}'"  # a literal string: regular expressions stay as written
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
 def _checks(tables: list, problems: list[str], line: Callable, where: str = "line"
             ) -> list[Check]:
     if len(tables) > MAX_CHECKS:

@@ -62,6 +62,13 @@ def test_a_bad_file_is_refused_with_the_line_and_why(source, problem):
     assert any(p.startswith(problem) or problem in p for p in problems), problems
 
 
+def test_checks_written_as_toml_read_back_the_same():
+    parsed = checks.parse(EXAMPLE.read_text())
+    assert checks.parse(checks.to_toml(parsed)) == parsed
+    odd = [Check(Kind.BANNED, Severity.WARN, 'say "it\'s"', {"phrases": ["it's \\ \"so\""]})]
+    assert checks.parse(checks.to_toml(odd)) == odd
+
+
 def test_every_problem_of_a_file_is_listed_at_once():
     problems = refused('[[checks]]\nkind = "nope"\n\n[[checks]]\nkind = "readability"\n'
                        'max_flesch = -4\n')
