@@ -292,6 +292,9 @@ class DraftVersion(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     from_suggestions = models.BooleanField(default=False)  # an edit from chosen changes
     stopped = models.BooleanField(default=False)  # the text written before a stop, kept
+    # What its checks cost (rulebook.checks: a channel's LLM judge): in the draft's spend.
+    checks_tokens = models.PositiveIntegerField(default=0)
+    checks_cost_usd = models.DecimalField(max_digits=10, decimal_places=6, default=0)
 
     class Meta:
         ordering = ["draft", "number"]

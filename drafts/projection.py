@@ -260,6 +260,9 @@ def _store_version(draft: Draft, version: VersionRecord, *, surely_new: bool) ->
         "cost_usd": Decimal(str(round(gen.cost_usd, 6))) if gen else Decimal(0),
         "from_suggestions": bool(version.choices),
         "stopped": version.stopped,
+        "checks_tokens": version.checks_usage.tokens if version.checks_usage else 0,
+        "checks_cost_usd": Decimal(str(version.checks_usage.usd)) if version.checks_usage
+        else Decimal(0),
     }
     if surely_new:
         DraftVersion.objects.create(draft=draft, number=version.number, **fields)

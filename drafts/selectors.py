@@ -357,7 +357,7 @@ def spend(draft: Draft, versions=None) -> tuple[budgets.Spent, budgets.Spent]:
     total, last = budgets.Spent(), budgets.Spent()
     for v in sorted(versions, key=lambda v: v.number):
         usage = budgets.Spent(v.prompt_tokens + v.completion_tokens, float(v.cost_usd))
-        total += usage
+        total += usage + budgets.Spent(v.checks_tokens, float(v.checks_cost_usd))  # the judge
         if v.backend:
             last = usage
     suggested = PassageChange.objects.filter(draft=draft, suggested=True).aggregate(

@@ -13,7 +13,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from drafts import projection, roles, selectors
@@ -85,6 +85,7 @@ def review_input(draft: Draft, *, first_version: int, first_event_seq: int) -> R
         spent=selectors.spend(draft)[0] if first_version > 1 else None,
         checks=checks_for(draft.channel),
         check_max_auto_revisions=settings.CHECK_MAX_AUTO_REVISIONS,
+        **_judge_for(draft.channel),
     )
 
 
@@ -157,12 +158,23 @@ def checks_for(channel: str) -> list[dict] | None:
     return None
 
 
+def _judge_for(channel: str) -> dict:
+    """The channel's LLM judge as the workflow takes it (none: nothing)."""
+    found = Channel.objects.filter(slug=channel).values("judge_rubric", "judge_blocks") \
+        .first() if channel else None
+    if not found or not found["judge_rubric"].strip():
+        return {}
+    return {"judge_rubric": found["judge_rubric"].strip(),
+            "judge_severity": (check_rules.Severity.BLOCK if found["judge_blocks"]
+                               else check_rules.Severity.WARN).value}
+
+
 def spent_today(author) -> float:
     """What the author's drafts spent on the LLM since midnight UTC (versions and
     suggestions)."""
     midnight = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
     versions = DraftVersion.objects.filter(draft__author=author, created_at__gte=midnight) \
-        .aggregate(total=Sum("cost_usd"))["total"] or 0
+        .aggregate(total=Sum(F("cost_usd") + F("checks_cost_usd")))["total"] or 0
     suggested = PassageChange.objects.filter(draft__author=author, created_at__gte=midnight) \
         .aggregate(total=Sum("cost_usd"))["total"] or 0
     return float(versions + suggested)

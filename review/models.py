@@ -113,6 +113,15 @@ class Channel(models.Model):
         "checks", blank=True, validators=[validate_checks],
         help_text="[[checks]] tables in TOML (docs/checks.md). Blank: the site's default "
                   "checks.")
+    judge_rubric = models.TextField(
+        "LLM judge rubric", blank=True, max_length=checks.MAX_RUBRIC,
+        help_text="Plain-language criteria an LLM judges each version by before an editor "
+                  "reads it, e.g. \"no claims without a source; tone fits a press release\". "
+                  "Blank: no judge.")
+    judge_blocks = models.BooleanField(
+        "judge findings block", default=False,
+        help_text="The judge's findings send the version back to the LLM like a blocking "
+                  "check (else they are warnings).")
 
     class Meta:
         ordering = ["name"]

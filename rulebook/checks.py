@@ -13,6 +13,7 @@ this module stays stdlib only, like the rest of the rulebook.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import tomllib
 from collections.abc import Callable, Iterable
@@ -558,6 +559,7 @@ def _brand(check: Check, text: str, **_) -> list[Finding]:
 
 
 _HOST = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
+_IPV4 = re.compile(r"(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)")
 _MD_LINK = re.compile(r"\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 _BARE = re.compile(r"(?<![(<\w/])(?:https?://|www\.)[^\s<>()\[\]]+")
 
@@ -583,7 +585,8 @@ def link_host(url: str) -> str:
     except ValueError:
         return ""
     host = (parts.hostname or "").lower()
-    if parts.scheme.lower() not in ("http", "https") or not _HOST.fullmatch(host):
+    named = _HOST.fullmatch(host) or host == "localhost" or _IPV4.fullmatch(host)
+    if parts.scheme.lower() not in ("http", "https") or not named:
         return ""
     return host
 
@@ -622,6 +625,75 @@ _RUNNERS: dict[Kind, Callable[..., list[Finding]]] = {
     Kind.PERSONAL_DATA: _personal, Kind.READABILITY: _readability,
     Kind.BRAND_TERMS: _brand, Kind.LINKS: _links,
 }
+
+
+# ------------------------------------------------------------------ the LLM judge
+
+MAX_RUBRIC = 4_000  # characters of a channel's rubric
+MAX_JUDGE_FINDINGS = 20
+# The structured answer asked of the judge (the OpenAI SDK's JSON-schema response format).
+JUDGE_SCHEMA = {
+    "type": "object",
+    "properties": {"findings": {"type": "array", "maxItems": MAX_JUDGE_FINDINGS, "items": {
+        "type": "object",
+        "properties": {"criterion": {"type": "string"}, "quote": {"type": "string"},
+                       "reason": {"type": "string"}},
+        "required": ["criterion", "quote", "reason"], "additionalProperties": False}}},
+    "required": ["findings"], "additionalProperties": False,
+}
+
+
+class JudgeAnswerError(ValueError):
+    """The judge's answer does not fit JUDGE_SCHEMA (asked again, then "unavailable")."""
+
+
+def rubric_problem(rubric: str) -> str:
+    if len(rubric) > MAX_RUBRIC:
+        return f"A rubric can be at most {MAX_RUBRIC:,} characters."
+    return ""
+
+
+def judge_findings(answer: str, text: str, severity: str = Severity.WARN.value
+                   ) -> list[Finding]:
+    """The judge's JSON answer as findings on `text`: each anchored where its quote is (a
+    quote not in the text, or empty, becomes a finding about the whole draft that says what
+    it quoted: never dropped). Raises JudgeAnswerError when the answer does not fit."""
+    import json
+
+    try:
+        data = json.loads(answer)
+    except ValueError as err:
+        raise JudgeAnswerError(f"the judge's answer is not JSON ({err})") from None
+    items = data.get("findings") if isinstance(data, dict) else None
+    if not isinstance(items, list) or set(data) != {"findings"}:
+        raise JudgeAnswerError("the judge's answer has no `findings` list")
+    found = []
+    for item in items[:MAX_JUDGE_FINDINGS]:
+        if not isinstance(item, dict) or set(item) != {"criterion", "quote", "reason"} or \
+                not all(isinstance(item[k], str) for k in item):
+            raise JudgeAnswerError("a finding of the judge lacks its criterion, quote or reason")
+        criterion, quote = item["criterion"].strip()[:200], item["quote"].strip()
+        message = f"{criterion}: {item['reason'].strip()[:1000]}"
+        judge = Check(Kind.BANNED, Severity(severity), JUDGE)  # the finding's check and severity
+        try:
+            anchor = passages.anchor_quote(text, quote) if quote else None
+        except passages.PassageError:
+            places = [i for i in range(len(text)) if text.startswith(quote, i)] if quote else []
+            anchor = passages.anchor_at(text, places[0], places[0] + len(quote)) \
+                if places else None
+            if anchor is None:
+                message += f" (it quoted \u201c{quote[:200]}\u201d, which is not in the text)"
+        if anchor is None:
+            found.append(Finding(JUDGE, JUDGE, severity, message))
+        else:
+            found.append(dataclasses.replace(_at(judge, text, anchor.start, anchor.end,
+                                                 message), kind=JUDGE))
+    return found
+
+
+def judge_unavailable(why: str) -> Finding:
+    """The judge did not answer (or not in shape): shown, never taken for a pass."""
+    return Finding(JUDGE, JUDGE, Severity.WARN.value, f"Judge unavailable: {why}")
 
 
 # ------------------------------------------------------------------ what findings do

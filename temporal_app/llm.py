@@ -145,6 +145,13 @@ class OfflineBackend:
         )
 
 
+    def judge(self, prompt: Prompt, schema: dict) -> Completion:
+        """No offline judge: a made-up verdict would read as a real one."""
+        raise LLMError("the judge needs an LLM provider, and Redline runs offline (set "
+                       "OPENAI_API_KEY or OPENAI_BASE_URL).", retryable=False,
+                       kind="JudgeOffline")
+
+
 def _simulate_stream(text: str, latency: float, on_progress: Progress | None) -> None:
     if not latency:
         if on_progress:
@@ -316,6 +323,30 @@ class OpenAIBackend:
             raise
         except Exception as err:  # noqa: BLE001 - every failure becomes an LLMError
             raise map_error(err, self.model, self.base_url) from err
+
+    def judge(self, prompt: Prompt, schema: dict) -> Completion:
+        """One structured answer (the JSON-schema response format), not streamed."""
+        started = time.monotonic()
+        try:
+            response = self.client.chat.completions.create(
+                model=self.model,
+                messages=[{"role": "system", "content": prompt.system},
+                          {"role": "user", "content": prompt.user}],
+                temperature=0, max_tokens=min(settings.LLM_MAX_TOKENS, 2_000),
+                response_format={"type": "json_schema", "json_schema": {
+                    "name": "redline_judge", "strict": True, "schema": schema}})
+        except Exception as err:  # noqa: BLE001 - every failure becomes an LLMError
+            raise map_error(err, self.model, self.base_url) from err
+        choice = response.choices[0] if response.choices else None
+        text = (choice.message.content or "") if choice else ""
+        usage = response.usage
+        model = response.model or self.model
+        prompt_tokens = getattr(usage, "prompt_tokens", 0) or _estimate_tokens(prompt.user)
+        completion_tokens = getattr(usage, "completion_tokens", 0) or _estimate_tokens(text)
+        return Completion(text=text, backend=self.name, model=model,
+                          prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
+                          latency_ms=int((time.monotonic() - started) * 1000),
+                          cost_usd=estimate_cost(model, prompt_tokens, completion_tokens))
 
     def _read(self, prompt: Prompt, stream, started: float, on_progress: Progress | None,
               limit: int = 0) -> Completion:

@@ -58,6 +58,19 @@ def checks() -> dict[str, Any]:
                 retry_policy=RetryPolicy(maximum_attempts=2))
 
 
+def judge(policy: ActivityPolicy) -> dict[str, Any]:
+    """The LLM judge: one answer, not streamed (no heartbeats), retried like an LLM call
+    (an answer that does not fit its schema too); bounded, then "judge unavailable"."""
+    return {**llm(policy), "heartbeat_timeout": None}
+
+
+def links(timeout_seconds: float, count: int) -> dict[str, Any]:
+    """The links' HEAD requests: each bounded by the check's timeout; one attempt."""
+    return dict(start_to_close_timeout=timedelta(seconds=10 + count * timeout_seconds),
+                heartbeat_timeout=timedelta(seconds=10 + timeout_seconds),
+                retry_policy=RetryPolicy(maximum_attempts=1))
+
+
 def project_durable(policy: ActivityPolicy) -> dict[str, Any]:
     """The same write as a regular activity, once the local attempts are spent: retried until
     the database answers (db_max_attempts = 0) because a decision the workflow took must be

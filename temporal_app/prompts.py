@@ -118,6 +118,21 @@ def passage_prompt(brief: DraftBrief, *, passage: str, before: str, after: str,
     return Prompt(PASSAGE_VERSION, PASSAGE_SYSTEM, user)
 
 
+JUDGE_VERSION = "judge-v1"
+JUDGE_SYSTEM = (
+    "You review a draft against an editor's rubric before a person reads it. For every place "
+    "that breaks a criterion, give the criterion, the exact words of the draft it is about "
+    "(copied character for character, a sentence at most; \"\" if it is about the whole "
+    "draft) and a short reason. Report nothing that meets the rubric. Answer in JSON only."
+)
+
+
+def judge_prompt(rubric: str, text: str) -> Prompt:
+    """The LLM judge (rulebook.checks): a channel's rubric and the version to judge."""
+    return Prompt(JUDGE_VERSION, JUDGE_SYSTEM,
+                  f"Rubric:\n{rubric.strip()}\n\nDraft:\n{text}")
+
+
 _HEADING = re.compile(r"^##\s+(.+?)\s*#*\s*$")
 
 

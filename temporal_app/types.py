@@ -134,6 +134,9 @@ class ReviewInput:
     # automatic rounds their blocking findings may send a draft back to the LLM.
     checks: list[dict] | None = None
     check_max_auto_revisions: int = 0
+    # The channel's LLM judge: its rubric ("" none) and what its findings weigh.
+    judge_rubric: str = ""
+    judge_severity: str = "warn"
 
 
 @dataclass(frozen=True)
@@ -374,6 +377,25 @@ class ChecksResult:
     findings: list[Finding]
 
 
+JUDGE_DRAFT = "judge_draft"  # the LLM judge of a channel's rubric (LLM queue)
+CHECK_LINKS = "check_links"  # links answering a HEAD request (review queue)
+
+
+@dataclass(frozen=True)
+class JudgeInput:
+    draft_id: int
+    version: int
+    text: str
+    rubric: str
+    severity: str = "warn"
+
+
+@dataclass(frozen=True)
+class JudgeResult:
+    findings: list[Finding]
+    usage: GenerateResult  # its LLM usage (text ""): counts in the draft's spend
+
+
 @dataclass(frozen=True)
 class VersionRecord:
     """A new version, written with the event that announces it."""
@@ -387,6 +409,7 @@ class VersionRecord:
     choices: list[ChoiceInput] = field(default_factory=list)  # an edit from suggestions'
     stopped: bool = False  # the text written before a stop, kept (rulebook.writing)
     findings: list[Finding] | None = None  # the checks' on it (None: not checked)
+    checks_usage: Spent | None = None  # what its checks cost (the LLM judge)
 
 
 @dataclass(frozen=True)

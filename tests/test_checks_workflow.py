@@ -167,3 +167,106 @@ def test_the_site_defaults_check_a_draft_without_a_channel(live_worker, fake, au
     assert {"personal data", "title"} <= names
     assert re.search(r"e-mail address", CheckFinding.objects.filter(
         draft=draft, version=3, check_name="personal data").first().message)
+
+
+JUDGE_ANSWER = ('{"findings": [{"criterion": "No claims without a source", "quote": '
+                '"Teams plan their week in minutes.", "reason": "Says how fast with no source."}]}')
+
+
+def judged(answer: str = JUDGE_ANSWER):
+    """The fake LLM: a clean draft, and the judge's structured answer."""
+    clean = DIRTY.replace("gives guaranteed results for every team", "helps teams") \
+        .replace(" Write to press@acme-pr.example for a demo.", "")
+
+    def respond(request):
+        if request.body.get("response_format"):
+            return Reply(text=answer, usage=(300, 40))
+        return Reply(text=clean)
+    return respond
+
+
+def test_a_judge_finding_is_shown_beside_its_passage_and_its_cost_counted(
+        live_worker, fake, press, author, editor):
+    from django.urls import reverse
+
+    from drafts import selectors
+    from tests.test_web_common import client_for
+
+    press.judge_rubric = "No claims without a source; the tone fits a press release."
+    press.save()
+    fake.responder = judged()
+    draft, _ = services.submit_draft(author=author, topic="Launch day", channel="press")
+    draft = waiting(draft, 1)
+    finding = CheckFinding.objects.get(draft=draft, check_name="judge")
+    version = draft.versions.get()
+    assert finding.severity == "warn" and finding.quote == "Teams plan their week in minutes."
+    assert version.text[finding.start:finding.end] == finding.quote
+    assert finding.message == "No claims without a source: Says how fast with no source."
+    judge_call = next(r for r in fake.requests if r.body.get("response_format"))
+    assert judge_call.body["response_format"]["type"] == "json_schema"
+    assert "No claims without a source" in judge_call.user and "Teams plan" in judge_call.user
+    assert version.checks_tokens == 340
+    spent, _ = selectors.spend(draft)
+    assert spent.tokens == version.prompt_tokens + version.completion_tokens + 340
+    page = client_for(editor).get(reverse("review:draft", args=[draft.pk])).content.decode()
+    assert "<strong>judge</strong>: No claims without a source" in page
+    assert "<mark>Teams plan their week in minutes.</mark>" in page
+
+
+def test_a_judge_that_answers_out_of_shape_is_unavailable_never_a_pass(
+        live_worker, fake, press, author, settings):
+    press.judge_rubric = "No claims without a source."
+    press.save()
+    fake.responder = judged('{"verdict": "fine"}')
+    draft, _ = services.submit_draft(author=author, topic="Launch day", channel="press")
+    draft = waiting(draft, 1)
+    finding = CheckFinding.objects.get(draft=draft, check_name="judge")
+    assert finding.message.startswith("Judge unavailable:") and finding.severity == "warn"
+    asked = [r for r in fake.requests if r.body.get("response_format")]
+    assert len(asked) == settings.LLM_MAX_ATTEMPTS  # retried, then given up
+
+
+def test_without_an_llm_the_judge_says_it_did_not_run(live_worker, press, author, settings):
+    press.judge_rubric = "No claims without a source."
+    press.save()
+    draft, _ = services.submit_draft(author=author, topic="Launch day", channel="press")
+    draft = waiting(draft, 1)  # the offline writer
+    finding = CheckFinding.objects.get(draft=draft, check_name="judge")
+    assert "Judge unavailable: the judge needs an LLM provider" in finding.message
+
+
+def test_links_that_do_not_answer_are_findings_and_a_hanging_host_is_bounded(
+        live_worker, fake, author):
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Site(BaseHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+        def do_HEAD(self):  # noqa: N802 - http.server's name
+            if self.path == "/hang":
+                time.sleep(3)
+            self.send_response(200 if self.path == "/ok" else 404)
+            self.end_headers()
+
+    site = ThreadingHTTPServer(("127.0.0.1", 0), Site)
+    site.daemon_threads = True
+    threading.Thread(target=site.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{site.server_address[1]}"
+    Channel.objects.create(slug="links", name="Links", checks_toml=(
+        '[[checks]]\nkind = "links"\nseverity = "warn"\ncheck_reachable = true\n'
+        'timeout = 1\n'))
+    fake.default = Reply(text=f"# Links\n\nSee [ok]({base}/ok), [gone]({base}/missing) and "
+                              f"[slow]({base}/hang).\n")
+    try:
+        started = time.monotonic()
+        draft, _ = services.submit_draft(author=author, topic="Links", channel="links")
+        draft = waiting(draft, 1)
+        assert time.monotonic() - started < 20
+        found = {f.quote: f.message for f in CheckFinding.objects.filter(draft=draft)}
+        assert found == {f"{base}/missing": f"{base}/missing did not answer: HTTP 404.",
+                         f"{base}/hang": f"{base}/hang did not answer: no answer within 1 s."}
+    finally:
+        site.shutdown()

@@ -6,6 +6,7 @@ Import this package only after django.setup() (the worker does): it imports Djan
 
 
 def llm_activities() -> list:
+    from temporal_app.activities.checks import judge_draft
     from temporal_app.activities.drafting import (
         generate_draft,
         outline_draft,
@@ -13,11 +14,11 @@ def llm_activities() -> list:
         write_section,
     )
 
-    return [generate_draft, outline_draft, write_section, revise_passage]
+    return [generate_draft, outline_draft, write_section, revise_passage, judge_draft]
 
 
 def all_activities() -> list:
-    from temporal_app.activities.checks import run_checks
+    from temporal_app.activities.checks import check_links, run_checks
     from temporal_app.activities.outbox import drain_outbox
     from temporal_app.activities.publishing import deliver, give_up_delivery, plan_deliveries
     from temporal_app.activities.records import (
@@ -28,5 +29,5 @@ def all_activities() -> list:
         store_version,
     )
 
-    return [*llm_activities(), project, read_streamed, run_checks, drain_outbox,
+    return [*llm_activities(), project, read_streamed, run_checks, check_links, drain_outbox,
             plan_deliveries, deliver, give_up_delivery, store_version, record_event, notify]

@@ -65,7 +65,9 @@ with workflow.unsafe.imports_passed_through():
         VersionKind,
     )
     from temporal_app.types import (
+        CHECK_LINKS,
         DRAFT_ID,
+        JUDGE_DRAFT,
         PROJECT,
         PUBLISH_WORKFLOW_TYPE,
         READ_STREAMED,
@@ -86,6 +88,8 @@ with workflow.unsafe.imports_passed_through():
         EventRecord,
         ExtendDeadlineInput,
         GenerateResult,
+        JudgeInput,
+        JudgeResult,
         PassageInput,
         ProjectInput,
         ProjectResult,
@@ -188,6 +192,7 @@ class DraftReviewWorkflow(waiting.ReviewRun):
         self._checks = tuple(checks.load(inp.checks or ()))  # the draft's (rulebook.checks)
         self._auto_rounds = 0  # versions the checks sent back to the LLM
         self._blockers = 0  # open blocking findings on the current version
+        self._judge_usage = budgets.Spent()  # the judge's, for the version being checked
 
     # ------------------------------------------------------------------ the flow
     @workflow.run
@@ -357,17 +362,48 @@ class DraftReviewWorkflow(waiting.ReviewRun):
         return bool(budgets.revision_refusal(budget, self._spent, estimate))
 
     async def _run_checks(self, number: int, text: str) -> list:
-        """The deterministic checks on a version (a local activity: milliseconds). Checks
-        that could not run are a finding themselves: never a pass."""
+        """A version's checks, in parallel: the deterministic ones (a local activity:
+        milliseconds), the links that must answer and the channel's LLM judge (regular
+        activities), when it has them. Checks that could not run are findings themselves:
+        never a pass."""
+        self._judge_usage = budgets.Spent()
+        inp = ChecksInput(draft_id=self._inp.draft_id, version=number, text=text,
+                          checks=list(self._inp.checks or []),
+                          target_words=self._inp.brief.target_words)
+        jobs = [self._checks_job(workflow.execute_local_activity(
+            RUN_CHECKS, inp, result_type=ChecksResult, summary=f"checks of version {number}",
+            **options.checks()), checks.unavailable)]
+        reachable = [c for c in self._checks
+                     if c.kind == checks.Kind.LINKS and c.options.get("check_reachable")]
+        if reachable:
+            timeout = max(float(c.options.get("timeout", 3)) for c in reachable)
+            jobs.append(self._checks_job(workflow.execute_activity(
+                CHECK_LINKS, inp, result_type=ChecksResult,
+                summary=f"links of version {number}",
+                **options.links(timeout, len(reachable) * 21)), checks.unavailable))
+        if self._inp.judge_rubric:
+            jobs.append(self._judged(number, text))
+        return [f for found in await asyncio.gather(*jobs) for f in found]
+
+    async def _checks_job(self, job, unavailable) -> list:
         try:
-            return (await workflow.execute_local_activity(
-                RUN_CHECKS, ChecksInput(draft_id=self._inp.draft_id, version=number,
-                                        text=text, checks=list(self._inp.checks or []),
-                                        target_words=self._inp.brief.target_words),
-                result_type=ChecksResult, summary=f"checks of version {number}",
-                **options.checks())).findings
+            return (await job).findings
         except ActivityError as err:
-            return [checks.unavailable(writing.failure_message(err, self._inp))]
+            return [unavailable(writing.failure_message(err, self._inp))]
+
+    async def _judged(self, number: int, text: str) -> list:
+        """The channel's LLM judge: its findings, its cost counted in the draft's spend."""
+        try:
+            judged = await workflow.execute_activity(
+                JUDGE_DRAFT, JudgeInput(draft_id=self._inp.draft_id, version=number,
+                                        text=text, rubric=self._inp.judge_rubric,
+                                        severity=self._inp.judge_severity),
+                result_type=JudgeResult, summary=f"judge version {number}",
+                **options.judge(self._inp.policy))
+        except ActivityError as err:
+            return [checks.judge_unavailable(writing.failure_message(err, self._inp))]
+        self._judge_usage = self._judge_usage + self._spend(judged.usage)
+        return judged.findings
 
     async def _write_whole(self, number: int, feedback: str
                            ) -> tuple[GenerateResult, list[ChangeRecord]]:
@@ -398,7 +434,8 @@ class DraftReviewWorkflow(waiting.ReviewRun):
             number=number, kind=kind or states.VERSION_KIND_FOR_EVENT[event],
             text=written.text,
             generation=None if stopped else dataclasses.replace(written, text=""),
-            changes=changes, stopped=stopped, findings=findings))  # the text once, not twice
+            changes=changes, stopped=stopped, findings=findings,  # the text once, not twice
+            checks_usage=self._judge_usage if findings is not None else None))
         # A stop that came as this version was stored: it was not stopped (or, kept, it is
         # this version: its answer was set by _stopped).
         self._answer_stop(writing_rules.TOO_LATE.format(number=number))
@@ -748,7 +785,8 @@ class DraftReviewWorkflow(waiting.ReviewRun):
             self._blockers = len(checks.blocking(findings))
         await self._record_now(EventKind.EDITED, decision=decision, version=VersionRecord(
             number=self._version, kind=VersionKind.EDITED, text=d.text, actor_id=d.actor_id,
-            choices=d.choices, findings=findings))
+            choices=d.choices, findings=findings,
+            checks_usage=self._judge_usage if findings is not None else None))
         assert decision.result is not None
         return decision.result
 
