@@ -10,7 +10,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
@@ -324,14 +324,12 @@ def version_findings(draft: Draft, number: int) -> list[CheckFinding]:
 def findings_summaries(drafts) -> dict[int, str]:
     """ "1 blocking, 2 warnings" for each draft's current version (open findings), for a
     page of the queue: one query."""
-    drafts = list(drafts)
-    if not drafts:
+    ids = [d.pk for d in drafts]
+    if not ids:
         return {}
-    wanted = Q()
-    for d in drafts:
-        wanted |= Q(draft_id=d.pk, version=d.current_version)
-    rows = CheckFinding.objects.filter(wanted, state=checks.FindingState.OPEN).values(
-        "draft_id", "severity").annotate(n=Count("id"))
+    rows = CheckFinding.objects.filter(
+        draft_id__in=ids, version=F("draft__current_version"),
+        state=checks.FindingState.OPEN).values("draft_id", "severity").annotate(n=Count("id"))
     counts: dict[int, list] = {}
     for row in rows:
         counts.setdefault(row["draft_id"], []).extend(

@@ -29,7 +29,7 @@ def run(*args) -> str:
 
 def test_the_example_file_creates_the_channel_and_show_prints_it_back():
     said = run("press-release", "--set-checks", str(EXAMPLE))
-    assert said.startswith("Created channel press-release: 8 checks from")
+    assert said.startswith("Created channel press-release: 9 checks from")
     channel = Channel.objects.get(slug="press-release")
     assert channel.name == "Press release" and channel.review_checks() == \
         checks.parse(EXAMPLE.read_text())
@@ -88,5 +88,5 @@ def test_the_admin_refuses_a_bad_checks_file_with_its_lines(admin_user):
     client.post("/admin/review/channel/add/", {
         "slug": "press", "name": "Press", "is_active": "on",
         "checks_toml": EXAMPLE.read_text()})
-    assert len(Channel.objects.get(slug="press").review_checks()) == 8
-    assert "8 of its own" in client.get("/admin/review/channel/").content.decode()
+    assert len(Channel.objects.get(slug="press").review_checks()) == 9
+    assert "9 of its own" in client.get("/admin/review/channel/").content.decode()

@@ -228,6 +228,7 @@ def test_a_judge_that_answers_out_of_shape_is_unavailable_never_a_pass(
 
 def test_without_an_llm_the_judge_says_it_did_not_run(live_worker, press, author, settings):
     press.judge_rubric = "No claims without a source."
+    press.checks_toml = '[[checks]]\nkind = "length"\nmax_words = 5000\n'
     press.save()
     draft, _ = services.submit_draft(author=author, topic="Launch day", channel="press")
     draft = waiting(draft, 1)  # the offline writer
@@ -270,3 +271,17 @@ def test_links_that_do_not_answer_are_findings_and_a_hanging_host_is_bounded(
                          f"{base}/hang": f"{base}/hang did not answer: no answer within 1 s."}
     finally:
         site.shutdown()
+
+
+def test_on_make_dev_the_offline_writer_shows_an_automatic_round(live_worker, press, author):
+    """docs/checks.md "Try it on make dev": the offline writer's stock opener is banned by the
+    example file, so its first version goes back on its own and version 2 awaits review."""
+    for topic in ("Launch of our planner", "Urban beekeeping", "Remote work"):
+        draft, _ = services.submit_draft(author=author, topic=topic, channel="press")
+        draft = waiting(draft, 2)
+        v1, v2 = draft.versions.order_by("number")
+        opener = CheckFinding.objects.get(draft=draft, version=1, check_name="stock openers")
+        assert opener.blocking and opener.quote in v1.text and opener.quote not in v2.text
+        assert v2.kind == "revised_for_checks" and v2.is_offline
+        assert not CheckFinding.objects.filter(draft=draft, version=2, severity="block")
+        assert CheckFinding.objects.filter(draft=draft, version=2, severity="warn").exists()

@@ -27,9 +27,10 @@ def refused(source: str) -> list[str]:
 
 def test_the_example_file_reads_and_round_trips():
     parsed = checks.parse(EXAMPLE.read_text())
-    assert [c.name for c in parsed] == ["claims", "competitors", "personal_data", "structure",
-                                        "length", "readability", "brand_terms", "links"]
-    assert parsed[0].severity == Severity.BLOCK and parsed[4].severity == Severity.WARN
+    assert [c.name for c in parsed] == ["claims", "stock openers", "competitors",
+                                        "personal_data", "structure", "length", "readability",
+                                        "brand_terms", "links"]
+    assert parsed[0].severity == Severity.BLOCK and parsed[5].severity == Severity.WARN
     assert checks.load(c.as_dict() for c in parsed) == parsed
 
 
