@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(PY) bench/waiting.py
 	$(PY) bench/revision.py
 	$(PY) bench/streaming.py
+	$(PY) bench/checks.py
 
 ## make serve: production mode against your DATABASE_URL and Temporal (nothing embedded):
 ## migrate, collectstatic, gunicorn and the review + LLM workers (docs/deploy.md).
