@@ -38,8 +38,8 @@ from drafts.models import (
     PassageChange,
     StreamedText,
 )
+from rulebook import checks, passages, states, suggestions
 from rulebook import comments as comment_rules
-from rulebook import passages, states, suggestions
 from rulebook.comments import CommentState
 from rulebook.states import (
     CLOSING_DECISION_EVENTS,
@@ -56,10 +56,12 @@ class DraftMissing(LookupError):
 
 
 def apply(draft_id: int, events: Sequence[EventRecord], version: VersionRecord | None = None,
-          *, draft: Draft | None = None, suggestion: ChangeRecord | None = None) -> int:
+          *, draft: Draft | None = None, suggestion: ChangeRecord | None = None,
+          findings: Sequence | None = None) -> int:
     """Write `version` and `events`; returns how many events moved the row (0 on a retry).
     `draft`: the row, already locked by the caller's transaction. `suggestion`: the rewrite
-    a `suggested` event brings (stored once, with the event)."""
+    a `suggested` event brings (stored once, with the event). `findings`: a `rechecked`
+    event's, replacing its version's."""
     with transaction.atomic():
         if draft is None:
             draft = _locked(draft_id)
@@ -89,6 +91,8 @@ def apply(draft_id: int, events: Sequence[EventRecord], version: VersionRecord |
             StreamedText.objects.filter(draft=draft).delete()
         if suggestion is not None:
             _store_suggestion(draft, new[-1], suggestion)
+        if findings is not None:
+            _replace_findings(draft, new[-1].version, findings)
         draft.save(update_fields=[*WORKFLOW_FIELDS, "updated_at"])
     return len(new)
 
@@ -278,6 +282,19 @@ def _store_version(draft: Draft, version: VersionRecord, *, surely_new: bool) ->
             _store_choices(draft, version)
         if version.findings:
             _store_findings(draft, version)
+
+
+def _replace_findings(draft: Draft, number: int, findings: Sequence) -> None:
+    """The checks run again on version `number`: its findings are these; a warning dismissed
+    before that is found again stays dismissed, with its reason."""
+    kept = {(f.check_name, f.quote, f.start, f.message): f
+            for f in CheckFinding.objects.filter(draft=draft, version=number,
+                                                 state=checks.FindingState.DISMISSED)}
+    again = [f for f in findings if (f.check[:100], f.quote, f.start, f.message) not in kept]
+    found = {(f.check[:100], f.quote, f.start, f.message) for f in findings}
+    CheckFinding.objects.filter(draft=draft, version=number).exclude(
+        pk__in=[row.pk for key, row in kept.items() if key in found]).delete()
+    _store_findings(draft, VersionRecord(number=number, kind="", text="", findings=again))
 
 
 def _store_findings(draft: Draft, version: VersionRecord) -> None:

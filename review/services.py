@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from drafts import roles, selectors
 from drafts.models import CheckFinding, Draft, DraftVersion
+from drafts.services import checks_for
 from review.models import Claim
 from rulebook import bulk, claims, decisions, states, suggestions
 from rulebook import checks as check_rules
@@ -26,6 +27,7 @@ from temporal_app.types import (
     DecisionResult,
     ExtendDeadlineInput,
     PassageInput,
+    RecheckInput,
     RemindInput,
     ReviewStatus,
     StopInput,
@@ -184,6 +186,24 @@ def suggest(*, editor, draft: Draft, comment_id: int, version: int, step: int | 
     return decide(editor=editor, decision=DecisionKind.SUGGEST.value, version=version,
                   draft=draft, step=step, confirm_claim=confirm_claim, passages=passages)
 
+
+
+def recheck(*, editor, draft: Draft) -> DecisionResult:
+    """Run the checks again on the version awaiting review, with the draft's channel's checks
+    as they are now (an admin may have changed them since it was submitted). Raises
+    Refused, DecisionRefused (the workflow's) or EngineUnavailable (nothing recorded)."""
+    if draft.author_id == editor.pk:
+        raise errors.Refused("You wrote this draft's topic, so another editor must review it.",
+                             "OwnDraft")
+    if why := check_rules.recheck_refusal(draft.awaiting_review, draft.state.label):
+        raise errors.Refused(why, "NotAwaiting")
+    try:
+        stored = checks_for(draft.channel) or []
+    except check_rules.ChecksError as err:
+        raise errors.Refused(f"The channel's checks cannot be read ({err.problems[0]}); ask "
+                             "an admin to fix them.", "Invalid") from None
+    return gateway.recheck(draft.pk, RecheckInput(actor_id=editor.pk,
+                                                  actor=editor.get_username(), checks=stored))
 
 
 def dismiss_finding(*, editor, draft: Draft, finding_id: int, reason: str) -> CheckFinding:

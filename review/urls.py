@@ -22,6 +22,7 @@ urlpatterns = [
     path("<int:pk>/decide/", views.decide, name="decide"),
     path("<int:pk>/changes/", views.choose, name="choose"),
     path("<int:pk>/comments/<int:comment_id>/suggest/", views.suggest, name="suggest"),
+    path("<int:pk>/checks/", views.recheck, name="recheck"),
     path("<int:pk>/findings/<int:finding_id>/dismiss/", views.dismiss_finding,
          name="dismiss_finding"),
     path("<int:pk>/<claim_action:action>/", views.claim, name="claim"),

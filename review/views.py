@@ -107,6 +107,8 @@ def _review_context(request: HttpRequest, draft: Draft, *, shown: int | None = N
         and draft.author_id != request.user.pk and any(c.choosable for c in changes),
         "can_suggest": draft.awaiting_review and draft.author_id != request.user.pk,
         "can_dismiss": draft.awaiting_review and draft.author_id != request.user.pk,
+        "can_recheck": draft.awaiting_review and draft.author_id != request.user.pk
+        and number == draft.current_version,
         "can_stop": may_stop(request.user, draft),
         "budget_refusal": _budget_refusal(draft, versions.values(), current, passages),
         "review_url": reverse("review:draft", args=[draft.pk]),
@@ -286,6 +288,24 @@ def suggest(request: HttpRequest, pk: int, comment_id: int) -> HttpResponse:
                                 version=version, step=step,
                                 confirm_claim=bool(request.POST.get("confirm_claim")))
     return _workbench(request, draft, send)
+
+
+@htmx_login
+@require_POST
+@roles.editor_required
+def recheck(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "Run the checks again" on the version awaiting review (review.services.recheck): back
+    to the review page, which shows the new findings or says why not."""
+    draft = selectors.draft_or_404(pk)
+    try:
+        result = services.recheck(editor=request.user, draft=draft)
+        messages.success(request, result.message)
+    except errors.RedlineError as err:  # refused, or not recorded: the sentence says which
+        messages.error(request, str(err))
+    url = reverse("review:draft", args=[pk]) + "#checks"
+    if request.htmx:
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
 
 
 @htmx_login

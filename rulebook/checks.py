@@ -763,6 +763,18 @@ def auto_round_comment(findings: Iterable[Finding], round_: int, max_rounds: int
             f"{', '.join(names)}.")
 
 
+def recheck_refusal(awaiting: bool, state_label: str) -> str:
+    """Why the checks may not be run again now, or "": only on a version awaiting review."""
+    if not awaiting:
+        return (f"Checks run again only on a draft awaiting review; this one is "
+                f"{state_label.lower()}.")
+    return ""
+
+
+def rechecked_message(number: int, findings: Iterable[Finding]) -> str:
+    return f"Checks run again on version {number}: {summary(findings) or 'nothing found'}."
+
+
 def approve_reason_refusal(open_blockers: int, reason: str) -> str:
     """Why an approval of a version with open blocking findings is refused, or ""."""
     if open_blockers and not reason.strip():

@@ -61,6 +61,7 @@ class EventKind(StrEnum):
     SENT_BACK = "sent_back_by_checks"
     REVISED_FOR_CHECKS = "revised_for_checks"
     CHECK_ROUND_FAILED = "check_round_failed"  # the LLM failed it: the version goes to review
+    RECHECKED = "rechecked"  # an editor ran the checks again on the version awaiting review
 
     @property
     def label(self) -> str:
@@ -130,6 +131,7 @@ EVENT_LABELS = {
     EventKind.SENT_BACK: "Sent back to the LLM by the checks",
     EventKind.REVISED_FOR_CHECKS: "Revised for the checks",
     EventKind.CHECK_ROUND_FAILED: "Automatic round failed: the version goes to review",
+    EventKind.RECHECKED: "Checks run again",
 }
 VERSION_LABELS = {
     VersionKind.GENERATED: "Generated",
@@ -218,6 +220,7 @@ STATE_AFTER: dict[EventKind, ReviewState | None] = {
     EventKind.SENT_BACK: ReviewState.REVISING,  # the version stored, the LLM revises it
     EventKind.REVISED_FOR_CHECKS: ReviewState.AWAITING_REVIEW,
     EventKind.CHECK_ROUND_FAILED: ReviewState.AWAITING_REVIEW,  # on the version sent back
+    EventKind.RECHECKED: None,
 }
 # The event that records a review closing in each final state (reconcile uses it; a review
 # run never ends as published: that state comes from its publishing afterwards).

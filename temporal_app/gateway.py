@@ -80,6 +80,7 @@ from temporal_app.types import (
     DrainInput,
     ExtendDeadlineInput,
     PublishInput,
+    RecheckInput,
     RemindInput,
     ReviewInput,
     ReviewResult,
@@ -413,6 +414,12 @@ def extend_deadline(draft_id: int, payload: ExtendDeadlineInput) -> DeadlineResu
 def stop_writing(draft_id: int, payload: StopWritingInput) -> DecisionResult:
     """ "Stop writing": the workflow cancels the LLM and keeps or discards the text so far."""
     return _update(draft_id, DraftReviewWorkflow.stop_writing, payload, DecisionResult, "stop")
+
+
+def recheck(draft_id: int, payload: RecheckInput) -> DecisionResult:
+    """Run the checks again on the version awaiting review (the channel's as they are now)."""
+    return _update(draft_id, DraftReviewWorkflow.recheck, payload, DecisionResult,
+                   "request to run the checks again")
 
 
 def resend_reminder(draft_id: int, payload: RemindInput) -> DecisionResult:

@@ -255,6 +255,17 @@ class StopWritingInput:
 
 
 @dataclass(frozen=True)
+class RecheckInput:
+    """Run the checks again on the version awaiting review, with these checks (the channel's
+    as they are now: Check.as_dict each)."""
+
+    actor_id: int
+    actor: str
+    checks: list[dict]
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class StreamedInput:
     draft_id: int
     version: int
@@ -443,6 +454,8 @@ class ProjectInput:
     # A `suggested` event's rewrite of one passage of the event's version: old_* where the
     # passage is, text the rewrite (start/end: where it would go).
     suggestion: ChangeRecord | None = None
+    # A `rechecked` event's findings for the event's version: they replace its findings.
+    findings: list[Finding] | None = None
 
 
 @dataclass(frozen=True)

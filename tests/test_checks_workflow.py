@@ -285,3 +285,39 @@ def test_on_make_dev_the_offline_writer_shows_an_automatic_round(live_worker, pr
         assert v2.kind == "revised_for_checks" and v2.is_offline
         assert not CheckFinding.objects.filter(draft=draft, version=2, severity="block")
         assert CheckFinding.objects.filter(draft=draft, version=2, severity="warn").exists()
+
+
+def test_checks_run_again_with_the_channels_checks_as_they_are_now(
+        live_worker, fake, press, author, editor):
+    from django.urls import reverse
+
+    from tests.test_web_common import client_for
+
+    fake.responder = rewrite
+    draft, _ = services.submit_draft(author=author, topic="Launch day", channel="press")
+    draft = waiting(draft, 2)
+    before = CheckFinding.objects.filter(draft=draft, version=2)
+    warning = before.filter(severity="warn").first()
+    review.dismiss_finding(editor=editor, draft=draft, finding_id=warning.pk,
+                           reason="Fine for this release.")
+    # The channel's checks change: the planner may not be named any more.
+    press.checks_toml += ('\n[[checks]]\nkind = "banned"\nname = "product"\nseverity = '
+                          '"block"\nphrases = ["planner"]\n')
+    press.save()
+    page = client_for(editor).post(reverse("review:recheck", args=[draft.pk]), follow=True)
+    html = page.content.decode()
+    assert "Checks run again on version 2: 1 blocking" in html
+    after = CheckFinding.objects.filter(draft=draft, version=2)
+    assert after.filter(check_name="product", severity="block").exists()
+    kept = after.get(pk=warning.pk)  # found again: still dismissed, with its reason
+    assert kept.dismissed and kept.dismiss_reason == "Fine for this release."
+    assert draft.events.filter(kind="rechecked", actor=editor).exists()
+    with pytest.raises(errors.DecisionRefused) as refused:  # the workflow knows the blocker
+        review.decide(draft_id=draft.pk, editor=editor, decision="approve", version=2)
+    assert refused.value.code == "OpenBlockers"
+    own = client_for(author).post(reverse("review:recheck", args=[draft.pk]))
+    assert own.status_code in (302, 403)
+    review.decide(draft_id=draft.pk, editor=editor, decision="reject", version=2,
+                  comment="Rename the product first.")
+    closed = client_for(editor).post(reverse("review:recheck", args=[draft.pk]), follow=True)
+    assert "Checks run again only on a draft awaiting review" in closed.content.decode()

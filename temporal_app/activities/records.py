@@ -44,13 +44,14 @@ log = logging.getLogger(__name__)
 
 
 def _apply(draft_id: int, events: list[EventRecord], version: VersionRecord | None,
-           suggestion: ChangeRecord | None = None) -> int:
+           suggestion: ChangeRecord | None = None, findings: list | None = None) -> int:
     """Errors no retry can fix fail at once (the workflow's options name these types);
     the database being away or busy is retried. Either way the failure carries the first
     line of the database's message and no chained error: a DETAIL line can quote the row's
     values, and failures go into the workflow's history (the worker's log has it all)."""
     try:
-        return projection.apply(draft_id, events, version, suggestion=suggestion)
+        return projection.apply(draft_id, events, version, suggestion=suggestion,
+                                findings=findings)
     except projection.DraftMissing as err:
         raise ApplicationError(str(err), type="DraftMissing", non_retryable=True) from err
     except (DataError, IntegrityError) as err:
@@ -70,7 +71,7 @@ def _first_line(err: Exception) -> str:
 
 @activity.defn(name=PROJECT)
 def project(inp: ProjectInput) -> ProjectResult:
-    applied = _apply(inp.draft_id, inp.events, inp.version, inp.suggestion)
+    applied = _apply(inp.draft_id, inp.events, inp.version, inp.suggestion, inp.findings)
     approved = any(e.kind == EventKind.APPROVED for e in inp.events)
     return ProjectResult(applied=applied, publish=approved and wants_publishing(inp.draft_id))
 

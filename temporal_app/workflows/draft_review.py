@@ -94,6 +94,7 @@ with workflow.unsafe.imports_passed_through():
         ProjectInput,
         ProjectResult,
         PublishInput,
+        RecheckInput,
         RemindInput,
         ReviewInput,
         ReviewResult,
@@ -530,8 +531,8 @@ class DraftReviewWorkflow(waiting.ReviewRun):
                       actor_id: int | None = None, comment: str = "",
                       version: VersionRecord | None = None, step: int | None = None,
                       notify: bool = True, at_version: int | None = None,
-                      at_step: int | None = None, suggestion: ChangeRecord | None = None
-                      ) -> None:
+                      at_step: int | None = None, suggestion: ChangeRecord | None = None,
+                      findings: list | None = None) -> None:
         """Write events (and a version) through the projection in one local activity, then
         answer the decision they carry out. States follow the rulebook's STATE_AFTER."""
         actor_email = ""
@@ -557,7 +558,7 @@ class DraftReviewWorkflow(waiting.ReviewRun):
             try:
                 written = await self._project(ProjectInput(
                     draft_id=self._inp.draft_id, events=events, version=version,
-                    suggestion=suggestion), kinds)
+                    suggestion=suggestion, findings=findings), kinds)
             except FailureError as err:
                 reason = options.permanent_write_error(err)
                 if not reason or not workflow.patched(WRITE_FAILURES):
@@ -828,6 +829,44 @@ class DraftReviewWorkflow(waiting.ReviewRun):
     def _suggest_allowed(self, d: DecisionInput) -> None:
         self._check_input(DecisionKind.SUGGEST, d)
 
+    # ------------------------------------------------------------------ checks again
+    @workflow.update
+    async def recheck(self, r: RecheckInput) -> DecisionResult:
+        """Run the checks again on the version awaiting review, with the channel's checks as
+        they are now (they stay the draft's for its next versions); the findings replace the
+        version's (a dismissed warning found again stays dismissed). Nothing is sent back:
+        the editor is reading it."""
+        self._recheck_allowed(r)
+        number = self._version
+        self._inp = dataclasses.replace(self._inp, checks=list(r.checks))
+        self._checks = tuple(checks.load(r.checks))
+        findings = await self._run_checks(number, self._text)
+        if self._version != number or self._state != ReviewState.AWAITING_REVIEW:
+            raise ApplicationError(
+                f"The draft moved on while the checks ran (it is {self._state.label.lower()}, "
+                f"version {self._version}); nothing was recorded.", type="StaleVersion",
+                non_retryable=True)
+        self._blockers = len(checks.blocking(findings))
+        await self._record_now(EventKind.RECHECKED, actor_id=r.actor_id, findings=findings,
+                               comment=checks.summary(findings) or "nothing found")
+        return DecisionResult(state=self._state.value, version=number,
+                              message=checks.rechecked_message(number, findings))
+
+    @recheck.validator
+    def _recheck_allowed(self, r: RecheckInput) -> None:
+        late = decisions.refusal_if_late(r.expires_at, workflow.now())
+        if late is not None:
+            raise _refused(late)
+        why = checks.recheck_refusal(self._state == ReviewState.AWAITING_REVIEW,
+                                     self._state.label)
+        if why:
+            raise ApplicationError(why, type="NotAwaiting", non_retryable=True)
+        try:
+            checks.load(r.checks)
+        except checks.ChecksError as err:
+            raise ApplicationError(f"These checks cannot be used: {err}", type="Invalid",
+                                   non_retryable=True) from None
+
     async def _record_now(self, kind: EventKind, **fields) -> None:
         """An update's own write (not the run loop's): a failure for good is its answer,
         and the run loop ends the review (self._halted)."""
@@ -954,7 +993,6 @@ DECISION_UPDATES = {
 
 def _refused(refusal: decisions.Refusal) -> ApplicationError:
     return ApplicationError(refusal.sentence, type=refusal.code, non_retryable=True)
-
 
 
 def checks_plan(text: str, findings: list) -> tuple[list[PassageInput], str]:
