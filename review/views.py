@@ -294,32 +294,32 @@ def suggest(request: HttpRequest, pk: int, comment_id: int) -> HttpResponse:
 @require_POST
 @roles.editor_required
 def recheck(request: HttpRequest, pk: int) -> HttpResponse:
-    """ "Run the checks again" on the version awaiting review (review.services.recheck): back
-    to the review page, which shows the new findings or says why not."""
+    """ "Run the checks again" on the version awaiting review (review.services.recheck)."""
     draft = selectors.draft_or_404(pk)
-    try:
-        result = services.recheck(editor=request.user, draft=draft)
-        messages.success(request, result.message)
-    except errors.RedlineError as err:  # refused, or not recorded: the sentence says which
-        messages.error(request, str(err))
-    url = reverse("review:draft", args=[pk]) + "#checks"
-    if request.htmx:
-        return HttpResponseClientRedirect(url)
-    return redirect(url)
+    return _checks_action(request, pk, lambda: services.recheck(
+        editor=request.user, draft=draft).message)
 
 
 @htmx_login
 @require_POST
 @roles.editor_required
 def dismiss_finding(request: HttpRequest, pk: int, finding_id: int) -> HttpResponse:
-    """Dismiss a warning of the checks with a reason (review.services.dismiss_finding): back
-    to the review page, which shows it dismissed or says why not."""
+    """Dismiss a warning of the checks with a reason (review.services.dismiss_finding)."""
     draft = selectors.draft_or_404(pk)
-    try:
+
+    def dismiss() -> str:
         services.dismiss_finding(editor=request.user, draft=draft, finding_id=finding_id,
                                  reason=request.POST.get("reason", ""))
-        messages.success(request, "Warning dismissed; your reason is kept with it.")
-    except errors.Refused as err:
+        return "Warning dismissed; your reason is kept with it."
+    return _checks_action(request, pk, dismiss)
+
+
+def _checks_action(request: HttpRequest, pk: int, act) -> HttpResponse:
+    """Do `act` (it returns what happened) and go back to the review page's Checks panel,
+    which says it, or why not (a refusal, or "not recorded")."""
+    try:
+        messages.success(request, act())
+    except errors.RedlineError as err:
         messages.error(request, str(err))
     url = reverse("review:draft", args=[pk]) + "#checks"
     if request.htmx:

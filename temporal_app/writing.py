@@ -222,6 +222,22 @@ def failure_message(err: ActivityError, inp: ReviewInput) -> str:
     return f"{why} {gave_up}; use Retry when the provider works again."
 
 
+def judge_failure(err: ActivityError, inp: ReviewInput) -> str:
+    """Why a channel's LLM judge gave no verdict (shown as "Judge unavailable: …")."""
+    cause = err.cause
+    while cause is not None and not isinstance(cause, (ApplicationError, ActivityTimeout)) \
+            and cause.cause:
+        cause = cause.cause
+    if isinstance(cause, ActivityTimeout) or err.retry_state == RetryState.TIMEOUT:
+        return (f"it did not answer in time (given up after "
+                f"{duration_words(inp.policy.llm_schedule_to_close_seconds)} at most).")
+    if isinstance(cause, ApplicationError):
+        tries = f" (after {inp.policy.llm_max_attempts} attempts)" \
+            if err.retry_state == RetryState.MAXIMUM_ATTEMPTS_REACHED else ""
+        return f"{cause.message.rstrip('.')}{tries}."
+    return _plain(err)
+
+
 def _plain(err: ActivityError) -> str:
     cause = err.cause
     while cause is not None and not isinstance(cause, ApplicationError) and cause.cause:

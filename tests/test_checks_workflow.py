@@ -321,3 +321,34 @@ def test_checks_run_again_with_the_channels_checks_as_they_are_now(
                   comment="Rename the product first.")
     closed = client_for(editor).post(reverse("review:recheck", args=[draft.pk]), follow=True)
     assert "Checks run again only on a draft awaiting review" in closed.content.decode()
+
+
+def test_a_judge_that_times_out_leaves_the_draft_reviewable(live_worker, fake, press, author,
+                                                            settings):
+    settings.LLM_START_TO_CLOSE = 1.0  # each judge attempt: at most a second
+    settings.LLM_SCHEDULE_TO_CLOSE = 3.0
+    settings.LLM_MAX_ATTEMPTS = 2
+    press.judge_rubric = "No claims without a source."
+    press.save()
+    clean = judged()
+
+    def respond(request):
+        if request.body.get("response_format"):
+            return Reply(text=JUDGE_ANSWER, delay=5.0)  # never in time
+        return clean(request)
+    fake.responder = respond
+    draft, _ = services.submit_draft(author=author, topic="Launch day", channel="press")
+    draft = waiting(draft, 1)
+    finding = CheckFinding.objects.get(draft=draft, check_name="judge")
+    assert finding.message.startswith("Judge unavailable: it did not answer in time")
+
+
+def test_an_automatic_round_the_budget_cannot_cover_is_left_to_the_editor(
+        live_worker, fake, press, author):
+    fake.default = Reply(text=DIRTY, usage=(400, 400))  # 800 tokens a version
+    press.budget_tokens = 1_000  # the first version leaves 200: a round would take ~800
+    press.save()
+    draft, _ = services.submit_draft(author=author, topic="Launch day", channel="press")
+    draft = waiting(draft, 1)
+    assert list(draft.events.values_list("kind", flat=True)) == ["submitted", "generated"]
+    assert CheckFinding.objects.filter(draft=draft, version=1, severity="block").exists()

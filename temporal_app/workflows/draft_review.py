@@ -335,7 +335,7 @@ class DraftReviewWorkflow(waiting.ReviewRun):
             stopped = written[2]
             if stopped or not checks.auto_revision(
                     findings, self._auto_rounds, self._inp.check_max_auto_revisions) \
-                    or self._check_round_refused(findings, number, written[0].text):
+                    or self._check_round_refused(findings, number, written[0]):
                 return number, event, written
             self._auto_rounds += 1
             await self._publish(number, EventKind.SENT_BACK, *written,
@@ -351,16 +351,20 @@ class DraftReviewWorkflow(waiting.ReviewRun):
             if written is None or written is DISCARDED:
                 return None if written is None else (number, event, DISCARDED)
 
-    def _check_round_refused(self, findings: list, number: int, text: str) -> bool:
-        """Would the draft's budget not cover an automatic round? Then the editor decides."""
+    def _check_round_refused(self, findings: list, number: int, written: GenerateResult
+                             ) -> bool:
+        """Would the draft's budget not cover an automatic round of version `number` (not
+        spent yet: published after this)? Then the editor decides."""
         budget = self._inp.budget
         if budget is None:
             return False
+        text = written.text
+        usage = budgets.Spent(written.prompt_tokens + written.completion_tokens,
+                              written.cost_usd)
         passages, _ = checks_plan(text, findings)
         share = sum(p.end - p.start for p in passages) / max(1, len(text)) if passages else 1
-        estimate = budgets.Spent(int(self._last_usage.tokens * share) or 1,
-                                 self._last_usage.usd * share)
-        return bool(budgets.revision_refusal(budget, self._spent, estimate))
+        estimate = budgets.Spent(int(usage.tokens * share) or 1, usage.usd * share)
+        return bool(budgets.revision_refusal(budget, self._spent + usage, estimate))
 
     async def _run_checks(self, number: int, text: str) -> list:
         """A version's checks, in parallel: the deterministic ones (a local activity:
@@ -402,7 +406,7 @@ class DraftReviewWorkflow(waiting.ReviewRun):
                 result_type=JudgeResult, summary=f"judge version {number}",
                 **options.judge(self._inp.policy))
         except ActivityError as err:
-            return [checks.judge_unavailable(writing.failure_message(err, self._inp))]
+            return [checks.judge_unavailable(writing.judge_failure(err, self._inp))]
         self._judge_usage = self._judge_usage + self._spend(judged.usage)
         return judged.findings
 
