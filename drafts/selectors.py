@@ -330,11 +330,11 @@ def findings_summaries(drafts) -> dict[int, str]:
     rows = CheckFinding.objects.filter(
         draft_id__in=ids, version=F("draft__current_version"),
         state=checks.FindingState.OPEN).values("draft_id", "severity").annotate(n=Count("id"))
-    counts: dict[int, list] = {}
+    counts: dict[int, dict[str, int]] = {}
     for row in rows:
-        counts.setdefault(row["draft_id"], []).extend(
-            [checks.Finding("", "", row["severity"], "")] * row["n"])
-    return {pk: checks.summary(found) for pk, found in counts.items()}
+        counts.setdefault(row["draft_id"], {})[row["severity"]] = row["n"]
+    return {pk: checks.counted(n.get(checks.Severity.BLOCK, 0), n.get(checks.Severity.WARN, 0))
+            for pk, n in counts.items()}
 
 
 def open_blockers(draft: Draft) -> int:

@@ -192,9 +192,8 @@ def recheck(*, editor, draft: Draft) -> DecisionResult:
     """Run the checks again on the version awaiting review, with the draft's channel's checks
     as they are now (an admin may have changed them since it was submitted). Raises
     Refused, DecisionRefused (the workflow's) or EngineUnavailable (nothing recorded)."""
-    if draft.author_id == editor.pk:
-        raise errors.Refused("You wrote this draft's topic, so another editor must review it.",
-                             "OwnDraft")
+    if own := decisions.own_draft_refusal(draft.author_id, editor.pk):
+        raise errors.Refused(own.sentence, own.code)
     if why := check_rules.recheck_refusal(draft.awaiting_review, draft.state.label):
         raise errors.Refused(why, "NotAwaiting")
     try:
@@ -210,9 +209,8 @@ def dismiss_finding(*, editor, draft: Draft, finding_id: int, reason: str) -> Ch
     """An editor dismisses a warning of the current version's checks, saying why (kept on the
     finding and shown with it). Raises Refused: a blocking finding, one dismissed already,
     one of another version, no reason, or not an editor who may review the draft."""
-    if draft.author_id == editor.pk:
-        raise errors.Refused("You wrote this draft's topic, so another editor must review it.",
-                             "OwnDraft")
+    if own := decisions.own_draft_refusal(draft.author_id, editor.pk):
+        raise errors.Refused(own.sentence, own.code)
     with transaction.atomic():
         finding = CheckFinding.objects.select_for_update().filter(
             pk=finding_id, draft=draft).first()

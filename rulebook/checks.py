@@ -13,7 +13,6 @@ this module stays stdlib only, like the rest of the rulebook.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import tomllib
 from collections.abc import Callable, Iterable
@@ -418,10 +417,15 @@ def run(checks: Iterable[Check], text: str, *, target_words: int = 0,
 
 def _at(check: Check, text: str, start: int, end: int, message: str,
         suggestion: str = "") -> Finding:
+    return _anchored(check.name, check.kind.value, check.severity.value, text, start, end,
+                     message, suggestion)
+
+
+def _anchored(name: str, kind: str, severity: str, text: str, start: int, end: int,
+              message: str, suggestion: str = "") -> Finding:
     anchor = passages.anchor_at(text, start, end)
-    return Finding(check.name, check.kind.value, check.severity.value, message,
-                   anchor.quote, anchor.prefix, anchor.suffix, anchor.start, anchor.end,
-                   suggestion)
+    return Finding(name, kind, severity, message, anchor.quote, anchor.prefix, anchor.suffix,
+                   anchor.start, anchor.end, suggestion)
 
 
 def _whole(check: Check, message: str) -> Finding:
@@ -674,20 +678,13 @@ def judge_findings(answer: str, text: str, severity: str = Severity.WARN.value
             raise JudgeAnswerError("a finding of the judge lacks its criterion, quote or reason")
         criterion, quote = item["criterion"].strip()[:200], item["quote"].strip()
         message = f"{criterion}: {item['reason'].strip()[:1000]}"
-        judge = Check(Kind.BANNED, Severity(severity), JUDGE)  # the finding's check and severity
-        try:
-            anchor = passages.anchor_quote(text, quote) if quote else None
-        except passages.PassageError:
-            places = [i for i in range(len(text)) if text.startswith(quote, i)] if quote else []
-            anchor = passages.anchor_at(text, places[0], places[0] + len(quote)) \
-                if places else None
-            if anchor is None:
+        at = text.find(quote) if quote else -1  # the first place it stands, if it does
+        if at < 0:
+            if quote:
                 message += f" (it quoted \u201c{quote[:200]}\u201d, which is not in the text)"
-        if anchor is None:
             found.append(Finding(JUDGE, JUDGE, severity, message))
         else:
-            found.append(dataclasses.replace(_at(judge, text, anchor.start, anchor.end,
-                                                 message), kind=JUDGE))
+            found.append(_anchored(JUDGE, JUDGE, severity, text, at, at + len(quote), message))
     return found
 
 
@@ -746,7 +743,11 @@ def summary(findings: Iterable[Finding]) -> str:
     """ "2 blocking, 1 warning" (open findings), or ""."""
     findings = list(findings)
     blocks = len(blocking(findings))
-    warns = len(findings) - blocks
+    return counted(blocks, len(findings) - blocks)
+
+
+def counted(blocks: int, warns: int) -> str:
+    """ "2 blocking, 1 warning", or "" for none."""
     parts = [f"{blocks} blocking"] if blocks else []
     if warns:
         parts.append(f"{warns} warning{'s' if warns != 1 else ''}")
