@@ -310,6 +310,11 @@ class DraftVersion(models.Model):
         return self.backend == "offline"
 
     @property
+    def usage_estimated(self) -> str:
+        """Why the usage is an estimate ("" when the provider counted it): a stopped call."""
+        return writing.USAGE_ESTIMATED if self.stopped and self.backend else ""
+
+    @property
     def described(self) -> str:
         """What the version is, as its heading says it: "revised", "edited by an editor by
         ana", "edited by ana from suggestions"."""
@@ -524,6 +529,12 @@ class StreamedText(models.Model):
     heading = models.CharField(max_length=300, blank=True)
     attempt = models.PositiveSmallIntegerField(default=1)
     text = models.TextField(blank=True)
+    # The call writing it (its backend's model, its prompt's size in tokens, estimated): what
+    # a stop that keeps the text records as the version's usage, labelled an estimate (the
+    # provider reports usage only at the end of a call, which a stop cancels).
+    backend = models.CharField(max_length=20, blank=True)
+    model_name = models.CharField(max_length=100, blank=True)
+    prompt_tokens = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -21,6 +21,7 @@ Nothing else writes those fields (`tests/test_projection.py` checks the code for
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection, transaction
@@ -170,33 +171,37 @@ def add_progress(draft_id: int, delta: int) -> None:
 
 _STREAM_SQL = f"""
 INSERT INTO {StreamedText._meta.db_table} (draft_id, version, part, heading, attempt, text,
-                                            updated_at)
-SELECT %s, %s, %s, %s, %s, %s, now()
+                                            backend, model_name, prompt_tokens, updated_at)
+SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s, now()
 WHERE EXISTS (SELECT 1 FROM {Draft._meta.db_table} WHERE id = %s AND status = ANY(%s))
 ON CONFLICT (draft_id, version, part) DO UPDATE
 SET heading = EXCLUDED.heading, attempt = EXCLUDED.attempt, text = EXCLUDED.text,
-    updated_at = EXCLUDED.updated_at
+    backend = EXCLUDED.backend, model_name = EXCLUDED.model_name,
+    prompt_tokens = EXCLUDED.prompt_tokens, updated_at = EXCLUDED.updated_at
 WHERE {StreamedText._meta.db_table}.attempt <= EXCLUDED.attempt
 """
 
 
 def stream(draft_id: int, *, version: int, part: int, attempt: int, text: str,
-           heading: str = "", delta: int = 0) -> None:
+           heading: str = "", delta: int = 0, call: StreamCall | None = None) -> None:
     """The text of a version so far, as the LLM activity has it (and its characters, as
-    add_progress): one upsert, only while the draft is being written, and never over the
-    text of a newer attempt (a retried attempt starts the text again; an older one that is
-    still running writes nothing), so the page never shows a mix of two attempts."""
+    add_progress; and the `call` writing it): one upsert, only while the draft is being
+    written, and never over the text of a newer attempt (a retried attempt starts the text
+    again; an older one that is still running writes nothing), so the page never shows a mix
+    of two attempts."""
+    call = call or StreamCall()
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(_STREAM_SQL, [draft_id, version, part, heading[:300], attempt, text,
+                                         call.backend, call.model[:100], call.prompt_tokens,
                                          draft_id, [s.value for s in WRITING_STATES]])
         add_progress(draft_id, delta)
 
 
 _PLACES_SQL = f"""
 INSERT INTO {StreamedText._meta.db_table} (draft_id, version, part, heading, attempt, text,
-                                            updated_at)
-SELECT %s, %s, place.part, place.heading, 0, '', now()
+                                            backend, model_name, prompt_tokens, updated_at)
+SELECT %s, %s, place.part, place.heading, 0, '', '', '', 0, now()
 FROM unnest(%s::int[], %s::text[]) AS place(part, heading)
 WHERE EXISTS (SELECT 1 FROM {Draft._meta.db_table} WHERE id = %s AND status = ANY(%s))
 ON CONFLICT (draft_id, version, part) DO NOTHING
@@ -213,19 +218,45 @@ def places(draft_id: int, *, version: int, headings: list[str]) -> None:
                                      [s.value for s in WRITING_STATES]])
 
 
-def streamed_text(draft_id: int, version: int) -> str:
+@dataclass(frozen=True)
+class StreamCall:
+    """The LLM call writing a part: its backend and model, its prompt's tokens (estimated)."""
+
+    backend: str = ""
+    model: str = ""
+    prompt_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class Streamed:
+    """A version's text so far and the calls that wrote it (`prompt_tokens` summed over the
+    parts that have text; `parts`: each part's text as it streamed, for a token estimate)."""
+
+    text: str
+    backend: str = ""
+    model: str = ""
+    prompt_tokens: int = 0
+    parts: tuple[str, ...] = ()
+
+
+def streamed(draft_id: int, version: int) -> Streamed:
     """The text written so far of `version` (its parts in order; a section under its heading
-    when it has not written one yet): what a stop keeps."""
-    parts = []
+    when it has not written one yet), and who wrote it: what a stop keeps."""
+    parts, written, call = [], [], StreamCall()
+    prompt_tokens = 0
     for row in StreamedText.objects.filter(draft_id=draft_id, version=version).order_by("part"):
         text = row.text.strip()
         if not text:
             continue  # a section not started yet, or with no words so far
+        written.append(row.text)
+        prompt_tokens += row.prompt_tokens
+        if row.backend and not call.backend:
+            call = StreamCall(row.backend, row.model_name)
         if row.heading and not text.startswith("## "):
             text = f"## {row.heading}\n\n{text}".strip()
-        if text:
-            parts.append(text)
-    return "\n\n".join(parts) + "\n" if parts else ""
+        parts.append(text)
+    return Streamed(text="\n\n".join(parts) + "\n" if parts else "", backend=call.backend,
+                    model=call.model, prompt_tokens=prompt_tokens, parts=tuple(written))
 
 
 def has_version(draft_id: int, number: int) -> bool:

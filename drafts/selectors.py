@@ -357,7 +357,7 @@ def spend(draft: Draft, versions=None) -> tuple[budgets.Spent, budgets.Spent]:
         usage = budgets.Spent(v.prompt_tokens + v.completion_tokens, float(v.cost_usd))
         total += usage + budgets.Spent(v.checks_tokens, float(v.checks_cost_usd))  # the judge
         if v.backend:
-            last = usage
+            last = budgets.newest_cost(last, usage, stopped=v.stopped)
     suggested = PassageChange.objects.filter(draft=draft, suggested=True).aggregate(
         tokens=Sum(F("prompt_tokens") + F("completion_tokens")), usd=Sum("cost_usd"))
     total += budgets.Spent(suggested["tokens"] or 0, float(suggested["usd"] or 0))

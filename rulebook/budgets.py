@@ -43,6 +43,13 @@ def usd(amount: float) -> str:
     return f"USD {amount:,.2f}"
 
 
+def newest_cost(last: Spent, cost: Spent, *, stopped: bool) -> Spent:
+    """What the next revision is estimated from once a version costing `cost` is stored: that
+    version's cost, unless it was stopped part-way (it cost less than a whole one would) and
+    an earlier version gave a whole figure (`last`)."""
+    return last if stopped and last.tokens else cost
+
+
 def revision_refusal(budget: Budget, spent: Spent, estimate: Spent) -> str:
     """Why a revision that would cost about `estimate` cannot start, or ""."""
     if budget.usd and spent.usd + estimate.usd > budget.usd:

@@ -24,6 +24,10 @@ NOT_YOURS = ("Only the draft's author and the editors at its review step can sto
 TOO_LATE = ("Version {number} was stored before the stop arrived, so nothing was stopped; "
             "review it as usual.")
 NOTHING_WRITTEN = "Nothing was written yet, so there was nothing to keep"
+# A kept version's prompt_version: its usage is an estimate (the stopped call never got the
+# provider's count), and the version page says so.
+STOPPED_PROMPT = "stopped"
+USAGE_ESTIMATED = "estimated from the text so far: the stop cancelled the call before its usage"
 
 
 def stop_refusal(snap: Snapshot, actor_id: int, actor_groups: Iterable[str] | None,

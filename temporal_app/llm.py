@@ -103,8 +103,9 @@ def estimate_cost(model: str, prompt_tokens: int, completion_tokens: int) -> flo
     return round((prompt_tokens * price_in + completion_tokens * price_out) / 1_000_000, 6)
 
 
-def _estimate_tokens(text: str) -> int:
-    """About four characters a token in English; used only when the server sends no usage."""
+def estimate_tokens(text: str) -> int:
+    """About four characters a token in English; used only when the server sends no usage
+    (or a stop cancelled the call before it did)."""
     return max(1, math.ceil(len(text) / 4)) if text else 0
 
 
@@ -118,6 +119,7 @@ class OfflineBackend:
     a streamed answer would."""
 
     name = "offline"
+    model = OFFLINE_MODEL
 
     def complete(self, prompt: Prompt, meta: dict, on_progress: Progress | None = None
                  ) -> Completion:
@@ -341,8 +343,8 @@ class OpenAIBackend:
         text = (choice.message.content or "") if choice else ""
         usage = response.usage
         model = response.model or self.model
-        prompt_tokens = getattr(usage, "prompt_tokens", 0) or _estimate_tokens(prompt.user)
-        completion_tokens = getattr(usage, "completion_tokens", 0) or _estimate_tokens(text)
+        prompt_tokens = getattr(usage, "prompt_tokens", 0) or estimate_tokens(prompt.user)
+        completion_tokens = getattr(usage, "completion_tokens", 0) or estimate_tokens(text)
         return Completion(text=text, backend=self.name, model=model,
                           prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
                           latency_ms=int((time.monotonic() - started) * 1000),
@@ -395,8 +397,8 @@ class OpenAIBackend:
         prompt_tokens = getattr(usage, "prompt_tokens", 0) or 0
         completion_tokens = getattr(usage, "completion_tokens", 0) or 0
         if usage is None:  # the server sent no usage: estimate, for the cost column
-            prompt_tokens = _estimate_tokens(prompt.system + prompt.user)
-            completion_tokens = _estimate_tokens(text)
+            prompt_tokens = estimate_tokens(prompt.system + prompt.user)
+            completion_tokens = estimate_tokens(text)
         return Completion(
             text=text + "\n",
             backend=self.name,

@@ -274,6 +274,9 @@ class StreamedInput:
 @dataclass(frozen=True)
 class StreamedResult:
     text: str  # the version's text so far, its parts in order ("" if none was written)
+    # What writing it cost, estimated from the prompts and the text so far (a stopped call
+    # never gets the provider's usage): recorded as the kept version's usage.
+    usage: GenerateResult | None = None
 
 
 @dataclass(frozen=True)

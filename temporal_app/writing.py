@@ -19,6 +19,7 @@ Django-free: runs inside the workflow sandbox. Activities are called by name.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, RetryState, TimeoutType
@@ -55,11 +56,15 @@ def section_count(target_words: int) -> int:
 
 
 async def write(inp: ReviewInput, version: int, feedback: str, previous_text: str,
-                max_tokens: int = 0) -> GenerateResult:
+                max_tokens: int = 0, finished: list[GenerateResult] | None = None
+                ) -> GenerateResult:
     """The text of `version` (a revision when `feedback` is given). Raises ActivityError.
-    `max_tokens`: what the draft's budget leaves for it (0: no limit of its own)."""
+    `max_tokens`: what the draft's budget leaves for it (0: no limit of its own).
+    `finished` gets the usage of a long piece's outline once it is written: a stop during
+    the sections still knows what the outline cost."""
     if uses_sections(inp):
-        return await write_in_sections(inp, version, feedback, previous_text, max_tokens)
+        return await write_in_sections(inp, version, feedback, previous_text, max_tokens,
+                                       finished)
     return await write_in_one_call(inp, version, feedback, previous_text, max_tokens)
 
 
@@ -78,7 +83,8 @@ async def write_in_one_call(inp: ReviewInput, version: int, feedback: str, previ
 
 
 async def write_in_sections(inp: ReviewInput, version: int, feedback: str,
-                            previous_text: str, max_tokens: int = 0) -> GenerateResult:
+                            previous_text: str, max_tokens: int = 0,
+                            finished: list[GenerateResult] | None = None) -> GenerateResult:
     """An outline, then each section in its own activity, assembled here; the sections share
     what the outline leaves of `max_tokens` (0: no limit of the draft's own)."""
     brief = inp.brief
@@ -94,6 +100,8 @@ async def write_in_sections(inp: ReviewInput, version: int, feedback: str,
         summary=f"outline version {version}",
         **llm_options,
     )
+    if finished is not None:
+        finished.append(outline.usage)
     count = len(outline.headings)
     words = max(100, brief.target_words // count)
     used = outline.usage.prompt_tokens + outline.usage.completion_tokens
@@ -143,6 +151,17 @@ def _combined(text: str, usage: list[GenerateResult], started) -> GenerateResult
         latency_ms=int((workflow.now() - started).total_seconds() * 1000),
         cost_usd=round(sum(u.cost_usd for u in usage), 6),
     )
+
+
+def added(usage: GenerateResult, more: list[GenerateResult]) -> GenerateResult:
+    """`usage` with the tokens and cost of the calls `more` added (their model when `usage`
+    has none): a stopped version's estimate and the outline finished before it."""
+    first = usage if usage.backend or not more else more[0]
+    return dataclasses.replace(
+        usage, backend=first.backend, model=first.model,
+        prompt_tokens=usage.prompt_tokens + sum(u.prompt_tokens for u in more),
+        completion_tokens=usage.completion_tokens + sum(u.completion_tokens for u in more),
+        cost_usd=round(usage.cost_usd + sum(u.cost_usd for u in more), 6))
 
 
 async def revise_passages(inp: ReviewInput, version: int, feedback: str, previous_text: str,

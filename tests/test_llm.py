@@ -405,6 +405,41 @@ def test_long_piece_sections_share_what_the_budget_leaves(openai_settings, fake,
 
 
 @workflow_test
+def test_a_long_piece_stopped_and_kept_counts_its_outline_and_the_sections_so_far(
+        openai_settings, fake, live_worker, author):
+    """A stop during the sections: the outline's usage (reported when it finished) plus each
+    section's estimate (its prompt and the text it streamed, about 4 characters a token)."""
+    import threading
+
+    openai_settings.LLM_SECTIONS_THRESHOLD_WORDS = 1000
+    openai_settings.LLM_STREAM_INTERVAL = 0.05
+    held = threading.Event()
+
+    def respond(request):
+        if "Plan a piece" in request.user:
+            return Reply(text=OUTLINE, usage=(10, 20))
+        n = _section_number(request)
+        return Reply(text=f"## Part {n}\n\nThe body of part {n}, " + "and more. " * 40,
+                     chunk_size=16, hold_after=2, hold=held)
+
+    fake.responder = respond
+    draft = submit(author, target_words=1400)
+    try:
+        wait_for(lambda: StreamedText.objects.filter(draft=draft, part__gt=0)
+                 .exclude(text="").count() == 4, timeout=20, what="4 sections streaming")
+        services.stop_writing(draft=Draft.objects.get(pk=draft.pk), user=author, keep=True)
+        draft = wait_for_status(draft, "awaiting_review", timeout=20)
+    finally:
+        held.set()
+    version = draft.versions.get()
+    sections = [r for r in fake.requests if _section_number(r)]
+    prompts_ = [-(-sum(len(m["content"]) for m in r.body["messages"]) // 4) for r in sections]
+    assert version.stopped and version.prompt_tokens == 10 + sum(prompts_)
+    assert version.completion_tokens == 20 + 4 * 8  # 2 chunks of 16 characters a section
+    assert version.usage_estimated
+
+
+@workflow_test
 def test_a_failed_section_is_retried_alone(openai_settings, fake, live_worker, author):
     openai_settings.LLM_SECTIONS_THRESHOLD_WORDS = 1000
     failed = []

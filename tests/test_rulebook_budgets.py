@@ -40,6 +40,13 @@ def test_parallel_calls_share_what_is_left():
         "USD 0.12 of USD 1.00 · 3,400 of 60,000 tokens"
 
 
+def test_a_stopped_version_estimates_the_next_revision_only_without_a_whole_one():
+    whole, part = Spent(2_000, 0.02), Spent(300, 0.003)
+    assert budgets.newest_cost(whole, part, stopped=True) == whole
+    assert budgets.newest_cost(Spent(), part, stopped=True) == part  # nothing better known
+    assert budgets.newest_cost(whole, part, stopped=False) == part
+
+
 def test_the_decision_rule_refuses_a_revision_over_budget_with_the_sentence():
     snap = Snapshot(state=ReviewState.AWAITING_REVIEW, version=1, author_id=1,
                     text="x" * 1000, budget=Budget(10_000, 1.0), spent=Spent(9_000, 0.5),

@@ -5,15 +5,19 @@ back to the previous version; a stop when nothing is written is refused with a s
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from django.urls import reverse
 
-from drafts import services
+from drafts import selectors, services
 from drafts.models import Draft, DraftEvent, StreamedText
 from review import services as review
 from temporal_app import errors
 from tests.conftest import save_history, wait_for, wait_for_status, workflow_result
+from tests.fake_openai import FakeOpenAI, Reply
 from tests.test_api import Api, create_token, error
+from tests.test_web_common import client_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -93,3 +97,39 @@ def test_a_stop_when_nothing_is_written_is_refused(live_worker, author, editor):
     error(api.post(url, {"keep": "yes"}), 400, "Invalid")
     error(api.post(url, {}), 400, "Invalid")
     assert draft.versions.count() == 1
+
+
+def test_a_kept_version_records_its_usage_as_an_estimate(settings, live_worker, author,
+                                                          editor):
+    """The provider reports usage only at the end of a call, which the stop cancels: the kept
+    version's tokens and cost are estimated from the prompt and the text so far (about four
+    characters a token), counted in the draft's spend, and labelled an estimate."""
+    held = threading.Event()
+    server = FakeOpenAI().start()
+    server.default = Reply(text="# Tides\n\n" + "The moon pulls the sea twice a day. " * 20,
+                           chunk_size=8, hold_after=12, hold=held)
+    settings.OPENAI_BASE_URL, settings.OPENAI_API_KEY = server.url, "test-key"
+    settings.LLM_PRICE_INPUT_PER_MTOK, settings.LLM_PRICE_OUTPUT_PER_MTOK = 1.0, 4.0
+    settings.LLM_STREAM_INTERVAL = 0.05
+    try:
+        draft, _ = services.submit_draft(author=author, topic="Tides")
+        wait_for(lambda: len(words_written(draft).text) >= 96, timeout=15, what="12 chunks")
+        services.stop_writing(draft=Draft.objects.get(pk=draft.pk), user=author, keep=True)
+        draft = wait_for_status(draft, "awaiting_review")
+    finally:
+        held.set()
+        server.stop()
+    version = draft.versions.get()
+    assert version.stopped and version.backend == "openai"
+    assert version.model_name == settings.OPENAI_MODEL
+    prompt = server.requests[0].body["messages"]
+    prompt_chars = sum(len(m["content"]) for m in prompt)
+    assert version.prompt_tokens == -(-prompt_chars // 4)  # the estimate, not the fake's 12
+    assert abs(version.completion_tokens - len(version.text) / 4) <= 2  # the words so far
+    expected = (version.prompt_tokens * 1.0 + version.completion_tokens * 4.0) / 1e6
+    assert float(version.cost_usd) == pytest.approx(expected, abs=1e-6)
+    assert version.usage_estimated
+    spent, _ = selectors.spend(draft)
+    assert spent.tokens == version.prompt_tokens + version.completion_tokens
+    page = client_for(editor).get(reverse("drafts:detail", args=[draft.pk])).content.decode()
+    assert f"about {version.prompt_tokens:,} in" in page and "estimated from the text" in page

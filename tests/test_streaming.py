@@ -173,7 +173,7 @@ def test_each_section_has_its_place_under_the_outline_before_its_call_starts(aut
     assert "Waiting to start" in places[0][2] and "Waiting to start" in places[2][2]
     assert "Boats wait for the water." in places[1][2]
     assert "Waiting to start" not in places[1][2]
-    assert projection.streamed_text(draft.pk, 1) == \
+    assert projection.streamed(draft.pk, 1).text == \
         "## The harbour\n\nBoats wait for the water.\n"
 
 

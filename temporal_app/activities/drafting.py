@@ -52,6 +52,7 @@ class Progress:
         self.version, self.part, self.heading = version, part, heading
         self.chars = 0
         self.text: Callable[[], str] = str
+        self.call = projection.StreamCall()  # set by _run once it knows the backend
         self.stored = 0  # characters of this attempt's text stored (version calls)
         self.counted = 0  # characters this attempt has added to Draft.progress_chars
         info = activity.info()
@@ -122,7 +123,8 @@ class Progress:
             if self.version:
                 projection.stream(self.draft_id, version=self.version, part=self.part,
                                   attempt=self.attempt, heading=self.heading,
-                                  text="" if reset else self.text(), delta=delta)
+                                  text="" if reset else self.text(), delta=delta,
+                                  call=self.call)
             else:
                 projection.add_progress(self.draft_id, delta)
         except DatabaseError as err:  # progress is cosmetic: never fail the draft over it
@@ -162,7 +164,10 @@ def _run(draft_id: int, prompt: llm.Prompt, meta: dict, *, part: bool = False,
     """One LLM call with progress; `part`: one of several calls writing a version."""
     progress = progress or Progress(draft_id)
     try:
-        completion = llm.get_backend(_stall_timeout()).complete(prompt, meta, progress)
+        backend = llm.get_backend(_stall_timeout())
+        progress.call = projection.StreamCall(
+            backend.name, backend.model, llm.estimate_tokens(prompt.system + prompt.user))
+        completion = backend.complete(prompt, meta, progress)
     except llm.LLMError as err:
         progress.undo()
         activity.logger.warning("LLM call failed (%s, retryable=%s): %s", err.kind,

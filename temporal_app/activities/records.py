@@ -18,6 +18,8 @@ from drafts import projection
 from drafts.outbox import queue_once  # up: v1 runs' notify queues mail as the outbox does
 from publishing.selectors import wants_publishing  # up: one read, so approve answers publish
 from rulebook.states import EventKind
+from rulebook.writing import STOPPED_PROMPT
+from temporal_app import llm
 from temporal_app.options import BAD_DATA
 from temporal_app.types import (
     NOTIFY,
@@ -27,6 +29,7 @@ from temporal_app.types import (
     STORE_VERSION,
     ChangeRecord,
     EventRecord,
+    GenerateResult,
     NotifyInput,
     NotifyResult,
     ProjectInput,
@@ -78,8 +81,18 @@ def project(inp: ProjectInput) -> ProjectResult:
 
 @activity.defn(name=READ_STREAMED)
 def read_streamed(inp: StreamedInput) -> StreamedResult:
-    """The text written so far of a version whose writing was stopped (kept as the version)."""
-    return StreamedResult(text=projection.streamed_text(inp.draft_id, inp.version))
+    """The text written so far of a version whose writing was stopped (kept as the version),
+    and its usage estimated from each call's prompt and the text it wrote (labelled an
+    estimate on the version: the provider's count never came)."""
+    so_far = projection.streamed(inp.draft_id, inp.version)
+    if not so_far.backend:
+        return StreamedResult(text=so_far.text)
+    written = sum(llm.estimate_tokens(part) for part in so_far.parts)
+    usage = GenerateResult(
+        text="", backend=so_far.backend, model=so_far.model, prompt_version=STOPPED_PROMPT,
+        prompt_tokens=so_far.prompt_tokens, completion_tokens=written,
+        cost_usd=llm.estimate_cost(so_far.model, so_far.prompt_tokens, written))
+    return StreamedResult(text=so_far.text, usage=usage)
 
 
 # ------------------------------------------------------------------ v1 runs only

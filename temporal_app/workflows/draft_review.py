@@ -194,6 +194,7 @@ class DraftReviewWorkflow(waiting.ReviewRun):
         self._auto_rounds = 0  # versions the checks sent back to the LLM
         self._blockers = 0  # open blocking findings on the current version
         self._judge_usage = budgets.Spent()  # the judge's, for the version being checked
+        self._finished: list[GenerateResult] = []  # calls of the version being written, done
 
     # ------------------------------------------------------------------ the flow
     @workflow.run
@@ -287,19 +288,24 @@ class DraftReviewWorkflow(waiting.ReviewRun):
         it: a first draft is withdrawn, a revision goes back to the previous version."""
         stop = self._stop
         assert stop is not None
-        text = ""
+        so_far = StreamedResult(text="")
         if stop.keep:
-            text = (await workflow.execute_local_activity(
+            so_far = await workflow.execute_local_activity(
                 READ_STREAMED, StreamedInput(draft_id=self._inp.draft_id, version=number),
                 result_type=StreamedResult, summary=f"text so far of version {number}",
-                **options.project(self._inp.policy))).text
-        count, first = writing_rules.words(text), self._version == 0
+                **options.project(self._inp.policy))
+        count, first = writing_rules.words(so_far.text), self._version == 0
         message = writing_rules.stop_message(keep=stop.keep, first=first, count=count,
                                              number=number, actor=stop.actor)
         if count:  # published by the run loop as the version, answered once it is stored
             stop.kept = message
-            return GenerateResult(text=text, backend="", model="", prompt_version="stopped"), \
-                [], True
+            # its usage estimated from the prompt and the words so far (none from runs that
+            # stopped before the estimate was read)
+            usage = so_far.usage or GenerateResult(text="", backend="", model="",
+                                                   prompt_version=writing_rules.STOPPED_PROMPT)
+            if self._finished:  # a long piece's outline, written before the sections
+                usage = writing.added(usage, self._finished)
+            return dataclasses.replace(usage, text=so_far.text), [], True
         try:
             if first:
                 await self._record(EventKind.WITHDRAWN, actor_id=stop.actor_id,
@@ -412,8 +418,9 @@ class DraftReviewWorkflow(waiting.ReviewRun):
 
     async def _write_whole(self, number: int, feedback: str
                            ) -> tuple[GenerateResult, list[ChangeRecord]]:
+        self._finished = []
         return await writing.write(self._inp, number, feedback, self._text,
-                                   self._token_limit()), []
+                                   self._token_limit(), self._finished), []
 
     def _token_limit(self) -> int:
         """What the draft's budget leaves the next LLM call(s) (0: no limit of its own)."""
@@ -430,15 +437,15 @@ class DraftReviewWorkflow(waiting.ReviewRun):
                        findings: list | None = None, kind: VersionKind | None = None,
                        comment: str = "") -> None:
         self._version, self._text = number, written.text
-        if not stopped:
-            self._last_usage = self._spend(written)
+        self._last_usage = budgets.newest_cost(self._last_usage, self._spend(written),
+                                               stopped=stopped)
         self._blockers = len(checks.blocking(findings or ()))
         self._step, self._approvals = 0, []  # a new version starts the policy again
         self._start_step()
         await self._record(event, comment=comment, version=VersionRecord(
             number=number, kind=kind or states.VERSION_KIND_FOR_EVENT[event],
             text=written.text,
-            generation=None if stopped else dataclasses.replace(written, text=""),
+            generation=dataclasses.replace(written, text="") if written.backend else None,
             changes=changes, stopped=stopped, findings=findings,  # the text once, not twice
             checks_usage=self._judge_usage if findings is not None else None))
         # A stop that came as this version was stored: it was not stopped (or, kept, it is
