@@ -10,11 +10,14 @@ as processes of their own, on a fresh Temporal dev server and the bench's databa
 2. watched: `--drafts` drafts submitted at once, `--pages` pages watching them (spread
    evenly; each starts as its draft is submitted), each polling the draft's stream URL over
    HTTP every STREAM_POLL_SECONDS as htmx does (the stamp it saw, 204 when nothing changed),
-   while decisions go on as in 1. Measured: (a) time from the submit to the first words a page
-   gets, (b) lag from a chunk leaving the LLM server to a page having it, p50/p95 over every
-   (page, chunk), (c) CPU of the web processes and of PostgreSQL per watching page (against
-   phase 3), (d) decision latency against phase 1;
-3. unwatched: the same drafts written with no page watching (the baseline for 3c);
+   while decisions go on as in 1 (from bench/decider.py, a process of its own). Measured:
+   (a) time from the submit to the first words a page gets, (b) lag from a chunk leaving
+   the LLM server to a page having it, p50/p95 over every (page, chunk), (c) CPU of the web
+   processes and of PostgreSQL per watching page (against phase 3), (d) decision latency
+   against phase 1;
+3. unwatched: the same drafts written with no page watching (the baseline for 2c);
+   then 2 again with the LLM worker back at normal priority (it runs at LLM_WORKER_NICE, as
+   under `make serve`): what nicing it does to 2d;
 4. streams: the same drafts through Temporal's Workflow Streams instead
    (bench/stream_workflow.py, its own worker process): one subscriber per draft per web
    process (2) reading by offset in this process. Measured: lag from a chunk leaving the LLM
@@ -115,15 +118,36 @@ class Page(threading.Thread):
             self.stop_event.wait(self.interval)
 
 
-def decisions_while(system, pks: list[int], stop: threading.Event) -> list[float]:
-    """Approve waiting drafts one every 0.5 s until `stop`; each Update's round trip (ms)."""
+class Decider:
+    """The editor, in a process of its own (bench/decider.py): review.services.decide, timed
+    there, away from this process's fake vendor and pollers."""
+
+    def __init__(self, address: str, queue: str, editor_id: int) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "bench" / "decider.py"), address, queue,
+             str(editor_id)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            cwd=ROOT, start_new_session=True)
+        assert self.proc.stdout is not None and self.proc.stdout.readline().strip() == "ready"
+
+    def decide(self, pk: int) -> float:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(f"{pk}\n")
+        self.proc.stdin.flush()
+        return float(self.proc.stdout.readline())
+
+    def stop(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        self.proc.wait(30)
+
+
+def decisions_while(decider: Decider, pks: list[int], stop: threading.Event) -> list[float]:
+    """Approve waiting drafts one every 0.5 s until `stop`; each decision's round trip (ms)."""
     times = []
     for pk in pks:
         if stop.is_set():
             break
-        started = time.perf_counter()
-        system.decide(pk)
-        times.append((time.perf_counter() - started) * 1000)
+        times.append(decider.decide(pk))
         stop.wait(0.5)
     return times
 
@@ -300,14 +324,16 @@ def main() -> None:
         connection.forget_credentials(env)
         system = base.Redline("streaming", "bench-streaming", editor, author)
         processes = Processes(env, web_port)
+        decider = Decider(server.address, "bench-streaming", editor.pk)
         try:
-            waiting = [system.submit(i) for i in range(80)]
+            waiting = [system.submit(i) for i in range(110)]
             base.wait_until(lambda: system.count(waiting, ReviewState.AWAITING_REVIEW)
                             == len(waiting), 300)
             llm.default = slow
             stop = threading.Event()
             threading.Timer(SECONDS + 2, stop.set).start()
-            idle = decisions_while(system, waiting[:30], stop)
+            idle = decisions_while(decider, waiting[:30], stop)
+            niced = os.getpriority(os.PRIO_PROCESS, processes.procs["llm"].pid)
 
             def written(phase: str, pages: int) -> dict:
                 llm.requests.clear()
@@ -323,10 +349,12 @@ def main() -> None:
                 before = cpu()
                 submitted, pks, watchers = {}, [], []
                 decided: list[float] = []
+                to_decide = {"watched": waiting[30:70], "watched, LLM worker not niced":
+                             waiting[70:]}.get(phase, [])
                 deciding = threading.Thread(target=lambda: decided.extend(decisions_while(
-                    system, waiting[30:] if phase == "watched" else [], done)))
+                    decider, to_decide, done)))
                 deciding.start()
-                offset = 0 if phase == "watched" else 500
+                offset = {"watched": 0, "unwatched": 500}.get(phase, 200)
                 for i in range(args.drafts):
                     submitted_at = time.monotonic()
                     pk = system.submit(1000 + offset + i)
@@ -350,8 +378,13 @@ def main() -> None:
 
             watched = written("watched", args.pages)
             unwatched = written("unwatched", 0)
+            # The same load with the LLM worker back at its parent's priority (LLM_WORKER_NICE
+            # 0): what nicing it buys the decisions.
+            os.setpriority(os.PRIO_PROCESS, processes.procs["llm"].pid, 0)
+            unniced = written("watched, LLM worker not niced", args.pages)
             streams = streams_phase(server, llm, args.drafts)
         finally:
+            decider.stop()
             processes.stop()
             server.stop()
             llm.stop()
@@ -385,6 +418,13 @@ def main() -> None:
     if decided:
         report["decision_ratio_p95"] = round(report["decision_ms"]["watched_p95"]
                                              / report["decision_ms"]["idle_p95"], 2)
+    report["llm_worker_nice"] = niced
+    if unniced["decided"]:
+        report["decision_ms"]["not_niced_p50"] = round(statistics.median(unniced["decided"]), 1)
+        report["decision_ms"]["not_niced_p95"] = round(
+            base.percentile(unniced["decided"], 95), 1)
+        report["decision_ratio_p95_not_niced"] = round(
+            report["decision_ms"]["not_niced_p95"] / report["decision_ms"]["idle_p95"], 2)
     report["workflow_streams"] = streams
     base.RESULTS.mkdir(parents=True, exist_ok=True)
     (base.RESULTS / "streaming.json").write_text(json.dumps(report, indent=2) + "\n")
@@ -407,8 +447,14 @@ def main() -> None:
         f"{report['cpu_per_watching_page_ms_per_s']['web']} / "
         f"{report['cpu_per_watching_page_ms_per_s']['pg']} ms per s | |",
         f"| decision p95 while watched / idle | {report['decision_ms']['watched_p95']} / "
-        f"{report['decision_ms']['idle_p95']} ms ({report.get('decision_ratio_p95')}×) "
-        "| ≤ 1.2× |", "",
+        f"{report['decision_ms']['idle_p95']} ms ({report.get('decision_ratio_p95')}×; LLM "
+        f"worker at nice {niced}) | ≤ 1.2× |",
+        f"| the same with the LLM worker not niced | "
+        f"{report['decision_ms'].get('not_niced_p95')} ms "
+        f"({report.get('decision_ratio_p95_not_niced')}×) | |", "",
+        "Decisions are made by bench/decider.py, a process of its own (review.services.decide,"
+        " as the web calls it), so this process's fake vendor and pollers do not share its "
+        "GIL.", "",
         "Cores busy while watched (of 2): " + ", ".join(
             f"{name} {value:g}" for name, value in report["cores_busy_while_watched"].items()),
         "",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
+
 from config.env import (
     database_from_url,
     embedded_database_url,
@@ -207,6 +209,13 @@ TEMPORAL_LLM_TASK_QUEUE = env_str("TEMPORAL_LLM_TASK_QUEUE")
 # (Temporal enforces it for every worker together: set it to the provider's rate limit).
 LLM_WORKER_CONCURRENCY = env_int("LLM_WORKER_CONCURRENCY", 16)
 LLM_RATE_LIMIT_PER_SECOND = env_float("LLM_RATE_LIMIT_PER_SECOND", None)
+# A process serving only the LLM queue lowers its CPU priority by this much (os.nice) as it
+# starts: where it shares a machine with the web and review workers, an editor's decision is
+# scheduled before the LLM stream's bookkeeping (bench/streaming.py measures both). 0: as is.
+LLM_WORKER_NICE = env_int("LLM_WORKER_NICE", 10)
+if not 0 <= LLM_WORKER_NICE <= 19:
+    raise ImproperlyConfigured(f"LLM_WORKER_NICE must be 0 to 19 (how much the LLM worker "
+                               f"lowers its CPU priority), not {LLM_WORKER_NICE}.")
 TEMPORAL_UI_URL = env_str(
     "TEMPORAL_UI_URL", f"http://127.0.0.1:{env_int('TEMPORAL_UI_PORT', 8233)}"
 ).rstrip("/")

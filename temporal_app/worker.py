@@ -13,6 +13,7 @@ import functools
 import importlib.util
 import inspect
 import logging
+import os
 import py_compile
 import signal
 import sys
@@ -198,6 +199,9 @@ async def run_worker(role: str = queues.ALL) -> None:
             bind_address=settings.WORKER_METRICS_ADDRESS))), error_if_already_set=True)
         log.info("Temporal SDK metrics for Prometheus on http://%s/metrics",
                  settings.WORKER_METRICS_ADDRESS)
+    if role == queues.LLM and settings.LLM_WORKER_NICE:
+        os.nice(settings.LLM_WORKER_NICE)  # decisions are interactive; LLM work is not
+        log.info("LLM worker at nice %s (LLM_WORKER_NICE)", os.nice(0))
     client = await get_client()
     worker = build_worker(client, role=role)
     if role != queues.LLM:

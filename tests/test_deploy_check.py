@@ -173,3 +173,11 @@ def test_a_key_of_exactly_django_s_minimum_is_accepted(db):
     done = manage("check", DATABASE_URL=database_url(), SECRET_KEY=key)
     assert done.returncode == 0, done.stderr
     assert "System check identified no issues" in done.stdout + done.stderr
+
+
+def test_an_llm_worker_nice_out_of_range_stops_the_app_with_one_sentence(db):
+    done = manage("check", DEBUG="true", LLM_WORKER_NICE="30", DATABASE_URL=database_url())
+    assert done.returncode != 0
+    assert done.stderr.strip().splitlines()[-1] == (
+        "django.core.exceptions.ImproperlyConfigured: LLM_WORKER_NICE must be 0 to 19 (how "
+        "much the LLM worker lowers its CPU priority), not 30.")

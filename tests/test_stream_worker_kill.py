@@ -56,6 +56,9 @@ def test_a_worker_killed_mid_stream_restarts_the_text_cleanly(settings, task_que
         draft, _ = services.submit_draft(author=author, topic="Tides of the harbour")
         wait_for(lambda: StreamedText.objects.filter(draft=draft, text__contains="Words of")
                  .exists(), timeout=60, what="the first attempt's words")
+        # It lowered its own priority as it started (LLM_WORKER_NICE, 10 by default): an
+        # editor's decision is scheduled before its bookkeeping.
+        assert os.getpriority(os.PRIO_PROCESS, procs[0].pid) == os.nice(0) + 10
         os.killpg(procs[0].pid, signal.SIGKILL)
         procs[0].wait(10)
         procs.append(llm_worker(env))
