@@ -38,6 +38,7 @@ from rulebook import (
     suggestions,
     urgency,
 )
+from rulebook.snapshot import Request
 from rulebook.states import DecisionKind
 from temporal_app.types import passage_fields
 
@@ -209,7 +210,7 @@ class DecisionSerializer(StrictSerializer):
         kind = DecisionKind(data["decision"])
         passages = self.context.get("passages", ()) if kind == DecisionKind.REQUEST_CHANGES \
             else ()
-        refusal = decisions.input_refusal(decisions.Request(
+        refusal = decisions.input_refusal(Request(
             kind, actor_id=0, version=data["version"], comment=data["comment"],
             text=data["text"], **passage_fields(passages)))
         if refusal is not None and kind == DecisionKind.REQUEST_CHANGES \

@@ -43,12 +43,12 @@ def faulty_draft() -> str:
 
 
 def activity_times(calls: int) -> dict:
-    from rulebook import checks
+    from rulebook import check_file, checks
     from temporal_app.activities.checks import run_checks
     from temporal_app.types import ChecksInput
 
     text = faulty_draft()
-    stored = [c.as_dict() for c in [*checks.parse(EXAMPLE.read_text()),
+    stored = [c.as_dict() for c in [*check_file.parse(EXAMPLE.read_text()),
                                     *[dataclass_named(c) for c in checks.DEFAULT_CHECKS]]]
     inp = ChecksInput(draft_id=1, version=1, text=text, checks=stored, target_words=1200)
     run_checks(inp)  # textstat's first import and its dictionary, once per worker process

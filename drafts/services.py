@@ -26,6 +26,7 @@ from rulebook import (
     delivery,
     inputs,
     policies,
+    snapshot,
     states,
     urgency,
     writing,
@@ -268,7 +269,7 @@ def withdraw_draft(*, draft: Draft, user, comment: str = "") -> DecisionResult:
     """The author's withdrawal, as the workflow's answer. Raises DecisionRefused (closed,
     not the author, bad comment) or EngineUnavailable (nothing recorded)."""
     refusal = authors.withdraw_refusal(draft.state) or decisions.input_refusal(
-        decisions.Request(DecisionKind.WITHDRAW, user.pk, comment=comment))
+        snapshot.Request(DecisionKind.WITHDRAW, user.pk, comment=comment))
     if refusal is not None:
         raise errors.DecisionRefused(refusal.sentence, refusal.code)
     return gateway.decide(draft.pk, DecisionKind.WITHDRAW,
@@ -282,11 +283,11 @@ def _stopper_groups(draft: Draft, user) -> frozenset[str] | None:
     return None if draft.author_id == user.pk else roles.reviewer_groups(user)
 
 
-def stop_refusal(draft: Draft, user) -> decisions.Refusal | None:
+def stop_refusal(draft: Draft, user) -> snapshot.Refusal | None:
     """Why `user` may not stop the writing of `draft`, as far as the row knows
     (rulebook.writing.stop_refusal; the workflow checks again): the pages ask it to offer
     "Stop writing", stop_writing to refuse early."""
-    snap = decisions.Snapshot(state=draft.state, version=draft.current_version,
+    snap = snapshot.Snapshot(state=draft.state, version=draft.current_version,
                               author_id=draft.author_id, policy=draft.policy,
                               step=draft.current_index)
     return writing.stop_refusal(snap, user.pk, _stopper_groups(draft, user), stopping=False,

@@ -4,7 +4,7 @@ from django import forms
 
 from drafts import selectors
 from review.models import Channel
-from rulebook import decisions, policies, states, suggestions
+from rulebook import decisions, policies, snapshot, states, suggestions
 from rulebook.states import DecisionKind
 from temporal_app.types import passage_fields
 
@@ -37,7 +37,7 @@ _BUTTON_CLASSES = {DecisionKind.REJECT: "danger", DecisionKind.REQUEST_CHANGES: 
 
 def needs_comment(kind: DecisionKind) -> bool:
     """Does the rulebook refuse `kind` without a comment? (Asked, not restated.)"""
-    refusal = decisions.input_refusal(decisions.Request(kind, actor_id=0, version=1, text="-"))
+    refusal = decisions.input_refusal(snapshot.Request(kind, actor_id=0, version=1, text="-"))
     return refusal is not None and refusal.field == "comment"
 
 
@@ -91,7 +91,7 @@ class DecisionForm(forms.Form):
         if decision is None or data.get("version") is None:
             return data
         kind = DecisionKind(decision)
-        refusal = decisions.input_refusal(decisions.Request(
+        refusal = decisions.input_refusal(snapshot.Request(
             kind, actor_id=0, version=data["version"],
             comment=data.get("comment") or "", text=data.get("text") or "",
             **passage_fields(self.passages if kind == DecisionKind.REQUEST_CHANGES else ())))

@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from rulebook import checks, delivery, inputs, policies
+from rulebook import check_file, checks, delivery, inputs, judge, policies
 
 
 def validate_channel(value: str) -> None:
@@ -28,8 +28,8 @@ def validate_checks(value: str) -> None:
     """A channel's checks file (rulebook.checks.parse): every problem, with its line."""
     if value.strip():
         try:
-            checks.parse(value)
-        except checks.ChecksError as err:
+            check_file.parse(value)
+        except check_file.ChecksError as err:
             raise ValidationError(err.problems) from None
 
 
@@ -114,7 +114,7 @@ class Channel(models.Model):
         help_text="[[checks]] tables in TOML (docs/checks.md). Blank: the site's default "
                   "checks.")
     judge_rubric = models.TextField(
-        "LLM judge rubric", blank=True, max_length=checks.MAX_RUBRIC,
+        "LLM judge rubric", blank=True, max_length=judge.MAX_RUBRIC,
         help_text="Plain-language criteria an LLM judges each version by before an editor "
                   "reads it, e.g. \"no claims without a source; tone fits a press release\". "
                   "Blank: no judge.")
@@ -132,7 +132,7 @@ class Channel(models.Model):
     def review_checks(self) -> list[checks.Check]:
         """The channel's checks (its file), or the site's defaults when it has none."""
         if self.checks_toml.strip():
-            return checks.parse(self.checks_toml)
+            return check_file.parse(self.checks_toml)
         return list(checks.DEFAULT_CHECKS)
 
 

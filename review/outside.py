@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from drafts.models import Draft
 from review.models import OutsideLink
-from rulebook import decisions, policies
+from rulebook import decisions, policies, snapshot
 from rulebook.states import DecisionKind
 from temporal_app import errors, gateway
 from temporal_app.types import DecisionInput, DecisionResult
@@ -92,7 +92,7 @@ def decide(token: str, decision: str, comment: str = "") -> DecisionResult:
     kind = DecisionKind(decision)
     if kind not in DECISIONS:
         raise errors.DecisionRefused("Choose approve, request changes or reject.", "Invalid")
-    refusal = decisions.input_refusal(decisions.Request(kind, 0, 1, comment=comment))
+    refusal = decisions.input_refusal(snapshot.Request(kind, 0, 1, comment=comment))
     if refusal is not None:
         raise errors.DecisionRefused(refusal.sentence, refusal.code)
     with transaction.atomic():

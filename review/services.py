@@ -16,9 +16,9 @@ from drafts import roles, selectors
 from drafts.models import CheckFinding, Draft, DraftVersion
 from drafts.services import checks_for
 from review.models import Claim
-from rulebook import bulk, claims, decisions, states, suggestions
+from rulebook import bulk, claims, decisions, states, steps, suggestions
 from rulebook import checks as check_rules
-from rulebook.decisions import Decided, Request, Snapshot
+from rulebook.snapshot import Decided, Refusal, Request, Snapshot
 from rulebook.states import EDITOR_DECISIONS, PASSAGE_DECISIONS, DecisionKind
 from temporal_app import errors, gateway
 from temporal_app.types import (
@@ -50,7 +50,7 @@ def snapshot(draft: Draft, *, text: str = "") -> Snapshot:
 
 def early_refusal(draft: Draft, editor, kind: DecisionKind, version: int, comment: str = "",
                   text: str = "", passages: Sequence[PassageInput] = ()
-                  ) -> decisions.Refusal | None:
+                  ) -> Refusal | None:
     """What the database already proves is refused (own draft, closed, stale, bad input),
     answered at once and without a worker. Only refusals the row cannot have wrong: the
     revision cap, the deadline and a pending decision are the workflow's to judge."""
@@ -107,10 +107,10 @@ def _claim_of(draft: Draft) -> Claim | None:
     return Claim.objects.filter(draft=draft).select_related("user").first()
 
 
-def eligibility_refusal(user, draft: Draft) -> decisions.Refusal | None:
+def eligibility_refusal(user, draft: Draft) -> Refusal | None:
     """Why `user` may not decide at the step the draft is at (as far as the row knows)."""
     return (decisions.own_draft_refusal(draft.author_id, user.pk)
-            or decisions.eligibility_refusal(draft.policy, draft.current_index,
+            or steps.eligibility_refusal(draft.policy, draft.current_index,
                                              roles.reviewer_groups(user)))
 
 

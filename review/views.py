@@ -29,7 +29,7 @@ from review.forms import (
     DecisionForm,
     QueueFilterForm,
 )
-from rulebook import budgets, decisions
+from rulebook import budgets, decisions, snapshot
 from rulebook.states import DecisionKind
 from temporal_app import errors, gateway
 from temporal_app.types import passage_fields
@@ -134,9 +134,9 @@ def _budget_refusal(draft: Draft, versions, current, passages) -> str:
         return ""
     spent, last = selectors.spend(draft, versions)
     estimate = decisions.revision_estimate(
-        decisions.Snapshot(state=draft.state, version=current.number,
+        snapshot.Snapshot(state=draft.state, version=current.number,
                            author_id=draft.author_id, text=current.text, last_version=last),
-        decisions.Request(DecisionKind.REQUEST_CHANGES, 0, current.number,
+        snapshot.Request(DecisionKind.REQUEST_CHANGES, 0, current.number,
                           **passage_fields(passages)))
     return budgets.revision_refusal(draft.budget, spent, estimate)
 

@@ -22,15 +22,21 @@ import it from the module that owns it (this package re-exports nothing):
 - suggestions: changes accepted one by one: a version's changes as offers (a revision's
   passages, rewrites suggested for one comment), the text the editor's choices make (edit),
   the limits and sentences of an edit from suggestions and of "Suggest a rewrite".
-- checks: checks before a human reads: a channel's checks and their TOML file (refused line
-  by line), the deterministic checks (banned, required, length, personal_data,
-  readability, brand_terms, links) as pure functions of a text, findings anchored like
-  comments, what a blocking finding does (automatic rounds) and the sentences.
+- checks: checks before a human reads: Check, Finding (anchored like comments), kinds and
+  severities, the site's defaults, what a blocking finding does (automatic rounds, the
+  passages an automatic round rewrites) and the sentences.
+- check_run: the deterministic checks (banned, required, length, personal_data,
+  readability, brand_terms, links) as pure functions of a text.
+- check_file: a channel's checks as a TOML file: parse (refused line by line), load, to_toml.
+- judge: the LLM judge's answer schema and its answer as findings.
 - budgets: what a draft may spend on the LLM and has spent (Budget, Spent), whether a
   revision fits, max_tokens, an author's daily spend.
-- decisions: Snapshot, Request, Refusal, refusal() and every decision's refusal sentence, the
-  step rules on a snapshot (eligibility_refusal, after_approval), decided_message,
-  write_failed.
+- snapshot: the values a decision rule reads: Snapshot (a review as the rule knows it),
+  Request (a decision asked for), Decided, Refusal.
+- steps: the policy's step rules on a snapshot (eligibility_refusal, step_refusal,
+  after_approval, step_approvals).
+- decisions: refusal() and every decision's refusal sentence, input_refusal,
+  revision_estimate, decided_message, write_failed.
 - writing: stopping the LLM while it writes a version (stop_refusal, what a stop leads to,
   "stopped after N words").
 - deadlines: deadlines, step_deadlines, capped, extended, duration_words, extension and

@@ -5,7 +5,7 @@ decisions.refusal).
 
 from __future__ import annotations
 
-from rulebook.decisions import Refusal
+from rulebook.snapshot import Refusal
 from rulebook.states import FINAL_STATES, ReviewState
 
 

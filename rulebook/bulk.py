@@ -4,7 +4,8 @@ decision, refused or taken by its own workflow.
 
 from __future__ import annotations
 
-from rulebook.decisions import Refusal, Request, _invalid, input_refusal
+from rulebook.decisions import input_refusal
+from rulebook.snapshot import Refusal, Request, invalid
 from rulebook.states import DecisionKind
 
 BULK_MAX = 25  # drafts per bulk decision: each is its own Update, answered on one page
@@ -15,10 +16,10 @@ def bulk_refusal(count: int, kind: DecisionKind, comment: str) -> Refusal | None
     """May an editor send `kind` to `count` drafts at once? (Each draft's own rules are its
     workflow's, answered per draft.)"""
     if kind not in BULK_DECISIONS:
-        return _invalid("Several drafts at once can only be approved or rejected.", "decision")
+        return invalid("Several drafts at once can only be approved or rejected.", "decision")
     if count == 0:
-        return _invalid("Select at least one draft.", "drafts")
+        return invalid("Select at least one draft.", "drafts")
     if count > BULK_MAX:
-        return _invalid(f"Select at most {BULK_MAX} drafts at once (you selected {count}).",
+        return invalid(f"Select at most {BULK_MAX} drafts at once (you selected {count}).",
                         "drafts")
     return input_refusal(Request(kind, 0, 1, comment=comment))

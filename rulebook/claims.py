@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from rulebook.decisions import Refusal
+from rulebook.snapshot import Refusal
 from rulebook.states import ReviewState
 
 MIN_CLAIM_SECONDS = 60.0

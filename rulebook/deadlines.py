@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from rulebook.decisions import CLOSED_SENTENCES, Refusal, Snapshot, _invalid
+from rulebook.decisions import CLOSED_SENTENCES
 from rulebook.inputs import MAX_EXTENSION_SECONDS, MAX_EXTENSIONS, MIN_EXTENSION_SECONDS
 from rulebook.policies import ReviewStep
+from rulebook.snapshot import Refusal, Snapshot, invalid
 from rulebook.states import ReviewState
 
 
@@ -55,7 +56,7 @@ def extension_refusal(snap: Snapshot, seconds: float, now: datetime) -> Refusal 
     if snap.state != ReviewState.AWAITING_REVIEW or snap.decided is not None:
         return Refusal("NotAwaiting", "Only a draft awaiting review has a deadline to extend.")
     if not MIN_EXTENSION_SECONDS <= seconds <= MAX_EXTENSION_SECONDS:
-        return _invalid("An extension must be between a minute and 30 days.", "seconds")
+        return invalid("An extension must be between a minute and 30 days.", "seconds")
     if snap.extensions >= MAX_EXTENSIONS:
         return Refusal("TooManyExtensions",
                        f"The deadline was already extended {MAX_EXTENSIONS} times.")

@@ -4,21 +4,19 @@ milliseconds (tests/test_rulebook_decisions.py). The workflow builds the snapsho
 fields; the web builds it from the draft row (which lags the workflow, so the web only uses it
 to refuse early; the workflow has the last word).
 
-Here too: `Snapshot`, `Request`, `Refusal`, every refusal sentence of a decision, the policy
-step rules on a snapshot (`eligibility_refusal`, `after_approval`), and the answers a decided
-or failed review gives (`decided_message`, `write_failed`).
+Here too: every refusal sentence of a decision and the answers a decided or failed review
+gives (`decided_message`, `write_failed`). The values it reads are `rulebook.snapshot`'s
+(Snapshot, Request, Refusal); the policy's step rules are `rulebook.steps`'.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 
-from rulebook import budgets, revisions, suggestions
+from rulebook import budgets, revisions, steps, suggestions
 from rulebook import checks as checks_rules
 from rulebook.inputs import _CONTROL, COMMENT_MAX, TEXT_MAX, text_problem
-from rulebook.policies import DEFAULT_POLICY, Approval, ReviewPolicy, decides_at, step_words
+from rulebook.snapshot import Decided, Refusal, Request, Snapshot, invalid
 from rulebook.states import (
     EDITING_DECISIONS,
     EVENT_LABELS,
@@ -26,86 +24,10 @@ from rulebook.states import (
     PASSAGE_DECISIONS,
     PAST_TENSE,
     VERSION_DECISIONS,
-    WORKBENCH_DECISIONS,
     DecisionKind,
     EventKind,
     ReviewState,
 )
-
-
-@dataclass(frozen=True)
-class Decided:
-    """A decision in flight or the one that closed the review."""
-
-    kind: DecisionKind
-    actor: str
-    at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """What the rule needs to know about a review. `text` is the current version's text when
-    known ("" = unknown: the unchanged-edit rule is then left to the workflow)."""
-
-    state: ReviewState
-    version: int
-    author_id: int
-    revisions: int = 0
-    max_revisions: int = 3
-    deadline: datetime | None = None
-    decided: Decided | None = None
-    text: str = ""
-    extensions: int = 0
-    reminder_pending: bool = False
-    policy: ReviewPolicy = DEFAULT_POLICY
-    due_at: datetime | None = None  # the author's due date: no deadline goes past it
-    step: int = 0  # the current step (index into policy.steps)
-    approvals: tuple[Approval, ...] = ()  # this round's, accepted so far (recorded or not)
-    suggestions: int = 0  # rewrites suggested on the current version (rulebook.suggestions)
-    # What the draft may spend and has spent on the LLM, and what the current version cost
-    # to write (rulebook.budgets: a revision is estimated from it). None: not checked.
-    budget: budgets.Budget | None = None
-    spent: budgets.Spent = budgets.Spent()
-    last_version: budgets.Spent = budgets.Spent()
-    # Checks before a human reads (rulebook.checks): the draft's checks, its brief's length,
-    # and the current version's open blocking findings (approving over them needs a reason).
-    checks: tuple[checks_rules.Check, ...] = ()
-    target_words: int = 0
-    open_blockers: int = 0
-
-
-@dataclass(frozen=True)
-class Request:
-    """A decision someone asks for. `version` is the version they read (None for withdraw and
-    cancel, which apply to whatever is current); `expires_at` is when the caller stops waiting
-    for the answer: after it the decision is refused, so "not recorded" stays true."""
-
-    kind: DecisionKind
-    actor_id: int
-    version: int | None = None
-    comment: str = ""
-    text: str = ""
-    expires_at: datetime | None = None
-    # The reviewer's groups (admins: also EDITORS_GROUP), for step eligibility; None = not
-    # said (signals from the CLI, callers from before policies): not checked.
-    actor_groups: frozenset[str] | None = None
-    step: int | None = None  # the step the reviewer saw (None: not said, not checked)
-    outside_email: str = ""  # an outside approver's, deciding through their link
-    # request_changes: the commented passages to rewrite, (start, end, text) on `version`
-    # (rulebook.revisions); suggest: the one passage. Their threads' lines, checked like any
-    # text. edit: `text` is the version the editor's choices make (rulebook.suggestions).
-    passages: tuple[tuple[int, int, str], ...] = ()
-    threads: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Refusal:
-    code: str  # stable, for programs: AlreadyDecided, StaleVersion, …
-    sentence: str  # for people, shown as is
-    field: str = ""  # the input at fault, for forms: "comment", "text", "version"
-
-    def __str__(self) -> str:
-        return self.sentence
 
 
 def refuse_already_decided(decided: Decided) -> Refusal:
@@ -136,39 +58,35 @@ LATE = ("This decision arrived after its sender had stopped waiting for an answe
 REVIEW_ENDED = "This draft's review has already ended."
 
 
-def _invalid(sentence: str, field: str = "") -> Refusal:
-    return Refusal("Invalid", sentence, field)
-
-
 def input_refusal(request: Request) -> Refusal | None:
     """The checks on the request alone (no snapshot): text limits and required fields."""
     problem = text_problem(request.comment, "The comment", COMMENT_MAX)
     if problem:
-        return _invalid(problem, "comment")
+        return invalid(problem, "comment")
     problem = text_problem(request.text, "The edited text", TEXT_MAX)
     if problem:
-        return _invalid(problem, "text")
+        return invalid(problem, "text")
     kind = request.kind
     if kind == DecisionKind.REJECT and not request.comment.strip():
-        return _invalid("A rejection needs a reason.", "comment")
+        return invalid("A rejection needs a reason.", "comment")
     if request.passages and kind not in PASSAGE_DECISIONS:
-        return _invalid("Only a request for changes or a suggestion rewrites commented "
+        return invalid("Only a request for changes or a suggestion rewrites commented "
                         "passages.")
     if kind == DecisionKind.SUGGEST and (problem := suggestions.suggestion_refusal(
             0, len(request.passages))):
-        return _invalid(problem)
+        return invalid(problem)
     if kind == DecisionKind.REQUEST_CHANGES and not request.comment.strip() \
             and not request.passages:
-        return _invalid("Requesting changes needs feedback for the writer, or comments on "
+        return invalid("Requesting changes needs feedback for the writer, or comments on "
                         "the passages to change.", "comment")
     problem = revisions.too_many(len(request.passages)) or \
         revisions.thread_problem(request.threads)
     if problem:
-        return _invalid(problem)
+        return invalid(problem)
     if kind in EDITING_DECISIONS and not request.text.strip():
-        return _invalid("The edited text is empty.", "text")
+        return invalid("The edited text is empty.", "text")
     if kind in VERSION_DECISIONS and (request.version is None or request.version < 1):
-        return _invalid("Say which version you reviewed (a version number from 1).", "version")
+        return invalid("Say which version you reviewed (a version number from 1).", "version")
     return None
 
 
@@ -231,7 +149,7 @@ def refusal(snap: Snapshot, request: Request, now: datetime) -> Refusal | None:
         problem = revisions.passages_refusal(snap.text, request.passages)
         if problem:
             return Refusal("StalePassages", problem)
-    step_refusal = _step_refusal(snap, request)
+    step_refusal = steps.step_refusal(snap, request)
     if step_refusal is not None:
         return step_refusal
     if kind == DecisionKind.REQUEST_CHANGES and snap.revisions >= snap.max_revisions:
@@ -244,9 +162,9 @@ def refusal(snap: Snapshot, request: Request, now: datetime) -> Refusal | None:
     if blockers := _blockers_refusal(snap, request):
         return blockers
     if kind == DecisionKind.APPROVE_WITH_EDITS and snap.text and request.text == snap.text:
-        return _invalid("The edited text is unchanged; use Approve instead.", "text")
+        return invalid("The edited text is unchanged; use Approve instead.", "text")
     if kind == DecisionKind.EDIT and snap.text and request.text == snap.text:
-        return _invalid(suggestions.NOTHING_TO_APPLY, "text")
+        return invalid(suggestions.NOTHING_TO_APPLY, "text")
     if kind == DecisionKind.SUGGEST and snap.suggestions >= suggestions.MAX_SUGGESTIONS:
         return Refusal("TooManySuggestions", suggestions.TOO_MANY)
     return None
@@ -276,80 +194,6 @@ def revision_estimate(snap: Snapshot, request: Request) -> budgets.Spent:
     return snap.last_version
 
 
-def step_approvals(snap: Snapshot) -> list[Approval]:
-    """The approvals that count toward the current step: its own, of the current version."""
-    return [a for a in snap.approvals if a.step == snap.step and a.version == snap.version]
-
-
-def eligibility_refusal(policy: ReviewPolicy, step: int, actor_groups: Iterable[str]
-                        ) -> Refusal | None:
-    """Refused unless a reviewer in these groups decides at the policy's step."""
-    current = policy.steps[step]
-    if decides_at(current, actor_groups):
-        return None
-    where = step_words(policy, step)
-    if not current.group:
-        return Refusal("NotEligible", f"Only the outside approvers named at "
-                                      f"{where or 'this step'} decide it.")
-    who = f"This draft is at {where}, which members of" if where else "Members of"
-    return Refusal("NotEligible", f"{who} {current.group} decide; you are not one of them.")
-
-
-def _step_refusal(snap: Snapshot, request: Request) -> Refusal | None:
-    """The policy's rules for an editor's decision at the current step."""
-    policy, current = snap.policy, snap.policy.steps[snap.step]
-    where = step_words(policy, snap.step)
-    if request.step is not None and request.step != snap.step:
-        if request.step < snap.step:
-            seen = policy.steps[request.step] if request.step < len(policy.steps) else None
-            name = f" ({seen.name})" if seen else ""
-            return Refusal("StepMoved", f"Step {request.step + 1}{name} already has its "
-                                        f"approvals; this draft is now at {where}. Reload "
-                                        "the page.")
-        return Refusal("StepMoved", f"This draft is at {where or 'its only step'}, not step "
-                                    f"{request.step + 1}. Reload the page.")
-    if request.outside_email:
-        if not current.takes(request.outside_email):
-            return Refusal("NotEligible", f"This draft is at {where or 'review'}, which "
-                                          f"{request.outside_email} does not decide.")
-        if request.kind in WORKBENCH_DECISIONS:
-            return _invalid("Outside approvers approve, reject or request changes; they do "
-                            "not edit.")
-    elif request.actor_groups is not None and (
-            not_eligible := eligibility_refusal(policy, snap.step, request.actor_groups)):
-        return not_eligible
-    if request.kind not in (DecisionKind.APPROVE, DecisionKind.APPROVE_WITH_EDITS):
-        return None
-    if request.kind == DecisionKind.APPROVE and any(
-            a.actor_id == request.actor_id for a in step_approvals(snap)):
-        left = current.required - len(step_approvals(snap))
-        return Refusal("AlreadyApproved", f"You already approved version {snap.version}"
-                                          f"{' at ' + where if where else ''}; it needs {left} "
-                                          f"more approval{'s' if left != 1 else ''} from "
-                                          f"{current.group}, by other people.")
-    if policy.distinct_across_steps:
-        earlier = [a for a in snap.approvals if a.actor_id == request.actor_id
-                   and a.step < snap.step]
-        if earlier:
-            return Refusal("SeparationOfDuties", (
-                f"You approved this draft at {step_words(policy, earlier[0].step)}; this "
-                "policy needs different people at each step."))
-    return None
-
-
-def after_approval(snap: Snapshot, actor_id: int, edited: bool = False
-                   ) -> tuple[EventKind, int]:
-    """What an accepted approval leads to: (APPROVED, step) when it completes the last step,
-    else (STEP_APPROVED, the step the review is at after it). An edit is a new version, so
-    only its author's approval counts toward the step."""
-    count = 1 if edited else len(step_approvals(snap)) + 1
-    if count < snap.policy.steps[snap.step].required:
-        return EventKind.STEP_APPROVED, snap.step
-    if snap.step + 1 < len(snap.policy.steps):
-        return EventKind.STEP_APPROVED, snap.step + 1
-    return EventKind.APPROVED, snap.step
-
-
 def decided_message(kind: DecisionKind, actor: str) -> str:
     return f"{PAST_TENSE[kind].capitalize()} by {actor}."
 
@@ -358,6 +202,6 @@ def write_failed(kinds: tuple[EventKind, ...], reason: str) -> str:
     """What a review that could not record a step says (its `failed` event, the decision's
     answer): the step, the database's reason (one line, bounded), and what to do."""
     reason = _CONTROL.sub("", " ".join(reason.split()))[:300]
-    steps = " and ".join(EVENT_LABELS[kind].lower() for kind in kinds)
-    return (f"Could not record this step ({steps}): {reason}. Nothing of it was saved and the "
+    what = " and ".join(EVENT_LABELS[kind].lower() for kind in kinds)
+    return (f"Could not record this step ({what}): {reason}. Nothing of it was saved and the "
             "review stopped here; the author can retry.")

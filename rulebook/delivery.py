@@ -8,8 +8,8 @@ import re
 from enum import StrEnum
 
 from rulebook.deadlines import duration_words
-from rulebook.decisions import Refusal
 from rulebook.inputs import _CONTROL, text_problem
+from rulebook.snapshot import Refusal
 from rulebook.states import APPROVED_STATES, ReviewState
 
 # A draft's channel: which destinations get it when approved (blank: only those for every

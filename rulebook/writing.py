@@ -14,8 +14,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from rulebook.decisions import Refusal, Snapshot, eligibility_refusal, refusal_if_late
+from rulebook.decisions import refusal_if_late
+from rulebook.snapshot import Refusal, Snapshot
 from rulebook.states import WRITING_STATES, DecisionKind
+from rulebook.steps import eligibility_refusal
 
 NOT_WRITING = "This draft is not being written now, so there is nothing to stop."
 ALREADY = "Someone already stopped the writing; wait a moment for the result."

@@ -24,6 +24,7 @@ from django.urls import reverse
 from api.models import ApiToken
 from drafts.models import Draft, DraftEvent, DraftVersion, OutboxMail
 from rulebook import authors, decisions, inputs, policies
+from rulebook.snapshot import Request, Snapshot
 from rulebook.states import DecisionKind, ReviewState
 from temporal_app import devserver, gateway
 from tests.conftest import make_user, wait_for
@@ -97,9 +98,9 @@ def rulebook_sentence(kind: DecisionKind, *, snap_version: int, version: int, au
                       actor_id: int) -> str:
     """What the rulebook says to this decision on a draft awaiting review (asked, not typed)."""
     refusal = decisions.refusal(
-        decisions.Snapshot(state=ReviewState.AWAITING_REVIEW, version=snap_version,
+        Snapshot(state=ReviewState.AWAITING_REVIEW, version=snap_version,
                            author_id=author_id),
-        decisions.Request(kind, actor_id, version), datetime.now(UTC))
+        Request(kind, actor_id, version), datetime.now(UTC))
     assert refusal is not None
     return refusal.sentence
 
@@ -414,7 +415,7 @@ def test_bad_decisions_get_a_json_error_and_write_nothing(author, editor):
     result = error(api.post(decisions_url(draft.pk), {"decision": "reject", "version": 1}),
                    400, "Invalid")
     assert result["fields"]["comment"] == decisions.input_refusal(
-        decisions.Request(DecisionKind.REJECT, 0, 1)).sentence
+        Request(DecisionKind.REJECT, 0, 1)).sentence
     error(api.post(decisions_url(draft.pk), raw="{oops"), 400, "MalformedJSON")
     # No feedback and no passage comments on the version: what the draft holds decides, 409.
     result = error(api.post(decisions_url(draft.pk), {"decision": "request_changes",

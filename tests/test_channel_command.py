@@ -14,7 +14,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from review.models import Channel
-from rulebook import checks
+from rulebook import check_file, checks
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,7 +32,7 @@ def test_the_example_file_creates_the_channel_and_show_prints_it_back():
     assert said.startswith("Created channel press-release: 9 checks from")
     channel = Channel.objects.get(slug="press-release")
     assert channel.name == "Press release" and channel.review_checks() == \
-        checks.parse(EXAMPLE.read_text())
+        check_file.parse(EXAMPLE.read_text())
     shown = run("press-release", "--show")
     assert "# Checks: its own file" in shown and 'phrases = ["guaranteed results"' in shown
     assert run("press-release", "--set-checks", "-").startswith(
@@ -40,7 +40,7 @@ def test_the_example_file_creates_the_channel_and_show_prints_it_back():
     shown = run("press-release", "--show")
     assert "the site's defaults apply" in shown
     toml = shown.split("apply\n", 1)[1]
-    assert checks.parse(toml) == list(checks.DEFAULT_CHECKS)
+    assert check_file.parse(toml) == list(checks.DEFAULT_CHECKS)
 
 
 def test_a_bad_file_is_refused_line_by_line_and_nothing_is_written(tmp_path):

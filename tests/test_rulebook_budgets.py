@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from rulebook import budgets, decisions
 from rulebook.budgets import Budget, Spent
-from rulebook.decisions import Request, Snapshot
+from rulebook.snapshot import Request, Snapshot
 from rulebook.states import DecisionKind, ReviewState
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from rulebook import deadlines
-from rulebook.decisions import Decided, Snapshot
+from rulebook.snapshot import Decided, Snapshot
 from rulebook.states import DecisionKind, ReviewState
 
 NOW = datetime(2026, 11, 22, 14, 0, tzinfo=UTC)

@@ -12,9 +12,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from rulebook import decisions, inputs, policies, states
-from rulebook.decisions import Decided, Request, Snapshot
+from rulebook import decisions, inputs, policies, states, steps
 from rulebook.policies import Approval, ReviewPolicy, ReviewStep
+from rulebook.snapshot import Decided, Request, Snapshot
 from rulebook.states import DecisionKind, EventKind, ReviewState
 
 NOW = datetime(2026, 11, 22, 14, 0, tzinfo=UTC)
@@ -165,18 +165,18 @@ def test_only_the_current_steps_group_decides():
 
 def test_eligibility_is_one_rule_for_claims_queues_and_decisions():
     # the same answer the decision rule gives, asked without a decision (claims, the queue)
-    assert decisions.eligibility_refusal(PRESS, 1, GROUPS[L1]) is None
-    assert decisions.eligibility_refusal(PRESS, 1, GROUPS[ED1]) == ask_at(snap_at(step=1), ED1)
+    assert steps.eligibility_refusal(PRESS, 1, GROUPS[L1]) is None
+    assert steps.eligibility_refusal(PRESS, 1, GROUPS[ED1]) == ask_at(snap_at(step=1), ED1)
     assert policies.decides_at(PRESS.steps[0], {"Editors"})
     assert not policies.decides_at(PRESS.steps[0], {"Legal"})
     # an outside approvers' step has no group: nobody decides it by group membership
     partner = ReviewStep("Partner", "", 1, outside=["p@example.com"])
     assert not policies.decides_at(partner, {""})
     chain = ReviewPolicy("Quote", [PRESS.steps[0], partner])
-    assert decisions.eligibility_refusal(chain, 1, {"Editors", ""}).sentence == (
+    assert steps.eligibility_refusal(chain, 1, {"Editors", ""}).sentence == (
         "Only the outside approvers named at step 2 of 2, Partner decide it.")
     # the default policy's one step names no step
-    assert decisions.eligibility_refusal(policies.DEFAULT_POLICY, 0, set()).sentence == (
+    assert steps.eligibility_refusal(policies.DEFAULT_POLICY, 0, set()).sentence == (
         "Members of Editors decide; you are not one of them.")
 
 
@@ -188,23 +188,23 @@ def test_quorum_counts_distinct_people_on_the_same_version():
     assert refused.sentence == ("You already approved version 2 at step 2 of 2, Legal; it "
                                 "needs 1 more approval from Legal, by other people.")
     assert ask_at(s, L2) is None
-    assert decisions.after_approval(s, L2) == (EventKind.APPROVED, 1)
+    assert steps.after_approval(s, L2) == (EventKind.APPROVED, 1)
     # the first of the two: recorded, the step stays
-    assert decisions.after_approval(snap_at(step=1), L1) == (EventKind.STEP_APPROVED, 1)
+    assert steps.after_approval(snap_at(step=1), L1) == (EventKind.STEP_APPROVED, 1)
     # the editor's step: one approval completes it and moves on
-    assert decisions.after_approval(snap_at(), ED1) == (EventKind.STEP_APPROVED, 1)
+    assert steps.after_approval(snap_at(), ED1) == (EventKind.STEP_APPROVED, 1)
 
 
 def test_a_new_version_voids_the_current_steps_approvals():
     """Approvals of version 2 at step 2 do not count for version 3 (an edit); step 1's
     approval stands."""
     s = snap_at(step=1, version=3, approvals=[Approval(ED1, "ed1", 0, 2), Approval(L1, "l1", 1, 2)])
-    assert decisions.step_approvals(s) == []
+    assert steps.step_approvals(s) == []
     assert ask_at(s, L1) is None  # may approve the new version
-    assert decisions.after_approval(s, L1) == (EventKind.STEP_APPROVED, 1)
+    assert steps.after_approval(s, L1) == (EventKind.STEP_APPROVED, 1)
     # an edit-and-approve is a new version: only its author's approval counts
     s2 = snap_at(step=1, approvals=[Approval(L1, "l1", 1, 2)])
-    assert decisions.after_approval(s2, L2, edited=True) == (EventKind.STEP_APPROVED, 1)
+    assert steps.after_approval(s2, L2, edited=True) == (EventKind.STEP_APPROVED, 1)
     progress = policies.step_progress(PRESS, 1, list(s.approvals), 3)
     assert [(row.rule.name, row.status, row.summary) for row in progress] == [
         ("Editor", "done", "ed1"), ("Legal", "current", "0 of 2 approvals")]
@@ -235,7 +235,7 @@ def test_the_default_policy_is_todays_single_editor():
     assert not default.is_chain and PRESS.is_chain
     s = snap_at(policy=default)
     assert policies.step_words(default, 0) == ""
-    assert decisions.after_approval(s, ED1) == (EventKind.APPROVED, 0)
+    assert steps.after_approval(s, ED1) == (EventKind.APPROVED, 0)
     assert ask_at(s, L1).sentence == "Members of Editors decide; you are not one of them."
 
 

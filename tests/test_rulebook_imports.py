@@ -35,8 +35,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "rulebook"
 # Lowest first: a module imports only modules before it (rulebook/__init__.py says the same).
 LAYERS = ["states", "inputs", "urgency", "policies", "passages", "comments", "revisions",
-          "suggestions", "checks", "budgets", "decisions", "writing", "deadlines", "authors",
-          "bulk", "claims", "delivery"]
+          "suggestions", "checks", "check_run", "check_file", "judge", "budgets", "snapshot",
+          "steps", "decisions", "writing", "deadlines", "authors", "bulk", "claims",
+          "delivery"]
 HISTORIES = ROOT / "tests" / "histories"
 
 

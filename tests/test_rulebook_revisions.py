@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from rulebook import decisions, revisions
-from rulebook.decisions import Request, Snapshot
+from rulebook.snapshot import Request, Snapshot
 from rulebook.states import DecisionKind, ReviewState
 
 TEXT = ("# Tides\n\nThe moon pulls the sea. Twice a day the water rises and falls.\n\n"

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from rulebook import decisions, suggestions
-from rulebook.decisions import Request, Snapshot
 from rulebook.policies import ReviewPolicy, ReviewStep
+from rulebook.snapshot import Request, Snapshot
 from rulebook.states import DecisionKind, ReviewState
 from rulebook.suggestions import ACCEPT, REJECT, ChoiceError, Offer
 

@@ -10,7 +10,7 @@ import time
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from rulebook import checks
+from rulebook import check_file, check_run, checks, judge
 from temporal_app import llm, prompts
 from temporal_app.types import (
     CHECK_LINKS,
@@ -34,15 +34,15 @@ def flesch(text: str) -> float:
 
 def _loaded(stored: list[dict]) -> list[checks.Check]:
     try:
-        return checks.load(stored)
-    except checks.ChecksError as err:  # stored checks that no longer read: never retried
+        return check_file.load(stored)
+    except check_file.ChecksError as err:  # stored checks that no longer read: never retried
         raise ApplicationError(f"The draft's checks cannot be used: {err}", type="BadChecks",
                                non_retryable=True) from None
 
 
 @activity.defn(name=RUN_CHECKS)
 def run_checks(inp: ChecksInput) -> ChecksResult:
-    return ChecksResult(findings=checks.run(_loaded(inp.checks), inp.text,
+    return ChecksResult(findings=check_run.run(_loaded(inp.checks), inp.text,
                                             target_words=inp.target_words, readability=flesch))
 
 
@@ -58,7 +58,8 @@ def check_links(inp: ChecksInput) -> ChecksResult:
         if check.kind != checks.Kind.LINKS or not check.options.get("check_reachable"):
             continue
         timeout = float(check.options.get("timeout", 3))
-        targets = [(s, e, url) for s, e, url in checks.links(inp.text) if checks.link_host(url)]
+        targets = [(s, e, url) for s, e, url in check_run.links(inp.text)
+                   if check_run.link_host(url)]
         with httpx.Client(timeout=timeout, follow_redirects=True, max_redirects=3,
                           headers={"User-Agent": "Redline link check"}) as client:
             for start, end, url in targets[:MAX_LINKS]:
@@ -73,7 +74,7 @@ def check_links(inp: ChecksInput) -> ChecksResult:
                     why = type(err).__name__
                 activity.heartbeat(url)
                 if why:
-                    found.append(checks.unreachable(check, inp.text, start, end, url, why))
+                    found.append(check_run.unreachable(check, inp.text, start, end, url, why))
                 activity.logger.debug("link %s: %s in %.2f s", url, why or "ok",
                                       time.monotonic() - started)
         if len(targets) > MAX_LINKS:
@@ -90,11 +91,11 @@ def judge_draft(inp: JudgeInput) -> JudgeResult:
     unavailable" once the attempts are spent, never a pass."""
     prompt = prompts.judge_prompt(inp.rubric, inp.text)
     try:
-        completion = llm.get_backend().judge(prompt, checks.JUDGE_SCHEMA)
-        findings = checks.judge_findings(completion.text, inp.text, inp.severity)
+        completion = llm.get_backend().judge(prompt, judge.JUDGE_SCHEMA)
+        findings = judge.judge_findings(completion.text, inp.text, inp.severity)
     except llm.LLMError as err:
         raise llm.to_application_error(err) from None
-    except checks.JudgeAnswerError as err:
+    except judge.JudgeAnswerError as err:
         raise ApplicationError(str(err), type="JudgeMalformed") from None
     usage = GenerateResult(text="", backend=completion.backend, model=completion.model,
                            prompt_version=prompt.version,

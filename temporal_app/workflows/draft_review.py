@@ -44,17 +44,21 @@ with workflow.unsafe.imports_passed_through():
     # the module in every run's sandbox (measured: a third of the worker's CPU per review).
     # The rulebook package is passed through whole (worker.SANDBOX_PASSTHROUGH).
     import rulebook.budgets as budgets
+    import rulebook.check_file as check_file
     import rulebook.checks as checks
     import rulebook.deadlines as deadlines
     import rulebook.decisions as decisions
+    import rulebook.judge as judge
     import rulebook.policies as policies
+    import rulebook.snapshot as snapshot
     import rulebook.states as states
+    import rulebook.steps as steps
     import rulebook.writing as writing_rules
     import temporal_app.options as options
     import temporal_app.waiting as waiting
     import temporal_app.writing as writing
-    from rulebook.decisions import Decided, Request, Snapshot
     from rulebook.policies import Approval
+    from rulebook.snapshot import Decided, Request, Snapshot
     from rulebook.states import (
         OUTCOME,
         STATE_AFTER,
@@ -190,7 +194,7 @@ class DraftReviewWorkflow(waiting.ReviewRun):
         # every LLM call of the draft's (rulebook.budgets): earlier runs', then this run's
         self._spent = inp.spent or budgets.Spent()
         self._last_usage = budgets.Spent()  # what the current version cost to write
-        self._checks = tuple(checks.load(inp.checks or ()))  # the draft's (rulebook.checks)
+        self._checks = tuple(check_file.load(inp.checks or ()))  # the draft's (rulebook.checks)
         self._auto_rounds = 0  # versions the checks sent back to the LLM
         self._blockers = 0  # open blocking findings on the current version
         self._judge_usage = budgets.Spent()  # the judge's, for the version being checked
@@ -412,7 +416,7 @@ class DraftReviewWorkflow(waiting.ReviewRun):
                 result_type=JudgeResult, summary=f"judge version {number}",
                 **options.judge(self._inp.policy))
         except ActivityError as err:
-            return [checks.judge_unavailable(writing.judge_failure(err, self._inp))]
+            return [judge.judge_unavailable(writing.judge_failure(err, self._inp))]
         self._judge_usage = self._judge_usage + self._spend(judged.usage)
         return judged.findings
 
@@ -693,14 +697,14 @@ class DraftReviewWorkflow(waiting.ReviewRun):
                                             at=decision.at))
         if kind in (DecisionKind.APPROVE, DecisionKind.APPROVE_WITH_EDITS):
             edited = kind == DecisionKind.APPROVE_WITH_EDITS
-            event, after = decisions.after_approval(self._snapshot(), actor_id, edited)
+            event, after = steps.after_approval(self._snapshot(), actor_id, edited)
             if event == EventKind.STEP_APPROVED:
                 # Counted at once, so the next approval (even in this workflow task) sees it;
                 # an edit is a new version at once, so approvals of the old one are stale.
                 if edited:
                     self._version, self._text = self._version + 1, text
                 self._approvals.append(Approval(actor_id, actor, self._step, self._version))
-                counted = len(decisions.step_approvals(self._snapshot()))
+                counted = len(steps.step_approvals(self._snapshot()))
                 decision.vote = (self._step, after, self._version, counted)
                 self._step = after
                 self._votes.append(decision)
@@ -850,7 +854,7 @@ class DraftReviewWorkflow(waiting.ReviewRun):
         self._recheck_allowed(r)
         number = self._version
         self._inp = dataclasses.replace(self._inp, checks=list(r.checks))
-        self._checks = tuple(checks.load(r.checks))
+        self._checks = tuple(check_file.load(r.checks))
         findings = await self._run_checks(number, self._text)
         if self._version != number or self._state != ReviewState.AWAITING_REVIEW:
             raise ApplicationError(
@@ -873,8 +877,8 @@ class DraftReviewWorkflow(waiting.ReviewRun):
         if why:
             raise ApplicationError(why, type="NotAwaiting", non_retryable=True)
         try:
-            checks.load(r.checks)
-        except checks.ChecksError as err:
+            check_file.load(r.checks)
+        except check_file.ChecksError as err:
             raise ApplicationError(f"These checks cannot be used: {err}", type="Invalid",
                                    non_retryable=True) from None
 
@@ -1002,7 +1006,7 @@ DECISION_UPDATES = {
 }
 
 
-def _refused(refusal: decisions.Refusal) -> ApplicationError:
+def _refused(refusal: snapshot.Refusal) -> ApplicationError:
     return ApplicationError(refusal.sentence, type=refusal.code, non_retryable=True)
 
 

@@ -50,7 +50,7 @@ with workflow.unsafe.imports_passed_through():
     import rulebook.states as states
     import temporal_app.waiting as waiting
     import temporal_app.writing as writing
-    from rulebook.decisions import Decided, Request, Snapshot
+    from rulebook.snapshot import Decided, Request, Snapshot
     from rulebook.states import FINAL_STATES, DecisionKind, EventKind, ReviewState, VersionKind
     from temporal_app.types import (
         NOTIFY,

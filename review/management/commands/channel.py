@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from review.models import Channel
-from rulebook import checks, delivery
+from rulebook import check_file, checks, delivery
 
 
 class Command(BaseCommand):
@@ -54,7 +54,7 @@ class Command(BaseCommand):
             out.write(channel.checks_toml.rstrip("\n"))
         else:
             out.write("# Checks: none of its own; the site's defaults apply\n")
-            out.write(checks.to_toml(checks.DEFAULT_CHECKS).rstrip("\n"))
+            out.write(check_file.to_toml(checks.DEFAULT_CHECKS).rstrip("\n"))
 
     def _set(self, slug: str, path: str, name: str | None) -> None:
         source = ""
@@ -66,8 +66,8 @@ class Command(BaseCommand):
                 raise CommandError(f"{path}: cannot be read ({err}). Nothing was changed.") \
                     from None
             try:
-                parsed = checks.parse(source)
-            except checks.ChecksError as err:
+                parsed = check_file.parse(source)
+            except check_file.ChecksError as err:
                 lines = "\n".join(f"{path}:{p}" for p in err.problems)
                 raise CommandError(f"{path} was not loaded, nothing was changed:\n{lines}") \
                     from None
@@ -80,7 +80,7 @@ class Command(BaseCommand):
             channel.checks_toml = source
             channel.full_clean()
             channel.save(update_fields=["checks_toml"])
-        count = len(checks.parse(source)) if source else 0
+        count = len(check_file.parse(source)) if source else 0
         what = f"{count} check{'s' if count != 1 else ''} from {path}" if source \
             else "the site's default checks"
         self.stdout.write(f"{'Created' if created else 'Updated'} channel {slug}: {what}. "
