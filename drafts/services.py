@@ -22,6 +22,7 @@ from review.models import Channel
 from rulebook import (
     authors,
     budgets,
+    check_file,
     decisions,
     delivery,
     inputs,
@@ -202,7 +203,7 @@ def submit_draft(*, author, topic: str, brief: str = "", audience: str = "", ton
     else:
         try:
             checks_for(channel)
-        except check_rules.ChecksError as err:
+        except check_file.ChecksError as err:
             problems["channel"] = (f"The checks of channel '{channel}' cannot be read "
                                    f"({err.problems[0]}); ask an admin to fix them.")
     if due := urgency.due_problem(due_at, timezone.now()):

@@ -16,7 +16,7 @@ from drafts import roles, selectors
 from drafts.models import CheckFinding, Draft, DraftVersion
 from drafts.services import checks_for
 from review.models import Claim
-from rulebook import bulk, claims, decisions, states, steps, suggestions
+from rulebook import bulk, check_file, claims, decisions, states, steps, suggestions
 from rulebook import checks as check_rules
 from rulebook.snapshot import Decided, Refusal, Request, Snapshot
 from rulebook.states import EDITOR_DECISIONS, PASSAGE_DECISIONS, DecisionKind
@@ -198,7 +198,7 @@ def recheck(*, editor, draft: Draft) -> DecisionResult:
         raise errors.Refused(why, "NotAwaiting")
     try:
         stored = checks_for(draft.channel) or []
-    except check_rules.ChecksError as err:
+    except check_file.ChecksError as err:
         raise errors.Refused(f"The channel's checks cannot be read ({err.problems[0]}); ask "
                              "an admin to fix them.", "Invalid") from None
     return gateway.recheck(draft.pk, RecheckInput(actor_id=editor.pk,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from rulebook import budgets, revisions, steps, suggestions
+from rulebook import budgets, check_run, revisions, steps, suggestions
 from rulebook import checks as checks_rules
 from rulebook.inputs import _CONTROL, COMMENT_MAX, TEXT_MAX, text_problem
 from rulebook.snapshot import Decided, Refusal, Request, Snapshot, invalid
@@ -177,7 +177,7 @@ def _blockers_refusal(snap: Snapshot, request: Request) -> Refusal | None:
     if request.kind == DecisionKind.APPROVE:
         count = snap.open_blockers
     elif request.kind == DecisionKind.APPROVE_WITH_EDITS and snap.checks:
-        count = len(checks_rules.blocking(checks_rules.run(
+        count = len(checks_rules.blocking(check_run.run(
             snap.checks, request.text, target_words=snap.target_words)))
     else:
         return None
