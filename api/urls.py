@@ -36,6 +36,7 @@ v1 = [
     path("drafts/<int:draft_id>/deliveries/retry/", views.RetryDeliveryView.as_view(),
          name="retry_delivery"),
     path("queue/", views.QueueView.as_view(), name="queue"),
+    path("insights/", views.InsightsView.as_view(), name="insights"),
     path("pending/", views.PendingView.as_view(), name="pending"),
     # Last: JSON 404 for anything else, a path with a line break too (`.` would not match it,
     # and the site's HTML 404 would answer).

@@ -39,6 +39,7 @@ from api.serializers import (
     DraftSummarySerializer,
     ErrorSerializer,
     FindingSerializer,
+    InsightsSerializer,
     PendingPageSerializer,
     ReplySerializer,
     RetryDeliverySerializer,
@@ -53,8 +54,10 @@ from drafts import comments, roles, selectors, services
 from drafts.diff import diff_lines
 from drafts.models import STATE_CHOICES
 from publishing import services as publishing_services
+from review import insights
 from review import services as review_services
 from rulebook import decisions, delivery, policies, suggestions
+from rulebook import insights as insight_rules
 from temporal_app import errors, visibility
 
 # The Idempotency-Key header becomes the submit service's submission_key: a UUID derived from
@@ -410,6 +413,48 @@ class QueueView(ApiView):
         page = paginator.paginate_queryset(drafts, request, view=self)
         return paginator.get_paginated_response(
             DraftSummarySerializer(page, many=True, context={"request": request}).data)
+
+
+class InsightsQuery(Query):
+    channel = Text(limit=delivery.CHANNEL_MAX, line=True, pattern=CHANNEL_PATTERN,
+                   limit_in_pattern=True, required=False,
+                   help_text="Only drafts submitted to this channel (its slug).")
+
+    def get_fields(self):
+        fields = super().get_fields()  # `from` and `to` are Python keywords
+        fields["from"] = serializers.DateField(
+            required=False, help_text="The first day (YYYY-MM-DD, included; default: 29 days "
+                                      "before `to`).")
+        fields["to"] = serializers.DateField(
+            required=False, help_text="The last day (included; default: today).")
+        return fields
+
+
+class InsightsView(ApiView):
+    permission_classes = [IsEditor]
+
+    @extend_schema(operation_id="insights", tags=["insights"], parameters=[InsightsQuery],
+                   summary="The figures of the drafts submitted in a period (admins: every "
+                           "draft; editors: their channels' and their own)",
+                   responses={200: InsightsSerializer, **_errors(
+                       e400="Invalid (a parameter's type or shape), FromAfterTo, PeriodTooLong, "
+                            "UnknownChannel")})
+    def get(self, request):
+        query = InsightsQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        try:
+            found = insights.for_viewer(
+                request.user, start=_iso(params.get("from")), end=_iso(params.get("to")),
+                channel=params.get("channel", ""))
+        except insight_rules.PeriodError as err:
+            raise BadRequest(err.sentence, err.code,
+                             {err.field: err.sentence} if err.field else None) from None
+        return Response(InsightsSerializer(found.as_json()).data)
+
+
+def _iso(day) -> str:
+    return day.isoformat() if day else ""
 
 
 class DecisionsView(ApiView):

@@ -4,7 +4,7 @@ from django.urls import include, path
 
 from config import ops
 from drafts import views as draft_views
-from review import outside_views
+from review import insights_views, outside_views
 
 urlpatterns = [
     path("healthz", ops.healthz, name="healthz"),
@@ -15,6 +15,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("drafts/", include("drafts.urls")),
     path("review/", include("review.urls")),
+    path("insights/", insights_views.dashboard, name="insights"),
     # Outside approvers: no account, a signed single-use link (review/outside.py).
     path("outside/<str:token>/", outside_views.outside_link, name="outside"),
     path("admin/", admin.site.urls),

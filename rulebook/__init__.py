@@ -45,6 +45,8 @@ import it from the module that owns it (this package re-exports nothing):
 - bulk: several drafts decided at once.
 - claims: "I'm reviewing this".
 - delivery: channels, DeliveryStatus, webhook retry rules and delivery sentences.
+- insights: the period an insight is asked for (presets, from–to, at most two years), its
+  refusals, which events count as a decision, ratios with no value when nothing was decided.
 
 Lower modules never import higher ones (in the order above; tests/test_rulebook_imports.py
 checks it). A new concern (comments, checks, budgets, ...) gets its own module here.

@@ -37,7 +37,7 @@ PACKAGE = ROOT / "rulebook"
 LAYERS = ["states", "inputs", "urgency", "policies", "passages", "comments", "revisions",
           "suggestions", "checks", "check_run", "check_file", "judge", "budgets", "snapshot",
           "steps", "decisions", "writing", "deadlines", "authors", "bulk", "claims",
-          "delivery"]
+          "delivery", "insights"]
 HISTORIES = ROOT / "tests" / "histories"
 
 

@@ -1,0 +1,123 @@
+"""Insight into the reviews (issue 24): which period a dashboard, an export or the API is asked
+for (a preset of the last 7, 30 or 90 days, or from–to dates, both included, at most two
+years), the sentences that refuse a bad one, which events count as a decision, and the
+ratios, which have no value (not a division by zero) when nothing was decided.
+
+Pure functions of plain values: the web's form, the API and the export ask the same rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from rulebook.states import EventKind
+
+PRESETS = (7, 30, 90)  # days, ending today
+DEFAULT_PRESET = 30
+MAX_DAYS = 731  # two years, both ends included
+# A draft's first decision: the first of these events; its final one: approved or rejected.
+FIRST_DECISION_EVENTS = (EventKind.APPROVED, EventKind.REJECTED, EventKind.CHANGES_REQUESTED,
+                         EventKind.STEP_APPROVED)
+FINAL_DECISION_EVENTS = (EventKind.APPROVED, EventKind.REJECTED)
+# Outcomes counted for a period's drafts, by the event that ended their review.
+OUTCOME_EVENTS = (EventKind.APPROVED, EventKind.REJECTED, EventKind.EXPIRED,
+                  EventKind.WITHDRAWN)
+
+
+class PeriodError(ValueError):
+    """A period that cannot be used: `code` for programs, the message for people."""
+
+    def __init__(self, code: str, sentence: str, field: str = "") -> None:
+        super().__init__(sentence)
+        self.code, self.sentence, self.field = code, sentence, field
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date  # included
+    end: date  # included
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def label(self) -> str:
+        return f"{self.start:%d %b %Y} – {self.end:%d %b %Y}"
+
+
+FIRST_YEAR, LAST_YEAR = 2000, 2999  # dates outside are refused (and date arithmetic holds)
+
+
+def _date(value: str, field: str) -> date:
+    try:
+        day = date.fromisoformat(value.strip())
+    except ValueError:
+        raise PeriodError("InvalidDate", f"“{value[:40]}” is not a date; write it as "
+                          "YYYY-MM-DD, e.g. 2026-11-30.", field) from None
+    return checked(day, field)
+
+
+def checked(day: date, field: str) -> date:
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise PeriodError("InvalidDate", f"{day} is outside the years {FIRST_YEAR} to "
+                          f"{LAST_YEAR}.", field)
+    return day
+
+
+def period(*, today: date, days: str = "", start: str = "", end: str = "") -> Period:
+    """The period asked for: `start`/`end` (ISO dates, both included; one alone runs to
+    today or from `days` before it), else the last `days` (7, 30 or 90) days, else the last
+    30. Raises PeriodError with the sentence."""
+    if start or end:
+        first = _date(start, "from") if start else None
+        last = _date(end, "to") if end else today
+        if first is None:
+            first = last - timedelta(days=DEFAULT_PRESET - 1)
+        if first > last:
+            raise PeriodError("FromAfterTo", f"The period starts ({first}) after it ends "
+                              f"({last}); swap the dates.", "from")
+        if (last - first).days + 1 > MAX_DAYS:
+            raise PeriodError("PeriodTooLong", f"A period can be at most two years "
+                              f"({MAX_DAYS} days); this one is {(last - first).days + 1}.",
+                              "from")
+        return Period(first, last)
+    if days:
+        if not days.isdigit() or int(days) not in PRESETS:
+            raise PeriodError("InvalidPreset", "Choose the last 7, 30 or 90 days, or give "
+                              "dates.", "days")
+        count = int(days)
+    else:
+        count = DEFAULT_PRESET
+    return Period(today - timedelta(days=count - 1), today)
+
+
+def rate(part: int, whole: int) -> float | None:
+    """part / whole, or None when there is nothing to divide (shown as "—", never 0)."""
+    return round(part / whole, 4) if whole else None
+
+
+def per(total: float, count: int, digits: int = 2) -> float | None:
+    """total / count, or None when count is 0."""
+    return round(total / count, digits) if count else None
+
+
+def duration_words(seconds: float | None) -> str:
+    """ "3 h 20 min", "2 d 4 h", "45 s"; "—" for no value."""
+    if seconds is None:
+        return "—"
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if hours else f"{days} d"
+
+
+def unknown_channel(slug: str) -> PeriodError:
+    return PeriodError("UnknownChannel", f"There is no channel “{slug[:60]}”.", "channel")
