@@ -51,6 +51,22 @@ def duration_words(seconds: float) -> str:
     return f"{hours:g} h" if hours >= 1 else f"{seconds / 60:g} min"
 
 
+def elapsed_words(seconds: float) -> str:
+    """A time that passed or is left, to the nearest unit people read: "45 s", "12 min",
+    "3 h 20 min", "2 d 4 h" (whole units, rounded down)."""
+    seconds = int(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if hours else f"{days} d"
+
+
 def extension_refusal(snap: Snapshot, seconds: float, now: datetime) -> Refusal | None:
     """May an admin move the deadline by `seconds`?"""
     if snap.state != ReviewState.AWAITING_REVIEW or snap.decided is not None:

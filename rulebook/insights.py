@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from rulebook.deadlines import elapsed_words
 from rulebook.states import EventKind
 
 PRESETS = (7, 30, 90)  # days, ending today
@@ -103,20 +104,8 @@ def per(total: float, count: int, digits: int = 2) -> float | None:
 
 
 def duration_words(seconds: float | None) -> str:
-    """ "3 h 20 min", "2 d 4 h", "45 s"; "—" for no value."""
-    if seconds is None:
-        return "—"
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes = seconds // 60
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h" if hours else f"{days} d"
+    """ "3 h 20 min" (rulebook.deadlines.elapsed_words); "—" for no value."""
+    return "—" if seconds is None else elapsed_words(seconds)
 
 
 def unknown_channel(slug: str) -> PeriodError:

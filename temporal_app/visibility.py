@@ -27,6 +27,7 @@ from django.conf import settings
 from temporalio.client import WorkflowExecution
 
 from config.env import parse_duration
+from rulebook.deadlines import elapsed_words
 from rulebook.states import PENDING_STATES, ReviewState
 from temporal_app import errors, gateway
 from temporal_app.types import (
@@ -241,19 +242,7 @@ class PendingPage:
 
 
 def format_duration(delta: timedelta | None) -> str:
-    if delta is None:
-        return ""
-    seconds = int(delta.total_seconds())
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes = seconds // 60
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h" if hours else f"{days} d"
+    return "" if delta is None else elapsed_words(delta.total_seconds())
 
 
 def _row(execution: WorkflowExecution) -> PendingRow:
