@@ -20,9 +20,13 @@ from drafts.models import CheckFinding, Draft, DraftEvent, DraftVersion
 from rulebook import insights
 from rulebook.insights import Period
 from rulebook.policies import EDITORS_GROUP
-from rulebook.states import EventKind
+from rulebook.states import EventKind, ReviewState
 
 D, E, V, F = (m._meta.db_table for m in (Draft, DraftEvent, DraftVersion, CheckFinding))
+
+# The outcome keys (the states' names, as the API gives them).
+APPROVED, REJECTED, EXPIRED, WITHDRAWN = (s.value for s in (
+    ReviewState.APPROVED, ReviewState.REJECTED, ReviewState.EXPIRED, ReviewState.WITHDRAWN))
 
 # Waiting for a first decision, in buckets (seconds, upper bound excluded; None: no bound).
 WAIT_BUCKETS = (("under 1 h", 3600), ("1–4 h", 4 * 3600), ("4–24 h", 86400),
@@ -74,8 +78,8 @@ class Figures:
         return {
             "from": self.period.start.isoformat(), "to": self.period.end.isoformat(),
             "channel": self.channel or None, "submitted": self.submitted,
-            "approved": self.approved, "rejected": self.rejected, "expired": self.expired,
-            "withdrawn": self.withdrawn, "approval_rate": self.approval_rate,
+            APPROVED: self.approved, REJECTED: self.rejected, EXPIRED: self.expired,
+            WITHDRAWN: self.withdrawn, "approval_rate": self.approval_rate,
             "first_decision_seconds": self.first_decision_seconds,
             "final_decision_seconds": self.final_decision_seconds,
             "revisions_per_approved": self.revisions_per_approved,
@@ -192,8 +196,8 @@ def figures(period: Period, *, scope: Scope, channel: str = "") -> Figures:
         "groups": list(scope.groups), "user": scope.user_id, "editors": EDITORS_GROUP,
         "first": [k.value for k in insights.FIRST_DECISION_EVENTS],
         "final": [k.value for k in insights.FINAL_DECISION_EVENTS],
-        "approved": EventKind.APPROVED.value, "rejected": EventKind.REJECTED.value,
-        "expired": EventKind.EXPIRED.value, "withdrawn": EventKind.WITHDRAWN.value,
+        APPROVED: EventKind.APPROVED.value, REJECTED: EventKind.REJECTED.value,
+        EXPIRED: EventKind.EXPIRED.value, WITHDRAWN: EventKind.WITHDRAWN.value,
         "changes": EventKind.CHANGES_REQUESTED.value, "edited": EventKind.EDITED.value,
         "zone": str(timezone.get_current_timezone()),
     }
@@ -204,11 +208,11 @@ def figures(period: Period, *, scope: Scope, channel: str = "") -> Figures:
         (out.submitted, out.approved, out.rejected, out.expired, out.withdrawn,
          f50, f90, l50, l90, rounds, edited, tokens, usd, *buckets) = row
         cursor.execute(_WEEKS, params)
-        out.weeks = [{"week": w.isoformat(), "submitted": s, "approved": a, "rejected": r}
+        out.weeks = [{"week": w.isoformat(), "submitted": s, APPROVED: a, REJECTED: r}
                      for w, s, a, r in cursor.fetchall()]
         cursor.execute(_CHANNELS, params)
-        out.channels = [{"channel": c, "submitted": s, "approved": a, "rejected": r,
-                         "expired": x} for c, s, a, r, x in cursor.fetchall()]
+        out.channels = [{"channel": c, "submitted": s, APPROVED: a, REJECTED: r,
+                         EXPIRED: x} for c, s, a, r, x in cursor.fetchall()]
         cursor.execute(_BREACHES, params)
         out.deadline_breaches = [{"step": s + 1, "group": g, "count": n}
                                  for s, g, n in cursor.fetchall()]

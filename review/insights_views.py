@@ -10,6 +10,7 @@ from django.shortcuts import render
 from drafts import roles
 from drafts.views import htmx_login
 from review import charts, insights
+from review.insights import APPROVED
 from review.models import Channel
 from rulebook import insights as rules
 
@@ -31,9 +32,9 @@ def dashboard(request):
     if figures is not None and not figures.empty:
         context["charts"] = {
             "weeks": charts.bars("Drafts submitted and approved, by week", figures.weeks,
-                                 "week", ["submitted", "approved"], horizontal=False),
+                                 "week", ["submitted", APPROVED], horizontal=False),
             "channels": charts.bars("Drafts by channel: submitted and approved",
-                                    figures.channels, "channel", ["submitted", "approved"]),
+                                    figures.channels, "channel", ["submitted", APPROVED]),
             "waiting": charts.bars("Time to the first decision", figures.waiting, "bucket",
                                    ["count"]),
         }
