@@ -229,13 +229,12 @@ class StreamCall:
 
 @dataclass(frozen=True)
 class Streamed:
-    """A version's text so far and the calls that wrote it (`prompt_tokens` summed over the
-    parts that have text; `parts`: each part's text as it streamed, for a token estimate)."""
+    """A version's text so far and the calls that wrote it (`call`: the first part's backend
+    and model, the prompt tokens of every part that has text; `parts`: each part's text as
+    it streamed, for a token estimate)."""
 
     text: str
-    backend: str = ""
-    model: str = ""
-    prompt_tokens: int = 0
+    call: StreamCall = StreamCall()
     parts: tuple[str, ...] = ()
 
 
@@ -255,8 +254,9 @@ def streamed(draft_id: int, version: int) -> Streamed:
         if row.heading and not text.startswith("## "):
             text = f"## {row.heading}\n\n{text}".strip()
         parts.append(text)
-    return Streamed(text="\n\n".join(parts) + "\n" if parts else "", backend=call.backend,
-                    model=call.model, prompt_tokens=prompt_tokens, parts=tuple(written))
+    return Streamed(text="\n\n".join(parts) + "\n" if parts else "",
+                    call=StreamCall(call.backend, call.model, prompt_tokens),
+                    parts=tuple(written))
 
 
 def has_version(draft_id: int, number: int) -> bool:

@@ -139,29 +139,23 @@ async def write_in_sections(inp: ReviewInput, version: int, feedback: str,
 
 
 def _combined(text: str, usage: list[GenerateResult], started) -> GenerateResult:
-    """`text`, written by several calls: their tokens and cost summed, the first one's model
-    and prompt, the time since `started`."""
-    return GenerateResult(
-        text=text,
-        backend=usage[0].backend,
-        model=usage[0].model,
-        prompt_version=usage[0].prompt_version,
-        prompt_tokens=sum(u.prompt_tokens for u in usage),
-        completion_tokens=sum(u.completion_tokens for u in usage),
-        latency_ms=int((workflow.now() - started).total_seconds() * 1000),
-        cost_usd=round(sum(u.cost_usd for u in usage), 6),
-    )
+    """`text`, written by several calls: their tokens and cost summed (`added`), the first
+    one's model and prompt, the time since `started`."""
+    return dataclasses.replace(
+        added(usage[0], usage[1:]), text=text,
+        latency_ms=int((workflow.now() - started).total_seconds() * 1000))
 
 
 def added(usage: GenerateResult, more: list[GenerateResult]) -> GenerateResult:
     """`usage` with the tokens and cost of the calls `more` added (their model when `usage`
     has none): a stopped version's estimate and the outline finished before it."""
     first = usage if usage.backend or not more else more[0]
+    calls = [usage, *more]  # summed in this order: replays add the same floats
     return dataclasses.replace(
         usage, backend=first.backend, model=first.model,
-        prompt_tokens=usage.prompt_tokens + sum(u.prompt_tokens for u in more),
-        completion_tokens=usage.completion_tokens + sum(u.completion_tokens for u in more),
-        cost_usd=round(usage.cost_usd + sum(u.cost_usd for u in more), 6))
+        prompt_tokens=sum(u.prompt_tokens for u in calls),
+        completion_tokens=sum(u.completion_tokens for u in calls),
+        cost_usd=round(sum(u.cost_usd for u in calls), 6))
 
 
 async def revise_passages(inp: ReviewInput, version: int, feedback: str, previous_text: str,

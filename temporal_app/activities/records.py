@@ -85,13 +85,14 @@ def read_streamed(inp: StreamedInput) -> StreamedResult:
     and its usage estimated from each call's prompt and the text it wrote (labelled an
     estimate on the version: the provider's count never came)."""
     so_far = projection.streamed(inp.draft_id, inp.version)
-    if not so_far.backend:
+    call = so_far.call
+    if not call.backend:
         return StreamedResult(text=so_far.text)
     written = sum(llm.estimate_tokens(part) for part in so_far.parts)
     usage = GenerateResult(
-        text="", backend=so_far.backend, model=so_far.model, prompt_version=STOPPED_PROMPT,
-        prompt_tokens=so_far.prompt_tokens, completion_tokens=written,
-        cost_usd=llm.estimate_cost(so_far.model, so_far.prompt_tokens, written))
+        text="", backend=call.backend, model=call.model, prompt_version=STOPPED_PROMPT,
+        prompt_tokens=call.prompt_tokens, completion_tokens=written,
+        cost_usd=llm.estimate_cost(call.model, call.prompt_tokens, written))
     return StreamedResult(text=so_far.text, usage=usage)
 
 
