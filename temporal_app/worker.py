@@ -77,7 +77,8 @@ class DjangoDbInterceptor(Interceptor):
 # Django-free modules the workflows use: loaded once per process, not once per workflow run.
 # "rulebook" passes the package and every submodule through (tests/test_rulebook_imports.py).
 SANDBOX_PASSTHROUGH = ("rulebook", "temporal_app.options", "temporal_app.writing",
-                       "temporal_app.waiting", "temporal_app.types", "temporal_app.converter")
+                       "temporal_app.waiting", "temporal_app.checking", "temporal_app.stopping",
+                       "temporal_app.types", "temporal_app.converter")
 
 
 def precompile(*classes: type) -> None:

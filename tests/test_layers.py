@@ -25,7 +25,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 APPS = ("drafts", "review", "publishing", "api", "config")
 ENGINE_ONLY = ("temporal_app.workflows", "temporal_app.activities", "temporal_app.worker",
-               "temporal_app.writing", "temporal_app.waiting")
+               "temporal_app.writing", "temporal_app.waiting", "temporal_app.checking",
+               "temporal_app.stopping")
 # What an activity may call in the apps: the one writer of review state, and the services and
 # selectors each activity drives.
 ACTIVITY_MAY_USE = {"drafts.projection", "drafts.outbox", "publishing.deliveries",

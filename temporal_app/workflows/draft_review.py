@@ -48,13 +48,14 @@ with workflow.unsafe.imports_passed_through():
     import rulebook.checks as checks
     import rulebook.deadlines as deadlines
     import rulebook.decisions as decisions
-    import rulebook.judge as judge
     import rulebook.policies as policies
     import rulebook.snapshot as snapshot
     import rulebook.states as states
     import rulebook.steps as steps
     import rulebook.writing as writing_rules
+    import temporal_app.checking as checking
     import temporal_app.options as options
+    import temporal_app.stopping as stopping
     import temporal_app.waiting as waiting
     import temporal_app.writing as writing
     from rulebook.policies import Approval
@@ -69,22 +70,16 @@ with workflow.unsafe.imports_passed_through():
         VersionKind,
     )
     from temporal_app.types import (
-        CHECK_LINKS,
         DRAFT_ID,
-        JUDGE_DRAFT,
         PROJECT,
         PUBLISH_WORKFLOW_TYPE,
-        READ_STREAMED,
         REVIEW_DEADLINE,
         REVIEW_STATE,
         REVIEW_STEP,
         REVISION,
-        RUN_CHECKS,
         WORKFLOW_TYPE,
         WRITE_RETRYING,
         ChangeRecord,
-        ChecksInput,
-        ChecksResult,
         DeadlineResult,
         DecisionInput,
         DecisionRecord,
@@ -92,8 +87,6 @@ with workflow.unsafe.imports_passed_through():
         EventRecord,
         ExtendDeadlineInput,
         GenerateResult,
-        JudgeInput,
-        JudgeResult,
         PassageInput,
         ProjectInput,
         ProjectResult,
@@ -105,8 +98,6 @@ with workflow.unsafe.imports_passed_through():
         ReviewStatus,
         StopInput,
         StopWritingInput,
-        StreamedInput,
-        StreamedResult,
         VersionRecord,
         passage_fields,
         publish_workflow_id,
@@ -129,25 +120,6 @@ CHECKS = "checks-before-review"
 
 # The workbench's decisions are updates only: their answer is what they made.
 UPDATE_ONLY = frozenset({DecisionKind.EDIT, DecisionKind.SUGGEST})
-
-
-class _Discarded:
-    """_write's answer for a revision stopped and discarded: no new version."""
-
-
-DISCARDED = _Discarded()
-
-
-@dataclass
-class _Stop:
-    """A stop of the writing the run loop carries out (rulebook.writing); `result` answers it."""
-
-    keep: bool
-    actor_id: int
-    actor: str
-    result: DecisionResult | None = None
-    error: str = ""
-    kept: str = ""  # kept: the answer, given once the version is stored
 
 
 class _WriteFailed(Exception):
@@ -175,7 +147,7 @@ class _Decision:
 
 
 @workflow.defn(name=WORKFLOW_TYPE)
-class DraftReviewWorkflow(waiting.ReviewRun):
+class DraftReviewWorkflow(waiting.ReviewRun, checking.ChecksRun, stopping.StopRun):
     @workflow.init
     def __init__(self, inp: ReviewInput) -> None:
         self._start_run(inp)  # input, state, version, counts, deadline, reminder, history
@@ -190,7 +162,7 @@ class DraftReviewWorkflow(waiting.ReviewRun):
         self._approvals: list[Approval] = []  # this round's (since its version got step 1)
         self._votes: list[_Decision] = []  # accepted approvals not recorded yet
         self._suggested = (0, 0)  # (version, how many rewrites were suggested on it)
-        self._stop: _Stop | None = None  # "Stop writing", accepted and not answered yet
+        self._stop: stopping.Stop | None = None  # "Stop writing", accepted and not answered yet
         # every LLM call of the draft's (rulebook.budgets): earlier runs', then this run's
         self._spent = inp.spent or budgets.Spent()
         self._last_usage = budgets.Spent()  # what the current version cost to write
@@ -227,13 +199,13 @@ class DraftReviewWorkflow(waiting.ReviewRun):
             written = await self._write(number, feedback, passages)
             if written is None:  # stopped or failed while writing
                 return await self._result()
-            if written is not DISCARDED and self._inp.checks is not None \
+            if written is not stopping.DISCARDED and self._inp.checks is not None \
                     and workflow.patched(CHECKS):
                 checked = await self._checked(number, event, written)
                 if checked is None:
                     return await self._result()
                 number, event, written = checked
-            if written is not DISCARDED:  # a revision stopped and discarded: the old one
+            if written is not stopping.DISCARDED:  # a revision stopped and discarded: the old one
                 await self._publish(number, event, *written)
 
             decision = await self._wait_for_decision()
@@ -252,7 +224,7 @@ class DraftReviewWorkflow(waiting.ReviewRun):
             passages = decision.passages
 
     async def _write(self, number: int, feedback: str, passages: list[PassageInput],
-                     automatic: bool = False) -> tuple | _Discarded | None:
+                     automatic: bool = False) -> tuple | stopping.Discarded | None:
         """The LLM writes version `number` (only the commented `passages` of the current
         one, when given): (its result, its changes[, stopped]). A withdraw or cancel stops
         it, and so does "Stop writing" (`_stopped`). None: the run is over. An `automatic`
@@ -281,144 +253,10 @@ class DraftReviewWorkflow(waiting.ReviewRun):
                 self._start_step()  # the version sent back waits, with a fresh deadline
                 await self._record(EventKind.CHECK_ROUND_FAILED, comment=failure)
                 self._answer_stop(f"The writing failed before the stop took effect: {failure}")
-                return DISCARDED
+                return stopping.DISCARDED
             await self._record(EventKind.FAILED, comment=failure)
             self._answer_stop(f"The writing failed before the stop took effect: {failure}")
             return None
-
-    async def _stopped(self, number: int) -> tuple | _Discarded | None:
-        """ "Stop writing" cancelled the LLM: keep the text so far as version `number`
-        (read by a local activity: the workflow never follows the partial text), or discard
-        it: a first draft is withdrawn, a revision goes back to the previous version."""
-        stop = self._stop
-        assert stop is not None
-        so_far = StreamedResult(text="")
-        if stop.keep:
-            so_far = await workflow.execute_local_activity(
-                READ_STREAMED, StreamedInput(draft_id=self._inp.draft_id, version=number),
-                result_type=StreamedResult, summary=f"text so far of version {number}",
-                **options.project(self._inp.policy))
-        count, first = writing_rules.words(so_far.text), self._version == 0
-        message = writing_rules.stop_message(keep=stop.keep, first=first, count=count,
-                                             number=number, actor=stop.actor)
-        if count:  # published by the run loop as the version, answered once it is stored
-            stop.kept = message
-            # its usage estimated from the prompt and the words so far (none from runs that
-            # stopped before the estimate was read)
-            usage = so_far.usage or GenerateResult(text="", backend="", model="",
-                                                   prompt_version=writing_rules.STOPPED_PROMPT)
-            if self._finished:  # a long piece's outline, written before the sections
-                usage = writing.added(usage, self._finished)
-            return dataclasses.replace(usage, text=so_far.text), [], True
-        try:
-            if first:
-                await self._record(EventKind.WITHDRAWN, actor_id=stop.actor_id,
-                                   comment="Stopped while the first version was written.")
-            else:
-                self._start_step()  # the previous version waits again, with a fresh deadline
-                await self._record(EventKind.WRITING_STOPPED, actor_id=stop.actor_id,
-                                   comment=f"Stopped while version {number} was written.")
-        except _WriteFailed as failed:
-            stop.error = str(failed)
-            raise
-        self._answer_stop(message)
-        return None if first else DISCARDED
-
-    def _answer_stop(self, message: str) -> None:
-        """Answer a stop that is waiting (if any): what happened instead, or what it did."""
-        stop, self._stop = self._stop, None
-        if stop is not None and stop.result is None:
-            stop.result = DecisionResult(state=self._state.value, version=self._version,
-                                         message=stop.kept or message)
-
-    async def _checked(self, number: int, event: EventKind, written: tuple
-                       ) -> tuple[int, EventKind, tuple | _Discarded] | None:
-        """Checks before a human reads (rulebook.checks): version `number` is checked; its
-        blocking findings send it back to the LLM on its own (only the passages concerned
-        when every one has a passage), up to check_max_auto_revisions rounds a draft and
-        while the budget covers them; each round's version is "revised for checks". Not a
-        stopped version: a person stopped the LLM. Returns what the run loop publishes
-        (the version's findings ride on `written`), or None: the run is over."""
-        while True:
-            findings = await self._run_checks(number, written[0].text)
-            written = (*written[:2], len(written) > 2 and written[2], findings)
-            stopped = written[2]
-            if stopped or not checks.auto_revision(
-                    findings, self._auto_rounds, self._inp.check_max_auto_revisions) \
-                    or self._check_round_refused(findings, number, written[0]):
-                return number, event, written
-            self._auto_rounds += 1
-            await self._publish(number, EventKind.SENT_BACK, *written,
-                                kind=VersionKind(states.VERSION_KIND_FOR_EVENT[event])
-                                if event in states.VERSION_KIND_FOR_EVENT
-                                else VersionKind.REVISED,
-                                comment=checks.auto_round_comment(
-                                    findings, self._auto_rounds,
-                                    self._inp.check_max_auto_revisions))
-            passages, feedback = checks_plan(written[0].text, findings)
-            number, event = number + 1, EventKind.REVISED_FOR_CHECKS
-            written = await self._write(number, feedback, passages, automatic=True)
-            if written is None or written is DISCARDED:
-                return None if written is None else (number, event, DISCARDED)
-
-    def _check_round_refused(self, findings: list, number: int, written: GenerateResult
-                             ) -> bool:
-        """Would the draft's budget not cover an automatic round of version `number` (not
-        spent yet: published after this)? Then the editor decides."""
-        budget = self._inp.budget
-        if budget is None:
-            return False
-        text = written.text
-        usage = budgets.Spent(written.prompt_tokens + written.completion_tokens,
-                              written.cost_usd)
-        passages, _ = checks_plan(text, findings)
-        share = sum(p.end - p.start for p in passages) / max(1, len(text)) if passages else 1
-        estimate = budgets.Spent(int(usage.tokens * share) or 1, usage.usd * share)
-        return bool(budgets.revision_refusal(budget, self._spent + usage, estimate))
-
-    async def _run_checks(self, number: int, text: str) -> list:
-        """A version's checks, in parallel: the deterministic ones (a local activity:
-        milliseconds), the links that must answer and the channel's LLM judge (regular
-        activities), when it has them. Checks that could not run are findings themselves:
-        never a pass."""
-        self._judge_usage = budgets.Spent()
-        inp = ChecksInput(draft_id=self._inp.draft_id, version=number, text=text,
-                          checks=list(self._inp.checks or []),
-                          target_words=self._inp.brief.target_words)
-        jobs = [self._checks_job(workflow.execute_local_activity(
-            RUN_CHECKS, inp, result_type=ChecksResult, summary=f"checks of version {number}",
-            **options.checks()), checks.unavailable)]
-        reachable = [c for c in self._checks
-                     if c.kind == checks.Kind.LINKS and c.options.get("check_reachable")]
-        if reachable:
-            timeout = max(float(c.options.get("timeout", 3)) for c in reachable)
-            jobs.append(self._checks_job(workflow.execute_activity(
-                CHECK_LINKS, inp, result_type=ChecksResult,
-                summary=f"links of version {number}",
-                **options.links(timeout, len(reachable) * 21)), checks.unavailable))
-        if self._inp.judge_rubric:
-            jobs.append(self._judged(number, text))
-        return [f for found in await asyncio.gather(*jobs) for f in found]
-
-    async def _checks_job(self, job, unavailable) -> list:
-        try:
-            return (await job).findings
-        except ActivityError as err:
-            return [unavailable(writing.failure_message(err, self._inp))]
-
-    async def _judged(self, number: int, text: str) -> list:
-        """The channel's LLM judge: its findings, its cost counted in the draft's spend."""
-        try:
-            judged = await workflow.execute_activity(
-                JUDGE_DRAFT, JudgeInput(draft_id=self._inp.draft_id, version=number,
-                                        text=text, rubric=self._inp.judge_rubric,
-                                        severity=self._inp.judge_severity),
-                result_type=JudgeResult, summary=f"judge version {number}",
-                **options.judge(self._inp.policy))
-        except ActivityError as err:
-            return [judge.judge_unavailable(writing.judge_failure(err, self._inp))]
-        self._judge_usage = self._judge_usage + self._spend(judged.usage)
-        return judged.findings
 
     async def _write_whole(self, number: int, feedback: str
                            ) -> tuple[GenerateResult, list[ChangeRecord]]:
@@ -896,7 +734,7 @@ class DraftReviewWorkflow(waiting.ReviewRun):
         """ "Stop writing": the run loop cancels the LLM and keeps or discards the text so far
         (`_stopped`); the answer says what it did, or that the version was stored first."""
         self._stop_allowed(s)  # again: two stops in one workflow task
-        stop = _Stop(s.keep, s.actor_id, s.actor)
+        stop = stopping.Stop(s.keep, s.actor_id, s.actor)
         self._stop = stop
         await workflow.wait_condition(lambda: stop.result is not None or bool(stop.error))
         if stop.error:
@@ -1008,11 +846,3 @@ DECISION_UPDATES = {
 
 def _refused(refusal: snapshot.Refusal) -> ApplicationError:
     return ApplicationError(refusal.sentence, type=refusal.code, non_retryable=True)
-
-
-def checks_plan(text: str, findings: list) -> tuple[list[PassageInput], str]:
-    """An automatic round's passages (rulebook.checks.plan), or the whole draft's feedback."""
-    planned, feedback = checks.plan(text, findings)
-    return [PassageInput(start=start, end=end, text=text[start:end],
-                         thread=[f"checks: {checks.instructions([f])}" for f in found])
-            for start, end, found in planned], feedback
