@@ -59,6 +59,16 @@ class MyDrafts(Cursor):
     ordering = ("-created_at", "-pk")
 
 
+class Events(Cursor):
+    """The audit history's order, oldest first (review.exports.audit_events, along its index).
+    Events are only ever added, with the time they are written: a page's cursor positions on
+    the last one's time (and the ids after it at the same time), and new events come after."""
+
+    ordering = ("created_at", "pk")
+    page_size = 100
+    max_page_size = 1000
+
+
 class Queue(Cursor):
     """drafts.selectors.review_queue's order, most urgent first, paged by seeking: the cursor
     holds the last row's whole sort key (priority, deadline, created_at, id), and the next

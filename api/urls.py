@@ -4,7 +4,7 @@ tests/test_api_schema.py checks every route under /api/v1/ against the OpenAPI s
 from csp.decorators import csp_update
 from django.urls import include, path, re_path
 
-from api import account_views, docs_views, views
+from api import account_views, docs_views, insights_views, views
 
 app_name = "api"
 
@@ -36,7 +36,8 @@ v1 = [
     path("drafts/<int:draft_id>/deliveries/retry/", views.RetryDeliveryView.as_view(),
          name="retry_delivery"),
     path("queue/", views.QueueView.as_view(), name="queue"),
-    path("insights/", views.InsightsView.as_view(), name="insights"),
+    path("insights/", insights_views.InsightsView.as_view(), name="insights"),
+    path("events/", insights_views.EventsView.as_view(), name="events"),
     path("pending/", views.PendingView.as_view(), name="pending"),
     # Last: JSON 404 for anything else, a path with a line break too (`.` would not match it,
     # and the site's HTML 404 would answer).

@@ -39,7 +39,6 @@ from api.serializers import (
     DraftSummarySerializer,
     ErrorSerializer,
     FindingSerializer,
-    InsightsSerializer,
     PendingPageSerializer,
     ReplySerializer,
     RetryDeliverySerializer,
@@ -54,10 +53,8 @@ from drafts import comments, roles, selectors, services
 from drafts.diff import diff_lines
 from drafts.models import STATE_CHOICES
 from publishing import services as publishing_services
-from review import insights
 from review import services as review_services
 from rulebook import decisions, delivery, policies, suggestions
-from rulebook import insights as insight_rules
 from temporal_app import errors, visibility
 
 # The Idempotency-Key header becomes the submit service's submission_key: a UUID derived from
@@ -78,7 +75,7 @@ ENGINE = "The review engine (Temporal) or the database is unavailable: nothing w
          "(Unavailable, DatabaseUnavailable); Retry-After: 5"
 
 
-def _errors(**words: str) -> dict[int, OpenApiResponse]:
+def error_responses(**words: str) -> dict[int, OpenApiResponse]:
     """An operation's own error responses (`e409="…"`), each the JSON error body; the rest
     (400, 401, 403, 404, … from what the view is) are api.schema.RedlineSchema's."""
     return {int(key[1:]): OpenApiResponse(ErrorSerializer, description=text)
@@ -149,7 +146,7 @@ class DraftsView(ApiView):
             description="1 to 255 visible ASCII characters (a UUID is a good choice). Sending "
                         "the same key again returns the draft it created (200) instead of a new "
                         "one; with a different body, 409.")],
-        responses={201: DraftSerializer, 200: DraftSerializer, **_errors(
+        responses={201: DraftSerializer, 200: DraftSerializer, **error_responses(
             e400="Invalid input: MalformedJSON, UnknownField, Invalid (a wrong type, a missing "
                  "topic, a value not offered), InvalidBrief (the rulebook refuses a field: "
                  "`fields` has each one's sentence; e.g. due_at less than an hour ahead or "
@@ -213,7 +210,7 @@ class VersionChecksView(ApiView):
 class VersionDiffView(ApiView):
     @extend_schema(operation_id="versions_diff", tags=["drafts"],
                    summary="A version's line diff to the previous version",
-                   responses={200: DiffSerializer, **_errors(
+                   responses={200: DiffSerializer, **error_responses(
                        e404="No such draft or version, or one you may not see (NotFound); "
                             "version 1, which has no earlier version (NoPreviousVersion)")})
     def get(self, request, draft_id: int, number: int):
@@ -233,8 +230,9 @@ class WithdrawView(ApiView):
     @extend_schema(operation_id="drafts_withdraw", tags=["drafts"], summary="Withdraw my draft",
                    request=WithdrawSerializer,
                    responses={200: DecisionResultSerializer, 202: ACCEPTED,
-                              **_errors(e403="Not allowed: only the draft's author (Forbidden); "
-                                             "CsrfFailed", e409=REFUSED, e503=ENGINE)})
+                              **error_responses(
+                                  e403="Not allowed: only the draft's author (Forbidden); "
+                                       "CsrfFailed", e409=REFUSED, e503=ENGINE)})
     def post(self, request, draft_id: int):
         draft = selectors.own_draft(request.user, draft_id, "withdraw")
         data = WithdrawSerializer(data=request.data)
@@ -247,7 +245,7 @@ class StopWritingView(ApiView):
     @extend_schema(operation_id="drafts_stop", tags=["drafts"],
                    summary="Stop the LLM writing a version: keep or discard the text so far",
                    request=StopWritingSerializer,
-                   responses={200: DecisionResultSerializer, 202: ACCEPTED, **_errors(
+                   responses={200: DecisionResultSerializer, 202: ACCEPTED, **error_responses(
                        e403="Not allowed: only the draft's author and the editors at its "
                             "step (NotEligible); CsrfFailed",
                        e409="NotWriting (nothing is being written), AlreadyStopping, Late",
@@ -272,7 +270,7 @@ _COMMENT_STATUS = {comments.INVALID: status.HTTP_400_BAD_REQUEST,
                    comments.FORBIDDEN: status.HTTP_403_FORBIDDEN,
                    comments.CONFLICT: status.HTTP_409_CONFLICT,
                    comments.MISSING: status.HTTP_404_NOT_FOUND}
-COMMENT_ERRORS = _errors(
+COMMENT_ERRORS = error_responses(
     e400="Invalid input: MalformedJSON, UnknownField, Invalid (a wrong type or a missing "
          "field), InvalidComment (empty, too long, control characters), PassageNotFound (the "
          "quote is not in that version), AmbiguousPassage (it is there more than once: give "
@@ -415,54 +413,12 @@ class QueueView(ApiView):
             DraftSummarySerializer(page, many=True, context={"request": request}).data)
 
 
-class InsightsQuery(Query):
-    channel = Text(limit=delivery.CHANNEL_MAX, line=True, pattern=CHANNEL_PATTERN,
-                   limit_in_pattern=True, required=False,
-                   help_text="Only drafts submitted to this channel (its slug).")
-
-    def get_fields(self):
-        fields = super().get_fields()  # `from` and `to` are Python keywords
-        fields["from"] = serializers.DateField(
-            required=False, help_text="The first day (YYYY-MM-DD, included; default: 29 days "
-                                      "before `to`).")
-        fields["to"] = serializers.DateField(
-            required=False, help_text="The last day (included; default: today).")
-        return fields
-
-
-class InsightsView(ApiView):
-    permission_classes = [IsEditor]
-
-    @extend_schema(operation_id="insights", tags=["insights"], parameters=[InsightsQuery],
-                   summary="The figures of the drafts submitted in a period (admins: every "
-                           "draft; editors: their channels' and their own)",
-                   responses={200: InsightsSerializer, **_errors(
-                       e400="Invalid (a parameter's type or shape), FromAfterTo, PeriodTooLong, "
-                            "UnknownChannel")})
-    def get(self, request):
-        query = InsightsQuery(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        params = query.validated_data
-        try:
-            found = insights.for_viewer(
-                request.user, start=_iso(params.get("from")), end=_iso(params.get("to")),
-                channel=params.get("channel", ""))
-        except insight_rules.PeriodError as err:
-            raise BadRequest(err.sentence, err.code,
-                             {err.field: err.sentence} if err.field else None) from None
-        return Response(InsightsSerializer(found.as_json()).data)
-
-
-def _iso(day) -> str:
-    return day.isoformat() if day else ""
-
-
 class DecisionsView(ApiView):
     permission_classes = [IsEditor]
 
     @extend_schema(operation_id="drafts_decide", tags=["review"],
                    summary="Decide on the version you reviewed", request=DecisionSerializer,
-                   responses={200: DecisionResultSerializer, 202: ACCEPTED, **_errors(
+                   responses={200: DecisionResultSerializer, 202: ACCEPTED, **error_responses(
                        e400="Invalid input: MalformedJSON, UnknownField, Invalid (a wrong type, "
                             "a missing field, a value not offered, or the rulebook's input "
                             "checks: a reason for reject, feedback for request_changes, the "
@@ -483,7 +439,7 @@ class DecisionsView(ApiView):
         return Response(DecisionResultSerializer(result).data)
 
 
-WORKBENCH_ERRORS = _errors(
+WORKBENCH_ERRORS = error_responses(
     e400="Invalid input: MalformedJSON, UnknownField, Invalid (`fields` says which)",
     e403="Not allowed: only editors (Forbidden); a draft you submitted (OwnDraft); CsrfFailed",
     e409=REFUSED + "; for choices: Invalid (they change nothing, or accept two rewrites of the "
@@ -574,7 +530,7 @@ class PendingView(ApiView):
 
     @extend_schema(operation_id="pending_list", tags=["admin"], parameters=[PendingQuery],
                    summary="Running reviews, read from Temporal visibility",
-                   responses={200: PendingPageSerializer, **_errors(
+                   responses={200: PendingPageSerializer, **error_responses(
                        e400="A filter that is not valid (InvalidFilter), or a page token "
                             "Temporal did not issue for this query (InvalidCursor)",
                        e503=ENGINE.replace(": nothing was recorded", ""))})
@@ -611,8 +567,8 @@ class RetryDeliveryView(ApiView):
                     "is still trying), NothingFailed.",
         responses={202: OpenApiResponse(DetailSerializer, description="Started: the sentence "
                                         "says how many destinations are tried again"),
-                   **_errors(e409="NotApproved, Delivering (a run is still trying), "
-                                  "NothingFailed", e503=ENGINE)})
+                   **error_responses(e409="NotApproved, Delivering (a run is still trying), "
+                                          "NothingFailed", e503=ENGINE)})
     def post(self, request, draft_id: int):
         draft = selectors.draft_or_404(draft_id)
         RetryDeliverySerializer(data=request.data).is_valid(raise_exception=True)

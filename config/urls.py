@@ -16,6 +16,9 @@ urlpatterns = [
     path("drafts/", include("drafts.urls")),
     path("review/", include("review.urls")),
     path("insights/", insights_views.dashboard, name="insights"),
+    path("insights/figures.csv", insights_views.figures_csv, name="insights_figures_csv"),
+    path("insights/events.csv", insights_views.events_csv, name="insights_events_csv"),
+    path("insights/events.jsonl", insights_views.events_jsonl, name="insights_events_jsonl"),
     # Outside approvers: no account, a signed single-use link (review/outside.py).
     path("outside/<str:token>/", outside_views.outside_link, name="outside"),
     path("admin/", admin.site.urls),

@@ -346,6 +346,9 @@ class DraftEvent(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["draft", "seq"], name="one_event_per_seq"),
         ]
+        # A period's audit history in order (review/exports.py, GET /api/v1/events/): read
+        # along this index, never sorted, however many events there are.
+        indexes = [models.Index(fields=["created_at", "id"], name="event_time_order")]
 
     def __str__(self) -> str:
         return f"{self.draft_id}#{self.seq} {self.kind}"

@@ -81,7 +81,7 @@ class Figures:
                 **figures, "channel": self.channel or None}
 
 
-def _bounds(period: Period) -> tuple[datetime, datetime]:
+def bounds(period: Period) -> tuple[datetime, datetime]:
     """The period as [start, end) instants in the site's time zone."""
     zone = timezone.get_current_timezone()
     start = datetime.combine(period.start, time.min, tzinfo=zone)
@@ -180,7 +180,7 @@ GROUP BY 1, 2 ORDER BY 3 DESC, 1"""
 
 def figures(period: Period, *, scope: Scope, channel: str = "") -> Figures:
     """Every figure of the dashboard for `period`'s drafts: five queries."""
-    start, end = _bounds(period)
+    start, end = bounds(period)
     params = {
         "start": start, "end": end, "channel": channel, "everything": scope.everything,
         "groups": list(scope.groups), "user": scope.user_id, "editors": EDITORS_GROUP,
@@ -225,9 +225,9 @@ def _seconds(value) -> float | None:
     return None if value is None else round(float(value), 1)
 
 
-def for_viewer(user, *, days: str = "", start: str = "", end: str = "",
-               channel: str = "") -> Figures:
-    """The figures `user` asked for (the page's and the API's one entry). Raises
+def asked(*, days: str = "", start: str = "", end: str = "", channel: str = ""
+          ) -> tuple[Period, str]:
+    """The period and channel asked for (the page's, the exports' and the API's). Raises
     insights.PeriodError with the sentence: a bad date or preset, from after to, over two
     years, a channel that does not exist."""
     from review.models import Channel
@@ -236,4 +236,10 @@ def for_viewer(user, *, days: str = "", start: str = "", end: str = "",
     channel = channel.strip()
     if channel and not Channel.objects.filter(slug=channel).exists():
         raise insights.unknown_channel(channel)
+    return period, channel
+
+
+def for_viewer(user, **asked_for: str) -> Figures:
+    """The figures `user` asked for (`asked`'s arguments; its PeriodError)."""
+    period, channel = asked(**asked_for)
     return figures(period, scope=Scope.of(user), channel=channel)

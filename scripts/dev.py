@@ -60,7 +60,9 @@ def main() -> None:
 
     manage = [PY, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "--no-input", "-v", "0"], env=env, check=True)
-    subprocess.run([*manage, "seed_demo", "--password", password], env=env, check=True)
+    # --history: four months of closed reviews for Insights (once; skipped after)
+    subprocess.run([*manage, "seed_demo", "--password", password, "--history"], env=env,
+                   check=True)
     supervisor.spawn("worker", [*manage, "run_worker"], env, ROOT)
     supervisor.spawn("web", [*manage, "runserver", "--noreload", f"127.0.0.1:{web_port}"], env,
                      ROOT)

@@ -102,8 +102,9 @@ def map_case(context, case):
 # whether a quote is in that version, once or more, and whether `start` comes with `end` or a
 # quote, depend on the version's text, which a schema cannot hold (tests/test_api_comments.py
 # tries each refusal). So for insights: whether `from` comes before `to`, at most two years
-# before it, and whether a channel exists are relations between values and rows
-# (tests/test_insights.py tries each refusal).
+# before it, and whether a channel exists are relations between values and rows, for the
+# figures and the events alike (tests/test_insights.py, test_insights_exports.py try each
+# refusal).
 CONFIG_TOML = """
 [checks]
 {excluded}
@@ -118,6 +119,10 @@ checks.positive_data_acceptance.enabled = false
 
 [[operations]]
 include-operation-id = "insights"
+checks.positive_data_acceptance.enabled = false
+
+[[operations]]
+include-operation-id = "events_list"
 checks.positive_data_acceptance.enabled = false
 """
 

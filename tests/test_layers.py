@@ -33,7 +33,7 @@ ACTIVITY_MAY_USE = {"drafts.projection", "drafts.outbox", "publishing.deliveries
                     "publishing.signing", "publishing.selectors"}
 VIEW_FILES = ["drafts/views.py", "review/views.py", "review/admin_views.py",
               "review/outside_views.py", "api/views.py", "api/account_views.py",
-              "api/docs_views.py"]
+              "api/docs_views.py", "api/insights_views.py"]
 VIEW_MAY_ASK_GATEWAY = {"workflow_ui_url"}
 
 

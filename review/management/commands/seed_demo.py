@@ -1,10 +1,14 @@
 from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand
 
+from drafts.models import Draft
 from drafts.roles import AUTHORS, EDITORS
+from review import history
+from review.management.commands.seed_history import seed as seed_history
 from review.models import Channel, Policy, PolicyStep
 
 LEGAL = "Legal"
+HISTORY_TOPIC = history.TOPIC
 DEMO_USERS = [
     # username, groups, staff
     ("author", [AUTHORS], False),
@@ -33,8 +37,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--password", required=True)
+        parser.add_argument("--history", action="store_true",
+                            help="also fill the last four months with closed reviews for "
+                                 "Insights (600 drafts; once: skipped when they are there)")
 
-    def handle(self, *args, password: str, **options) -> None:
+    def handle(self, *args, password: str, history: bool = False, **options) -> None:
         for username, groups, staff in DEMO_USERS:
             user, created = User.objects.get_or_create(
                 username=username, defaults={"email": f"{username}@example.com"})
@@ -54,3 +61,13 @@ class Command(BaseCommand):
         Channel.objects.get_or_create(slug="press-release",
                                       defaults={"name": "Press release", "policy": policy})
         self.stdout.write("demo channels: blog, press-release")
+        if history:
+            self._history()
+
+    def _history(self) -> None:
+        if Draft.objects.filter(topic=HISTORY_TOPIC).exists():
+            self.stdout.write("demo history: already there")
+            return
+        drafts, events = seed_history(600, 120)
+        self.stdout.write(f"demo history: {drafts} closed reviews, {events} events over the "
+                          f"last 120 days (Insights)")
