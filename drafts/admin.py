@@ -7,12 +7,12 @@ they are read-only. Events are the audit trail: read-only entirely.
 
 from django.contrib import admin
 
+from drafts import models
 from drafts.models import Draft, DraftEvent, DraftVersion
 
-WORKFLOW_FIELDS = ("status", "current_version", "revisions", "deadline", "remind_at",
-                   "status_message", "progress_chars", "decided_by", "decided_at",
-                   "decision_comment", "submission_key", "created_at", "updated_at", "step",
-                   "review_policy", "last_seq")
+# The projection's fields, and what is fixed when a draft is submitted.
+WORKFLOW_FIELDS = (*models.WORKFLOW_FIELDS, "submission_key", "created_at", "updated_at",
+                   "review_policy")
 
 
 class ReadOnly:

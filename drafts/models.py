@@ -47,7 +47,8 @@ VERSION_CHOICES = [(k.value, k.label) for k in VersionKind]
 # The fields only drafts/projection.py writes.
 WORKFLOW_FIELDS = ("status", "current_version", "revisions", "deadline", "remind_at",
                    "status_message", "progress_chars", "decided_by", "decided_at",
-                   "decision_comment", "last_seq", "step")
+                   "decision_comment", "last_seq", "step", "first_decided_at", "was_edited",
+                   "spent_tokens", "spent_usd")
 
 
 class Draft(models.Model):
@@ -94,6 +95,14 @@ class Draft(models.Model):
     decision_comment = models.TextField(blank=True)
     last_seq = models.PositiveIntegerField(default=0)  # the newest event applied to this row
     step = models.PositiveSmallIntegerField(default=0)  # the policy step (index) it is at
+    # What Insights reads (review/insights.py), kept on the row as each event and version is
+    # written, so a period's figures are aggregates over drafts alone, never over every
+    # event: the first decision's time, whether an editor's edit made a version, and what
+    # every version cost (the LLM's and the checks' judge's tokens and USD).
+    first_decided_at = models.DateTimeField(null=True, blank=True)
+    was_edited = models.BooleanField(default=False)
+    spent_tokens = models.PositiveIntegerField(default=0)
+    spent_usd = models.DecimalField(max_digits=12, decimal_places=6, default=0)
     # The group that decides at that step, computed by the database from review_policy and
     # step (no writer): each reviewer's queue asks for the drafts at their groups' steps
     # (drafts.selectors.at_steps_of), with statistics and an index the planner can use.
@@ -128,6 +137,8 @@ class Draft(models.Model):
             models.Index(fields=["step_group", "-priority", "deadline", "created_at", "id"],
                          name="draft_queue_step_group", condition=AWAITING),
             models.Index(fields=["created_at"], name="draft_queue_age", condition=AWAITING),
+            # A period's drafts (Insights: those submitted in it).
+            models.Index(fields=["created_at"], name="draft_submitted"),
             models.Index(fields=["remind_at"], name="draft_queue_remind", condition=AWAITING),
         ]
 

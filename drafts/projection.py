@@ -40,7 +40,7 @@ from drafts.models import (
     PassageChange,
     StreamedText,
 )
-from rulebook import checks, passages, states, suggestions
+from rulebook import checks, insights, passages, states, suggestions
 from rulebook import comments as comment_rules
 from rulebook.comments import CommentState
 from rulebook.states import (
@@ -72,12 +72,13 @@ def apply(draft_id: int, events: Sequence[EventRecord], version: VersionRecord |
         # with it: those are plain inserts. Older ones are a retry or a late write.
         new = [e for e in events if e.seq > draft.last_seq]
         late = [e for e in events if e.seq <= draft.last_seq]
-        if version is not None:
-            _store_version(draft, version, surely_new=bool(new))
+        stored = version is not None and _store_version(draft, version, surely_new=bool(new))
         for record_ in late:
             DraftEvent.objects.get_or_create(draft=draft, seq=record_.seq,
                                              defaults=_event_fields(record_))
         if not new:
+            if stored:  # a v1 run's version, stored without its event: what it cost
+                draft.save(update_fields=["spent_tokens", "spent_usd", "updated_at"])
             return 0
         was_writing = draft.status in WRITING_STATES
         rows = DraftEvent.objects.bulk_create(
@@ -125,6 +126,38 @@ def load_history(drafts: Sequence[dict], events: Sequence[dict],
                 for pk, row in zip(_take_ids(model, len(rows)), rows, strict=True):
                     row["id"] = pk
             _copy(model, rows)
+        refresh_facts([row["id"] for row in drafts])
+
+
+# What apply() keeps on a draft row for Insights, computed again from its events and versions
+# (the same rules: rulebook.insights.FIRST_DECISION_EVENTS, states.CLOSING_DECISION_EVENTS);
+# migration 0022 ran it once over the drafts written before the row kept them.
+_FACTS = f"""
+UPDATE {Draft._meta.db_table} d SET
+  first_decided_at = ev.first_at, decided_at = coalesce(ev.closed_at, d.decided_at),
+  was_edited = ev.edited, spent_tokens = coalesce(sp.tokens, 0),
+  spent_usd = coalesce(sp.usd, 0)
+FROM (SELECT draft_id,
+        MIN(created_at) FILTER (WHERE kind = ANY(%(first)s)) AS first_at,
+        MAX(created_at) FILTER (WHERE kind = ANY(%(closing)s)) AS closed_at,
+        bool_or(kind = %(edited)s) AS edited
+      FROM {DraftEvent._meta.db_table} WHERE draft_id = ANY(%(ids)s) GROUP BY draft_id) ev
+LEFT JOIN (SELECT draft_id,
+             SUM(prompt_tokens + completion_tokens + checks_tokens) AS tokens,
+             SUM(cost_usd + checks_cost_usd) AS usd
+           FROM {DraftVersion._meta.db_table} WHERE draft_id = ANY(%(ids)s)
+           GROUP BY draft_id) sp ON sp.draft_id = ev.draft_id
+WHERE d.id = ev.draft_id"""
+
+
+def refresh_facts(draft_ids: Sequence[int]) -> None:
+    """Compute the Insights facts of these drafts from their events and versions (a bulk
+    load, a fixture): what apply() keeps up to date one event at a time."""
+    with connection.cursor() as cursor:
+        cursor.execute(_FACTS, {
+            "ids": list(draft_ids), "edited": EventKind.EDITED.value,
+            "first": sorted(k.value for k in insights.FIRST_DECISION_EVENTS),
+            "closing": sorted(k.value for k in CLOSING_DECISION_EVENTS)})
 
 
 def _take_ids(model, count: int) -> list[int]:
@@ -325,7 +358,9 @@ def _event_fields(record_: EventRecord) -> dict:
             "comment": record_.comment, "step": step, "actor_email": record_.actor_email}
 
 
-def _store_version(draft: Draft, version: VersionRecord, *, surely_new: bool) -> None:
+def _store_version(draft: Draft, version: VersionRecord, *, surely_new: bool) -> bool:
+    """Store `version` unless it is there (a retry); True when it was new. Its cost is added
+    to the draft's spend (the caller saves the row)."""
     gen = version.generation
     fields = {
         "kind": version.kind,
@@ -351,6 +386,9 @@ def _store_version(draft: Draft, version: VersionRecord, *, surely_new: bool) ->
         _, created = DraftVersion.objects.get_or_create(draft=draft, number=version.number,
                                                         defaults=fields)
     if created:  # its comments' passages, found again on it (or outdated) in this transaction
+        draft.spent_tokens += (fields["prompt_tokens"] + fields["completion_tokens"]
+                               + fields["checks_tokens"])
+        draft.spent_usd += fields["cost_usd"] + fields["checks_cost_usd"]
         reanchor(draft.pk, version.number, version.text)
         if version.changes:
             _store_changes(draft, version)
@@ -358,6 +396,7 @@ def _store_version(draft: Draft, version: VersionRecord, *, surely_new: bool) ->
             _store_choices(draft, version)
         if version.findings:
             _store_findings(draft, version)
+    return created
 
 
 def _replace_findings(draft: Draft, number: int, findings: Sequence) -> None:
@@ -469,6 +508,10 @@ def _fold(draft: Draft, record: EventRecord, event: DraftEvent) -> None:
         draft.decided_by_id = record.actor_id
         draft.decided_at = event.created_at
         draft.decision_comment = record.comment
+    if kind in insights.FIRST_DECISION_EVENTS and draft.first_decided_at is None:
+        draft.first_decided_at = event.created_at
+    if kind == EventKind.EDITED:
+        draft.was_edited = True
 
 
 def reanchor(draft_id: int, number: int, text: str) -> int:

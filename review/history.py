@@ -40,7 +40,9 @@ def seed(*, drafts: int, days: int, authors: list[int], editors: list[int],
     now = now or timezone.now()
     span = days * 86400
     # submitted times in order, so ids follow time as they do in a real table
-    starts = sorted(now - timedelta(seconds=rng.uniform(3 * 86400, span))
+    # at least 5 days ago: a review's last event (three rounds of changes at most, each wait
+    # under a day) lies in the past
+    starts = sorted(now - timedelta(seconds=rng.uniform(5 * 86400, span))
                     for _ in range(drafts))
     written = events = 0
     for first in range(0, drafts, BATCH):
@@ -58,8 +60,10 @@ def seed(*, drafts: int, days: int, authors: list[int], editors: list[int],
 
 
 def _wait(rng: random.Random, median_hours: float) -> timedelta:
-    """A long tail: half within `median_hours`, one in ten over about 4× that."""
-    return timedelta(hours=rng.lognormvariate(math.log(median_hours), 1.1))
+    """A long tail: half within `median_hours`, one in ten over about 4× that; under a day
+    (the review's deadline)."""
+    return min(timedelta(hours=rng.lognormvariate(math.log(median_hours), 1.1)),
+               timedelta(hours=23, minutes=50))
 
 
 def _review(rng, index: int, submitted: datetime, authors, editors, channels):
@@ -112,7 +116,7 @@ def _review(rng, index: int, submitted: datetime, authors, editors, channels):
         t += min(wait, timedelta(hours=23))
         event(EventKind.WITHDRAWN, t, author, "No longer needed.")
     else:
-        t += min(wait, timedelta(hours=23, minutes=50))
+        t += wait
         decided_by = editor
         if outcome == ReviewState.REJECTED:
             comment = rng.choice(REASONS)
@@ -125,6 +129,7 @@ def _review(rng, index: int, submitted: datetime, authors, editors, channels):
             event(EventKind.APPROVED, t, editor)
             if rng.random() < 0.95:
                 event(EventKind.PUBLISHED, t + timedelta(seconds=rng.randint(1, 30)))
+                outcome = ReviewState.PUBLISHED
     draft = {"author_id": author, "topic": TOPIC,
              "channel": rng.choice(channels), "status": outcome.value,
              "current_version": number, "revisions": rounds, "decided_by_id": decided_by,

@@ -12,18 +12,23 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from rulebook.deadlines import elapsed_words
-from rulebook.states import EventKind
+from rulebook.states import EventKind, ReviewState
 
 PRESETS = (7, 30, 90)  # days, ending today
 DEFAULT_PRESET = 30
 MAX_DAYS = 731  # two years, both ends included
-# A draft's first decision: the first of these events; its final one: approved or rejected.
-FIRST_DECISION_EVENTS = (EventKind.APPROVED, EventKind.REJECTED, EventKind.CHANGES_REQUESTED,
-                         EventKind.STEP_APPROVED)
-FINAL_DECISION_EVENTS = (EventKind.APPROVED, EventKind.REJECTED)
-# Outcomes counted for a period's drafts, by the event that ended their review.
-OUTCOME_EVENTS = (EventKind.APPROVED, EventKind.REJECTED, EventKind.EXPIRED,
-                  EventKind.WITHDRAWN)
+# A draft's first decision: the first of these events (the projection keeps its time on the
+# row, Draft.first_decided_at); its final one: the approval or rejection (Draft.decided_at).
+FIRST_DECISION_EVENTS = frozenset({EventKind.APPROVED, EventKind.REJECTED,
+                                   EventKind.CHANGES_REQUESTED, EventKind.STEP_APPROVED})
+# The outcomes counted for a period's drafts: the states a review ended in (an approved draft
+# that was then published is approved).
+OUTCOMES = {
+    ReviewState.APPROVED: (ReviewState.APPROVED, ReviewState.PUBLISHED),
+    ReviewState.REJECTED: (ReviewState.REJECTED,),
+    ReviewState.EXPIRED: (ReviewState.EXPIRED,),
+    ReviewState.WITHDRAWN: (ReviewState.WITHDRAWN,),
+}
 
 
 class PeriodError(ValueError):

@@ -18,8 +18,8 @@ from review.models import Channel
 from rulebook.insights import Period
 from rulebook.states import EventKind, ReviewState
 
-FINAL = {s.value for s in (ReviewState.APPROVED, ReviewState.REJECTED, ReviewState.EXPIRED,
-                           ReviewState.WITHDRAWN)}
+FINAL = {s.value for s in (ReviewState.APPROVED, ReviewState.PUBLISHED, ReviewState.REJECTED,
+                           ReviewState.EXPIRED, ReviewState.WITHDRAWN)}
 
 
 def test_the_history_is_closed_reviews_as_the_workflow_leaves_them(db, author, editor,
@@ -40,7 +40,14 @@ def test_the_history_is_closed_reviews_as_the_workflow_leaves_them(db, author, e
         times = list(d.events.values_list("created_at", flat=True))
         assert kinds[:2] == [EventKind.SUBMITTED, EventKind.GENERATED] and times == sorted(times)
         assert kinds.count(EventKind.CHANGES_REQUESTED) == d.revisions
+        # the facts Insights reads, as the projection keeps them
+        assert (d.first_decided_at is not None) == any(
+            k in {EventKind.APPROVED, EventKind.REJECTED, EventKind.CHANGES_REQUESTED}
+            for k in kinds)
+        assert d.was_edited == (EventKind.EDITED in kinds) and d.spent_tokens > 0
+        assert (d.status == ReviewState.PUBLISHED) == (EventKind.PUBLISHED in kinds)
         assert d.created_at >= timezone.now() - timedelta(days=90)
+        assert times[-1] < timezone.now()  # a history: nothing in the future
     assert DraftVersion.objects.filter(draft__in=drafts, kind="generated",
                                        prompt_tokens=0).count() == 0
     today = timezone.localdate()

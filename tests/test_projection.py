@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -64,6 +65,46 @@ def test_a_late_write_never_moves_a_draft_backwards(author, editor):
     assert draft.status == ReviewState.APPROVED and draft.deadline is None
     assert draft.decided_by == editor and draft.decision_comment == "ship it"
     assert list(draft.events.values_list("seq", flat=True)) == [1, 2, 3, 4]
+
+
+def test_the_insight_facts_kept_on_the_row_are_what_its_history_says(author, editor):
+    """Insights reads a draft's first decision, edits and spend from its row (kept by each
+    write); refresh_facts (bulk loads, migration 0022) computes them from the events and
+    versions: the two agree, a retried write counts nothing twice."""
+    from rulebook.budgets import Spent
+    from temporal_app.types import GenerateResult
+
+    draft = new_draft(author)
+    usage = GenerateResult(text="", backend="offline", model="m", prompt_version="p",
+                           prompt_tokens=100, completion_tokens=300, cost_usd=0.0125)
+    writes = [
+        dict(events=[event(2, EventKind.GENERATED, ReviewState.AWAITING_REVIEW, version=1)],
+             version=VersionRecord(number=1, kind=VersionKind.GENERATED, text="One",
+                                   generation=usage, checks_usage=Spent(50, 0.001))),
+        dict(events=[event(3, EventKind.CHANGES_REQUESTED, ReviewState.REVISING, version=1,
+                           actor_id=editor.pk, revisions=1)]),
+        dict(events=[event(4, EventKind.REVISED, ReviewState.AWAITING_REVIEW, version=2,
+                           revisions=1)],
+             version=VersionRecord(number=2, kind=VersionKind.REVISED, text="Two",
+                                   generation=usage)),
+        dict(events=[event(5, EventKind.EDITED, ReviewState.AWAITING_REVIEW, version=3),
+                     event(6, EventKind.APPROVED, ReviewState.APPROVED, version=3,
+                           actor_id=editor.pk)],
+             version=VersionRecord(number=3, kind=VersionKind.EDITED, text="Three",
+                                   actor_id=editor.pk)),
+    ]
+    for write in writes:
+        projection.apply(draft.pk, **write)
+        projection.apply(draft.pk, **write)  # retried: nothing counted twice
+    facts = ("first_decided_at", "decided_at", "was_edited", "spent_tokens", "spent_usd")
+    kept = Draft.objects.values_list(*facts).get(pk=draft.pk)
+    first = draft.events.get(seq=3).created_at
+    assert kept == (first, draft.events.get(seq=6).created_at, True, 850,
+                    pytest.approx(Decimal("0.0260"), abs=Decimal("0.000001")))
+    Draft.objects.filter(pk=draft.pk).update(first_decided_at=None, was_edited=False,
+                                             spent_tokens=0, spent_usd=0)
+    projection.refresh_facts([draft.pk])
+    assert Draft.objects.values_list(*facts).get(pk=draft.pk) == kept
 
 
 def test_events_from_outside_a_workflow_continue_the_numbering(author):
