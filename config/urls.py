@@ -16,6 +16,7 @@ urlpatterns = [
     path("drafts/", include("drafts.urls")),
     path("review/", include("review.urls")),
     path("insights/", insights_views.dashboard, name="insights"),
+    path("insights/drafts/", insights_views.drafts_behind, name="insights_drafts"),
     path("insights/figures.csv", insights_views.figures_csv, name="insights_figures_csv"),
     path("insights/events.csv", insights_views.events_csv, name="insights_events_csv"),
     path("insights/events.jsonl", insights_views.events_jsonl, name="insights_events_jsonl"),

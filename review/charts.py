@@ -6,6 +6,7 @@ in a table beside it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 SERIES = ("solid", "hatched")  # fills, in the order of a chart's series
@@ -32,16 +33,20 @@ class Chart:
     labels: list[tuple[str, float, float]]  # (text, x, y) of each category
     series: list[tuple[str, str]]  # (name, fill): the legend
     horizontal: bool
-    rows: list[tuple[str, list]]  # the table beside it: (category, a value per series)
+    # the table beside it: (category, (value, link to the drafts it counts or "") per series)
+    rows: list[tuple[str, list[tuple]]]
 
 
 def bars(title: str, rows: list[dict], label: str, series: list[str], *,
-         horizontal: bool = True, width: int = 480) -> Chart:
+         horizontal: bool = True, width: int = 480,
+         link: Callable[[int, dict, str], str] | None = None) -> Chart:
     """One bar per row and series: horizontal (a label on the left of each row) or columns
-    (a label under each group). Lengths are to scale against the largest value."""
+    (a label under each group). Lengths are to scale against the largest value. `link(i,
+    row, series)`: where the table's number for it links ("": nowhere)."""
     top = max([float(r[s] or 0) for r in rows for s in series] + [1.0])
     fills = list(zip(series, SERIES, strict=False))
-    table = [(str(r[label]), [r[s] for s in series]) for r in rows]
+    table = [(str(r[label]), [(r[s], link(i, r, s) if link and r[s] else "") for s in series])
+             for i, r in enumerate(rows)]
     out, labels = [], []
     if horizontal:
         left, bar, gap = 130, 16, 10

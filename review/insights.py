@@ -156,15 +156,7 @@ FROM drafts"""
 
 def figures(period: Period, *, scope: Scope, channel: str = "") -> Figures:
     """Every figure of the dashboard for `period`'s drafts: one query."""
-    start, end = bounds(period)
-    outcomes = {key.value: [state.value for state in states]
-                for key, states in insights.OUTCOMES.items()}
-    params = {
-        "start": start, "end": end, "channel": channel, "everything": scope.everything,
-        "groups": list(scope.groups), "user": scope.user_id, "editors": EDITORS_GROUP,
-        **outcomes, "decided": outcomes[APPROVED] + outcomes[REJECTED],
-        "zone": str(timezone.get_current_timezone()),
-    }
+    params = _params(period, scope, channel)
     out = Figures(period, channel)
     with transaction.atomic(), connection.cursor() as cursor:
         # The percentiles sort a period's waits: in memory, not in a temporary file (measured
@@ -192,6 +184,62 @@ def figures(period: Period, *, scope: Scope, channel: str = "") -> Figures:
     out.waiting = [{"bucket": name, "count": n}
                    for (name, _), n in zip(WAIT_BUCKETS, buckets, strict=True)]
     return out
+
+
+def _params(period: Period, scope: Scope, channel: str) -> dict:
+    start, end = bounds(period)
+    outcomes = {key.value: [state.value for state in states]
+                for key, states in insights.OUTCOMES.items()}
+    return {
+        "start": start, "end": end, "channel": channel, "everything": scope.everything,
+        "groups": list(scope.groups), "user": scope.user_id, "editors": EDITORS_GROUP,
+        **outcomes, "decided": outcomes[APPROVED] + outcomes[REJECTED],
+        "zone": str(timezone.get_current_timezone()),
+    }
+
+
+PER_PAGE = 50
+_BUCKET_BOUNDS = list(zip([0] + [b for _, b in WAIT_BUCKETS[:-1]], [b for _, b in WAIT_BUCKETS],
+                          strict=True))
+
+
+def drafts_behind(period: Period, *, scope: Scope, channel: str, behind: insights.Behind,
+                  page: int = 1) -> tuple[list[Draft], int]:
+    """The drafts a figure counts (`behind`), newest first, a page of PER_PAGE, and how many
+    there are: the figures' own cohort and rules, so the list and the number agree."""
+    params = _params(period, scope, channel)
+    where = ["true"]
+    if behind.outcome:
+        assert behind.outcome in params, behind.outcome  # checked by the rulebook
+        where.append(behind.outcome)  # a column of the cohort, one per outcome key
+    if behind.edited:
+        where.append("edited")
+    if behind.week:
+        where.append("(date_trunc('week', created_at AT TIME ZONE %(zone)s))::date = "
+                     "(date_trunc('week', %(week)s::date))::date")
+        params["week"] = behind.week
+    if behind.bucket is not None:
+        low, high = _BUCKET_BOUNDS[behind.bucket]
+        where.append("first_wait >= %(low)s" + (" AND first_wait < %(high)s" if high else ""))
+        params.update(low=low, high=high)
+    if behind.step is not None:
+        where.append("breach IS NOT NULL AND (breach ->> 0)::int = %(step)s")
+        params["step"] = behind.step - 1
+    if behind.check:
+        where.append(f"EXISTS (SELECT 1 FROM {F} f WHERE f.draft_id = drafts.id "
+                     "AND f.check_name = %(check)s AND (%(severity)s = '' "
+                     "OR f.severity = %(severity)s))")
+        params.update(check=behind.check, severity=behind.severity)
+    params.update(limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH {_COHORT} SELECT id, COUNT(*) OVER () FROM drafts "
+                       f"WHERE {' AND '.join(where)} ORDER BY created_at DESC, id DESC "
+                       "LIMIT %(limit)s OFFSET %(offset)s", params)
+        rows = cursor.fetchall()
+    if not rows and page > 1:  # past the end: how many there are, for the sentence
+        return [], drafts_behind(period, scope=scope, channel=channel, behind=behind)[1]
+    found = Draft.objects.select_related("author").in_bulk([pk for pk, _ in rows])
+    return [found[pk] for pk, _ in rows], rows[0][1] if rows else 0
 
 
 def _seconds(value) -> float | None:

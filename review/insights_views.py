@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import urlencode
 
 from drafts import roles
 from drafts.views import htmx_login
 from review import charts, exports, insights
-from review.insights import APPROVED
+from review.insights import APPROVED, EXPIRED
 from review.models import Channel
 from rulebook import insights as rules
 
@@ -32,18 +34,41 @@ def dashboard(request):
                "presets": rules.PRESETS, "default_days": rules.DEFAULT_PRESET,
                "channels": Channel.objects.order_by("name").values_list("slug", "name")}
     if figures is not None and not figures.empty:
+        link = _linker(request)
+
+        def outcome(series: str) -> dict:
+            return {} if series == "submitted" else {"outcome": series}
+
         context["charts"] = {
             "weeks": charts.bars("Drafts submitted and approved, by week", figures.weeks,
-                                 "week", ["submitted", APPROVED], horizontal=False),
+                                 "week", ["submitted", APPROVED], horizontal=False,
+                                 link=lambda i, row, series: link(week=row["week"],
+                                                                  **outcome(series))),
             "channels": charts.bars("Drafts by channel: submitted and approved",
-                                    figures.channels, "channel", ["submitted", APPROVED]),
+                                    figures.channels, "channel", ["submitted", APPROVED],
+                                    link=lambda i, row, series: link(
+                                        channel=row["channel"], **outcome(series))
+                                    if row["channel"] else ""),
             "waiting": charts.bars("Time to the first decision", figures.waiting, "bucket",
-                                   ["count"]),
+                                   ["count"], link=lambda i, row, series: link(bucket=i)),
         }
+        context["links"] = {"submitted": link(), "edited": link(outcome=APPROVED, edited=1),
+                            **{key.value: link(outcome=key.value) for key in rules.OUTCOMES}}
+        context["breaches"] = [(b, link(outcome=EXPIRED, step=b["step"]))
+                               for b in figures.deadline_breaches]
+        context["findings"] = [(f, link(check=f["check"], severity=f["severity"]))
+                               for f in figures.findings_by_check]
         context["durations"] = {
             name: {k: rules.duration_words(v) for k, v in getattr(figures, name).items()}
             for name in ("first_decision_seconds", "final_decision_seconds")}
     return render(request, "review/insights.html", context, status=400 if error else 200)
+
+
+def _linker(request):
+    """link(**filter): the drafts behind a figure, in the page's period and channel."""
+    base = {k: v for k, v in request.GET.items() if k in ("days", "from", "to", "channel")}
+    url = reverse("insights_drafts")
+    return lambda **behind: f"{url}?{urlencode({**base, **behind})}"
 
 
 def _asked(request) -> dict[str, str]:
@@ -97,3 +122,66 @@ def events_csv(request):
 def events_jsonl(request):
     """The period's audit history as JSON Lines, streamed (admins only)."""
     return _audit(request, exports.audit_jsonl, "jsonl", "application/jsonl; charset=utf-8")
+
+
+def _behind(request) -> rules.Behind:
+    q = request.GET
+    return rules.behind(buckets=len(insights.WAIT_BUCKETS),
+                        **{name: q.get(name, "") for name in (
+                            "outcome", "edited", "week", "bucket", "step", "check", "severity")})
+
+
+def _page(raw: str) -> int:
+    if not raw:
+        return 1
+    if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= 100_000):
+        raise rules.PeriodError("InvalidFilter", "page is a whole number from 1.", "page")
+    return int(raw)
+
+
+@htmx_login
+@roles.editor_required
+def drafts_behind(request):
+    """The drafts a figure counts (each figure on the page links here with its filter)."""
+    asked = _asked(request)
+    context: dict = {"asked": asked}
+    try:
+        period, channel = insights.asked(**asked)
+        behind, page = _behind(request), _page(request.GET.get("page", ""))
+    except rules.PeriodError as err:
+        return render(request, "review/insights_drafts.html", {**context, "error": err},
+                      status=400)
+    drafts, total = insights.drafts_behind(period, scope=insights.Scope.of(request.user),
+                                           channel=channel, behind=behind, page=page)
+    pages = max(1, -(-total // insights.PER_PAGE))
+    rest = request.GET.copy()
+    rest.pop("page", None)
+    context.update(period=period, channel=channel, behind=behind, drafts=drafts, total=total,
+                   page=page, pages=pages, rest=rest.urlencode(),
+                   what=_described(behind), back=_without_filter(request))
+    return render(request, "review/insights_drafts.html", context)
+
+
+def _without_filter(request) -> str:
+    """The page's query without the figure's filter: back to the figures."""
+    q = request.GET.copy()
+    for name in ("outcome", "edited", "week", "bucket", "step", "check", "severity", "page"):
+        q.pop(name, None)
+    return q.urlencode()
+
+
+def _described(b: rules.Behind) -> str:
+    """ "Drafts approved with an editor's edits, submitted in the week of 30 Nov 2026", …"""
+    parts = ["Drafts"]
+    if b.outcome:
+        parts.append(b.outcome + (" with an editor's edits" if b.edited else ""))
+    if b.week:
+        parts.append(f"submitted in the week of {b.week:%d %b %Y}")
+    if b.bucket is not None:
+        parts.append(f"first decided {insights.WAIT_BUCKETS[b.bucket][0]} after submission")
+    if b.step is not None:
+        parts.append(f"that expired at step {b.step}")
+    if b.check:
+        found = f"found something ({b.severity})" if b.severity else "found something"
+        parts.append(f"on which the check “{b.check}” {found}")
+    return " ".join(parts)

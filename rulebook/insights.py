@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from rulebook.checks import Severity
 from rulebook.deadlines import elapsed_words
 from rulebook.states import EventKind, ReviewState
 
@@ -115,3 +116,50 @@ def duration_words(seconds: float | None) -> str:
 
 def unknown_channel(slug: str) -> PeriodError:
     return PeriodError("UnknownChannel", f"There is no channel “{slug[:60]}”.", "channel")
+
+
+# ------------------------------------------------------------------ the drafts behind a figure
+
+CHECK_NAME_MAX = 100
+
+
+@dataclass(frozen=True)
+class Behind:
+    """Which of a period's drafts a figure counts (each figure links to them): an outcome
+    (approved: and with an editor's edits), a week they were submitted in, how long they
+    waited for a first decision (a bucket's index), the step they expired at (from 1), a
+    check that found something on them. Nothing: every draft of the period."""
+
+    outcome: str = ""
+    edited: bool = False
+    week: date | None = None
+    bucket: int | None = None
+    step: int | None = None
+    check: str = ""
+    severity: str = ""  # with `check`: only its findings of this severity
+
+
+def behind(*, buckets: int, outcome: str = "", edited: str = "", week: str = "",
+           bucket: str = "", step: str = "", check: str = "", severity: str = "") -> Behind:
+    """The figure asked for, from a link's query; PeriodError("InvalidFilter") otherwise."""
+    outcomes = [s.value for s in OUTCOMES]
+    if outcome and outcome not in outcomes:
+        raise PeriodError("InvalidFilter", f"Choose an outcome among {', '.join(outcomes)}.",
+                          "outcome")
+    if edited not in ("", "1"):
+        raise PeriodError("InvalidFilter", "edited is 1 or left out.", "edited")
+    if bucket and not (bucket.isascii() and bucket.isdigit() and int(bucket) < buckets):
+        raise PeriodError("InvalidFilter", f"bucket is a whole number from 0 to {buckets - 1}.",
+                          "bucket")
+    if step and not (step.isascii() and step.isdigit() and 1 <= int(step) <= 99):
+        raise PeriodError("InvalidFilter", "step is a whole number from 1.", "step")
+    if len(check) > CHECK_NAME_MAX:
+        raise PeriodError("InvalidFilter", f"A check's name is at most {CHECK_NAME_MAX} "
+                          "characters.", "check")
+    severities = [s.value for s in Severity]
+    if severity and severity not in severities:
+        raise PeriodError("InvalidFilter", f"severity is one of {', '.join(severities)}.",
+                          "severity")
+    return Behind(outcome=outcome, edited=edited == "1", week=_date(week, "week") if week
+                  else None, bucket=int(bucket) if bucket else None,
+                  step=int(step) if step else None, check=check.strip(), severity=severity)

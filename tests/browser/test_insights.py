@@ -1,6 +1,7 @@
 """Insights in Chromium (issue 24): an admin opens the dashboard, sees three charts each with
 the table of its numbers beside it, filters by channel, and the page passes axe-core and fits
-a 390 px window."""
+a 390 px window; a figure's number opens the drafts behind it, which passes the same
+checks."""
 
 from __future__ import annotations
 
@@ -37,3 +38,11 @@ def test_an_admin_reads_the_dashboard_and_filters_by_channel(open_as, author, ad
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert_accessible(page, "the insights dashboard on a phone")
     screenshot(page, "insights")
+    page.get_by_role("row", name="Approved 2").get_by_role("link", name="2").click()
+    expect(page.locator("h1")).to_have_text("Drafts approved")
+    expect(page.locator("table.drafts tbody tr")).to_have_count(2)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert_accessible(page, "the drafts behind a figure on a phone")
+    page.get_by_role("link", name="Back to the figures").click()
+    expect(page.locator("h1")).to_have_text("Insights")
+    assert "channel=press" in page.url
