@@ -51,6 +51,8 @@ class InsightsSerializer(serializers.Serializer):
     them, how long they waited, what they cost. A ratio with nothing to divide is null."""
 
     channel = serializers.CharField(allow_null=True)
+    group = serializers.CharField(allow_null=True, help_text="The group asked for, if any.")
+    reviewer = serializers.CharField(allow_null=True, help_text="The reviewer asked for.")
     submitted = serializers.IntegerField()
     approved = serializers.IntegerField()
     rejected = serializers.IntegerField()

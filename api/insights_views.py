@@ -20,13 +20,19 @@ from rulebook import delivery
 from rulebook import insights as insight_rules
 
 PERIOD_ERRORS = "Invalid (a parameter's type or shape), FromAfterTo, PeriodTooLong, " \
-                "UnknownChannel"
+                "UnknownChannel, UnknownGroup, UnknownReviewer, InvalidFilter"
 
 
 class InsightsQuery(Query):
     channel = Text(limit=delivery.CHANNEL_MAX, line=True, pattern=CHANNEL_PATTERN,
                    limit_in_pattern=True, required=False,
                    help_text="Only drafts submitted to this channel (its slug).")
+    group = Text(limit=150, line=True, required=False,
+                 help_text="Only drafts whose policy has a step this group decides at (the "
+                           "default policy's: Editors).")
+    reviewer = Text(limit=150, line=True, required=False,
+                    help_text="Only drafts this user (a username) decided on or edited; for "
+                              "events, only theirs.")
 
     def get_fields(self):
         fields = super().get_fields()  # `from` and `to` are Python keywords
@@ -61,7 +67,8 @@ def _iso(day) -> str:
 
 def _asked(params) -> dict[str, str]:
     return {"start": _iso(params.get("from")), "end": _iso(params.get("to")),
-            "channel": params.get("channel", "")}
+            "channel": params.get("channel", ""), "group": params.get("group", ""),
+            "reviewer": params.get("reviewer", "")}
 
 
 def _refused(err: insight_rules.PeriodError) -> BadRequest:
@@ -81,12 +88,12 @@ class EventsView(ApiView):
         query = InsightsQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         try:
-            period, channel = insights.asked(**_asked(query.validated_data))
+            period, cut = insights.asked(**_asked(query.validated_data))
         except insight_rules.PeriodError as err:
             raise _refused(err) from None
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(
-            exports.audit_events(period, channel).values(*exports.AUDIT_FIELDS), request,
+            exports.audit_events(period, cut).values(*exports.AUDIT_FIELDS), request,
             view=self)
         rows = [dict(zip(exports.AUDIT_COLUMNS, exports.audit_row(tuple(v.values())),
                          strict=True)) for v in page]

@@ -32,7 +32,8 @@ def dashboard(request):
     context = {"asked": asked, "error": error, "figures": figures,
                "query": request.GET.urlencode(),
                "presets": rules.PRESETS, "default_days": rules.DEFAULT_PRESET,
-               "channels": Channel.objects.order_by("name").values_list("slug", "name")}
+               "channels": Channel.objects.order_by("name").values_list("slug", "name"),
+               **insights.choices()}
     if figures is not None and not figures.empty:
         link = _linker(request)
 
@@ -66,7 +67,8 @@ def dashboard(request):
 
 def _linker(request):
     """link(**filter): the drafts behind a figure, in the page's period and channel."""
-    base = {k: v for k, v in request.GET.items() if k in ("days", "from", "to", "channel")}
+    base = {k: v for k, v in request.GET.items()
+            if k in ("days", "from", "to", "channel", "group", "reviewer")}
     url = reverse("insights_drafts")
     return lambda **behind: f"{url}?{urlencode({**base, **behind})}"
 
@@ -74,7 +76,8 @@ def _linker(request):
 def _asked(request) -> dict[str, str]:
     q = request.GET
     return {"days": q.get("days", ""), "start": q.get("from", ""), "end": q.get("to", ""),
-            "channel": q.get("channel", "")}
+            "channel": q.get("channel", ""), "group": q.get("group", ""),
+            "reviewer": q.get("reviewer", "")}
 
 
 def _refused(err: rules.PeriodError) -> HttpResponse:
@@ -101,12 +104,12 @@ def figures_csv(request):
 
 def _audit(request, stream, ext: str, content_type: str):
     try:
-        period, channel = insights.asked(**_asked(request))
+        period, cut = insights.asked(**_asked(request))
     except rules.PeriodError as err:
         return _refused(err)
-    name = _filename(period, channel, "events", ext)
+    name = _filename(period, cut.channel, "events", ext)
     return StreamingHttpResponse(
-        stream(period, channel), content_type=content_type,
+        stream(period, cut), content_type=content_type,
         headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
@@ -146,17 +149,17 @@ def drafts_behind(request):
     asked = _asked(request)
     context: dict = {"asked": asked}
     try:
-        period, channel = insights.asked(**asked)
+        period, cut = insights.asked(**asked)
         behind, page = _behind(request), _page(request.GET.get("page", ""))
     except rules.PeriodError as err:
         return render(request, "review/insights_drafts.html", {**context, "error": err},
                       status=400)
     drafts, total = insights.drafts_behind(period, scope=insights.Scope.of(request.user),
-                                           channel=channel, behind=behind, page=page)
+                                           cut=cut, behind=behind, page=page)
     pages = max(1, -(-total // insights.PER_PAGE))
     rest = request.GET.copy()
     rest.pop("page", None)
-    context.update(period=period, channel=channel, behind=behind, drafts=drafts, total=total,
+    context.update(period=period, cut=cut, behind=behind, drafts=drafts, total=total,
                    page=page, pages=pages, rest=rest.urlencode(),
                    what=_described(behind), back=_without_filter(request))
     return render(request, "review/insights_drafts.html", context)

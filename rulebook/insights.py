@@ -118,6 +118,25 @@ def unknown_channel(slug: str) -> PeriodError:
     return PeriodError("UnknownChannel", f"There is no channel “{slug[:60]}”.", "channel")
 
 
+NAME_MAX = 150  # a channel's slug, a group's or a user's name, as asked for
+
+
+def name(value: str, field: str) -> str:
+    """A channel, group or reviewer as asked for, trimmed: one line of at most NAME_MAX
+    characters (PeriodError otherwise: nothing like it exists)."""
+    value = value.strip()
+    if len(value) > NAME_MAX or any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise PeriodError("InvalidFilter", f"The {field} is one line of at most {NAME_MAX} "
+                          "characters.", field)
+    return value
+
+
+def unknown(code: str, field: str, name: str) -> PeriodError:
+    """A group or reviewer that does not exist."""
+    what = {"group": "group", "reviewer": "user"}[field]
+    return PeriodError(code, f"There is no {what} “{name[:60]}”.", field)
+
+
 # ------------------------------------------------------------------ the drafts behind a figure
 
 CHECK_NAME_MAX = 100

@@ -102,7 +102,8 @@ def test_the_figures_match_the_fixture_computed_by_hand(november, admin_user):
             for c in f.channels} == {"press": (3, 1, 1, 0), "blog": (2, 1, 0, 1)}
     assert [(w["bucket"], w["count"]) for w in f.waiting] == [
         ("under 1 h", 1), ("1–4 h", 1), ("4–24 h", 0), ("1–3 days", 1), ("over 3 days", 0)]
-    press = insights.figures(NOVEMBER, scope=insights.Scope.of(admin_user), channel="press")
+    press = insights.figures(NOVEMBER, scope=insights.Scope.of(admin_user),
+                             cut=insights.Cut(channel="press"))
     assert (press.submitted, press.approved, press.rejected, press.withdrawn) == (3, 1, 1, 1)
 
 
