@@ -48,7 +48,7 @@ VERSION_CHOICES = [(k.value, k.label) for k in VersionKind]
 WORKFLOW_FIELDS = ("status", "current_version", "revisions", "deadline", "remind_at",
                    "status_message", "progress_chars", "decided_by", "decided_at",
                    "decision_comment", "last_seq", "step", "first_decided_at", "was_edited",
-                   "spent_tokens", "spent_usd")
+                   "spent_tokens", "spent_usd", "escalate_at", "escalated_to")
 
 
 class Draft(models.Model):
@@ -99,6 +99,10 @@ class Draft(models.Model):
     # written, so a period's figures are aggregates over drafts alone, never over every
     # event: the first decision's time, whether an editor's edit made a version, and what
     # every version cost (the LLM's and the checks' judge's tokens and USD).
+    # The current step's escalation (rulebook.policies.Escalation): when it falls due, and the
+    # group it let decide at the step too ("": none), which then has the draft in its queue.
+    escalate_at = models.DateTimeField(null=True, blank=True)
+    escalated_to = models.CharField(max_length=150, blank=True)
     first_decided_at = models.DateTimeField(null=True, blank=True)
     was_edited = models.BooleanField(default=False)
     spent_tokens = models.PositiveIntegerField(default=0)
@@ -184,6 +188,25 @@ class Draft(models.Model):
     def current_step(self) -> policies.ReviewStep:
         """Its rule: who decides now (group, outside approvers)."""
         return self.policy.steps[self.current_index]
+
+    @property
+    def escalated(self) -> bool:
+        """Its step escalated and let another group decide too (that group: escalated_to)."""
+        return bool(self.escalated_to)
+
+    @property
+    def escalation_line(self) -> str:
+        """ "Escalates at 14:05 UTC: notify Managing editors" while it is pending, "Escalated:
+        Managing editors decide too" once it let them; "" otherwise (the draft page)."""
+        if not self.awaiting_review:
+            return ""
+        step = self.current_step
+        if self.escalate_at and step.escalates:
+            return (f"Escalates {self.escalate_at:%Y-%m-%d %H:%M} UTC without a decision: "
+                    f"{policies.escalation_words(step)}")
+        if self.escalated_to:
+            return f"Escalated: {self.escalated_to} may decide at this step too"
+        return ""
 
     @property
     def step_label(self) -> str:

@@ -45,6 +45,11 @@ def recipients(draft: Draft, audience: Audience) -> list[str]:
     if audience == Audience.EDITORS:
         users = users.filter(groups__name=draft.current_step.group).exclude(pk=draft.author_id)
         return sorted(set(users.values_list("email", flat=True)) | set(outside_approvers(draft)))
+    elif audience == Audience.ESCALATION:
+        group = draft.current_step.escalate_to
+        if not group:
+            return []
+        users = users.filter(groups__name=group).exclude(pk=draft.author_id)
     elif audience == Audience.AUTHOR_AND_ADMINS:
         users = users.filter(is_staff=True) | users.filter(pk=draft.author_id)
     elif audience == Audience.ADMINS:

@@ -493,6 +493,9 @@ def _fold(draft: Draft, record: EventRecord, event: DraftEvent) -> None:
     awaiting = record.state == ReviewState.AWAITING_REVIEW
     draft.deadline = record.deadline if awaiting else None
     draft.remind_at = record.remind_at if awaiting else None
+    draft.escalate_at = record.escalate_at if awaiting else None
+    if record.escalated_to is not None:
+        draft.escalated_to = record.escalated_to
     if record.step is not None:
         draft.step = record.step
     if record.revisions is not None:

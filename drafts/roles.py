@@ -49,8 +49,9 @@ def _step_groups(user) -> set[str]:
     if not hasattr(user, "_redline_step_groups"):
         from review.models import PolicyStep
 
-        user._redline_step_groups = set(
-            PolicyStep.objects.values_list("group__name", flat=True).distinct())
+        steps = PolicyStep.objects.all()
+        user._redline_step_groups = set(steps.values_list("group__name", flat=True)) | set(
+            steps.exclude(escalate_to=None).values_list("escalate_to__name", flat=True))
     return user._redline_step_groups
 
 

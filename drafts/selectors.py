@@ -10,7 +10,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
@@ -19,6 +19,7 @@ from drafts.models import (
     CheckFinding,
     Comment,
     Draft,
+    DraftEvent,
     DraftVersion,
     PassageChange,
     StreamedText,
@@ -26,7 +27,7 @@ from drafts.models import (
 from drafts.paging import CappedCount, capped
 from rulebook import budgets, checks, policies, revisions, states
 from rulebook.comments import CommentState
-from rulebook.states import FINAL_STATES, ReviewState
+from rulebook.states import FINAL_STATES, EventKind, ReviewState
 from temporal_app.types import PassageInput
 
 # The navigation counts up to this many, then shows "99+".
@@ -84,6 +85,17 @@ def awaiting_review() -> QuerySet[Draft]:
     return Draft.objects.filter(status=ReviewState.AWAITING_REVIEW)
 
 
+def overdue(now=None) -> QuerySet[Draft]:
+    """Drafts awaiting review past their reminder, or whose step escalated (an `escalated`
+    event on the current version), the nearest deadline first: the admins' overdue list."""
+    now = now or timezone.now()
+    escalated = DraftEvent.objects.filter(draft=OuterRef("pk"), kind=EventKind.ESCALATED,
+                                          version=OuterRef("current_version"))
+    return (awaiting_review().annotate(has_escalated=Exists(escalated))
+            .filter(Q(remind_at__lte=now) | Q(has_escalated=True) | Q(escalate_at__lte=now))
+            .select_related("author").order_by("deadline", "pk"))
+
+
 # The editors' queue order, most urgent first: high priority, then the nearest deadline (which
 # never passes the due date), then the oldest. The API's cursor pages use it too.
 QUEUE_ORDER = ("-priority", "deadline", "created_at", "pk")
@@ -94,7 +106,20 @@ def at_steps_of(qs: QuerySet[Draft], groups: frozenset[str]) -> QuerySet[Draft]:
     of the database (Draft.step_group: the step's group in the policy the draft keeps; none
     kept: the default policy's, Editors). Outside approvers' steps have no group, so they are
     in no reviewer's queue."""
-    return qs.filter(step_group__in=sorted(g for g in groups if g))
+    named = sorted(g for g in groups if g)
+    escalated = [g for g in named if g in _escalation_groups()]
+    if not escalated:  # the common case: one range of the step-group index
+        return qs.filter(step_group__in=named)
+    # A step that escalated may let these groups decide too (Draft.escalated_to).
+    return qs.filter(Q(step_group__in=named) | Q(escalated_to__in=escalated))
+
+
+def _escalation_groups() -> set[str]:
+    """The groups any policy step escalates to (one small query)."""
+    from review.models import PolicyStep  # up: the policies' table, read like roles does
+
+    return set(PolicyStep.objects.exclude(escalate_to=None).values_list(
+        "escalate_to__name", flat=True))
 
 
 def review_queue(*, author_id: int | None = None, age: str = "",

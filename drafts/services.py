@@ -290,7 +290,7 @@ def stop_refusal(draft: Draft, user) -> snapshot.Refusal | None:
     "Stop writing", stop_writing to refuse early."""
     snap = snapshot.Snapshot(state=draft.state, version=draft.current_version,
                               author_id=draft.author_id, policy=draft.policy,
-                              step=draft.current_index)
+                              step=draft.current_index, escalated=draft.escalated)
     return writing.stop_refusal(snap, user.pk, _stopper_groups(draft, user), stopping=False,
                                 expires_at=None, now=timezone.now())
 

@@ -36,7 +36,8 @@ class StepInline(admin.TabularInline):
     model = PolicyStep
     formset = StepFormSet
     extra = 1
-    fields = ("order", "name", "group", "required", "review_hours", "outside_emails")
+    fields = ("order", "name", "group", "required", "review_hours", "outside_emails",
+              "escalation", "escalate_after_hours", "escalate_to")
 
 
 @admin.register(Policy)

@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_GET, require_http_methods
 
-from drafts import roles
+from drafts import roles, selectors
 from drafts.models import Draft
 from review import services
 from rulebook import inputs, states
@@ -31,6 +31,15 @@ from temporal_app import errors, gateway, visibility
 MAX_EXTENSION_HOURS = inputs.MAX_EXTENSION_SECONDS / 3600
 
 # ------------------------------------------------------------------ the list
+
+
+@require_GET
+@roles.admin_required
+def overdue(request: HttpRequest) -> HttpResponse:
+    """Reviews past their reminder or escalated at their step (a database page, the nearest
+    deadline first; at most 200)."""
+    drafts = list(selectors.overdue()[:200])
+    return render(request, "review/overdue.html", {"drafts": drafts})
 
 
 @require_GET

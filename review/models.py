@@ -72,6 +72,22 @@ class PolicyStep(models.Model):
         validators=[MinValueValidator(inputs.MIN_EXTENSION_SECONDS / 3600),
                     MaxValueValidator(inputs.MAX_EXTENSION_SECONDS / 3600)],
         help_text="This step's own time to decide; blank: the review's (REVIEW_TIMEOUT).")
+    escalation = models.CharField(
+        max_length=20, blank=True,
+        choices=[(e.value, policies.ESCALATION_LABELS[e]) for e in policies.Escalation],
+        help_text="What happens when the step has waited the escalation time without a "
+                  "decision (blank: nothing). Ending the review as expired is for policies "
+                  "that want it.")
+    escalate_after_hours = models.FloatField(
+        "escalate after (hours)", null=True, blank=True,
+        validators=[MinValueValidator(inputs.MIN_EXTENSION_SECONDS / 3600),
+                    MaxValueValidator(inputs.MAX_EXTENSION_SECONDS / 3600)],
+        help_text="Time at the step without a decision before it escalates; sooner than the "
+                  "step's deadline.")
+    escalate_to = models.ForeignKey(
+        Group, on_delete=models.PROTECT, related_name="+", null=True, blank=True,
+        verbose_name="escalation group",
+        help_text="Told (or let decide too) when the step escalates.")
 
     class Meta:
         ordering = ["policy", "order", "pk"]
@@ -84,7 +100,10 @@ class PolicyStep(models.Model):
         return policies.ReviewStep(
             name=self.name, group=self.group.name if self.group else "", required=self.required,
             review_seconds=(self.review_hours or 0) * 3600.0,
-            outside=[line.strip() for line in self.outside_emails.splitlines() if line.strip()])
+            outside=[line.strip() for line in self.outside_emails.splitlines() if line.strip()],
+            escalation=self.escalation,
+            escalate_after_seconds=(self.escalate_after_hours or 0) * 3600.0,
+            escalate_to=self.escalate_to.name if self.escalate_to else "")
 
 
 class Channel(models.Model):

@@ -111,7 +111,7 @@ def eligibility_refusal(user, draft: Draft) -> Refusal | None:
     """Why `user` may not decide at the step the draft is at (as far as the row knows)."""
     return (decisions.own_draft_refusal(draft.author_id, user.pk)
             or steps.eligibility_refusal(draft.policy, draft.current_index,
-                                             roles.reviewer_groups(user)))
+                                         roles.reviewer_groups(user), draft.escalated))
 
 
 def decide(*, editor, decision: str, version: int, comment: str = "", text: str = "",

@@ -27,6 +27,7 @@ urlpatterns = [
          name="dismiss_finding"),
     path("<int:pk>/<claim_action:action>/", views.claim, name="claim"),
     # Admins: pending workflows read from Temporal (review/admin_views.py).
+    path("overdue/", admin_views.overdue, name="overdue"),
     path("pending/", admin_views.pending, name="pending"),
     path("pending/<int:pk>/", admin_views.details, name="pending_details"),
     path("pending/<int:pk>/<slug:action>/", admin_views.action, name="pending_action"),

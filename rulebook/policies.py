@@ -13,6 +13,7 @@ import dataclasses
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 
 from rulebook.inputs import MAX_EXTENSION_SECONDS, MIN_EXTENSION_SECONDS
 from rulebook.states import ReviewState
@@ -37,9 +38,45 @@ class ReviewStep:
     required: int = 1
     review_seconds: float = 0.0
     outside: list[str] = dataclasses.field(default_factory=list)
+    # Escalation (Escalation): after `escalate_after_seconds` at the step without a decision,
+    # tell `escalate_to` (a group), let it decide here too, or end the review as expired.
+    escalation: str = ""  # an Escalation value; "": none
+    escalate_after_seconds: float = 0.0
+    escalate_to: str = ""
+
+    @property
+    def escalates(self) -> bool:
+        return bool(self.escalation) and self.escalate_after_seconds > 0
 
     def takes(self, email: str) -> bool:
         return email.strip().lower() in {e.strip().lower() for e in self.outside}
+
+
+class Escalation(StrEnum):
+    """What a step does after its escalation time without a decision (a durable timer in the
+    review's workflow, shown on the draft page and in its history)."""
+
+    NOTIFY = "notify"  # mail the escalation group
+    ADD_DECIDERS = "add_deciders"  # its members may decide at the step too (and are mailed)
+    EXPIRE = "expire"  # end the review as expired, as the deadline would
+
+
+ESCALATION_LABELS = {
+    Escalation.NOTIFY: "notify the escalation group",
+    Escalation.ADD_DECIDERS: "let the escalation group decide too",
+    Escalation.EXPIRE: "end the review as expired",
+}
+
+
+def escalation_words(step: ReviewStep) -> str:
+    """ "notify Managing editors" / "let Managing editors decide too" / "end the review as
+    expired" (the draft page, the history's comment)."""
+    action = Escalation(step.escalation)
+    if action == Escalation.NOTIFY:
+        return f"notify {step.escalate_to}"
+    if action == Escalation.ADD_DECIDERS:
+        return f"let {step.escalate_to} decide too"
+    return ESCALATION_LABELS[action]
 
 
 def outside_actor_id(email: str) -> int:
@@ -98,6 +135,34 @@ def policy_problems(policy: ReviewPolicy) -> list[str]:
                 MIN_EXTENSION_SECONDS <= step.review_seconds <= MAX_EXTENSION_SECONDS):
             problems.append(f"Step {number} ({step.name}): a deadline is between a minute "
                             "and 30 days.")
+        problems += _escalation_problems(number, step)
+    return problems
+
+
+def _escalation_problems(number: int, step: ReviewStep) -> list[str]:
+    where = f"Step {number} ({step.name})"
+    if not step.escalation:
+        if step.escalate_after_seconds or step.escalate_to:
+            return [f"{where}: choose what happens at the escalation time, or clear it."]
+        return []
+    if step.escalation not in {e.value for e in Escalation}:
+        return [f"{where}: escalation is one of {', '.join(e.value for e in Escalation)}."]
+    problems = []
+    if not MIN_EXTENSION_SECONDS <= step.escalate_after_seconds <= MAX_EXTENSION_SECONDS:
+        problems.append(f"{where}: escalation comes after between a minute and 30 days.")
+    if step.escalation == Escalation.EXPIRE:
+        if step.escalate_to:
+            problems.append(f"{where}: ending the review as expired tells no group; leave "
+                            "the escalation group empty.")
+    elif not step.escalate_to:
+        problems.append(f"{where}: name the escalation group (to "
+                        f"{ESCALATION_LABELS[Escalation(step.escalation)]}).")
+    elif step.escalate_to == step.group:
+        problems.append(f"{where}: the escalation group is the step's own group; choose "
+                        "another one.")
+    if step.review_seconds and step.escalate_after_seconds >= step.review_seconds:
+        problems.append(f"{where}: escalation comes after the step's deadline, so it would "
+                        "never happen; make it sooner.")
     return problems
 
 
@@ -118,10 +183,15 @@ def step_words(policy: ReviewPolicy, step: int) -> str:
     return f"step {step + 1} of {len(policy.steps)}, {policy.steps[step].name}"
 
 
-def decides_at(step: ReviewStep, actor_groups: Iterable[str]) -> bool:
+def decides_at(step: ReviewStep, actor_groups: Iterable[str], escalated: bool = False
+               ) -> bool:
     """Does a reviewer in these groups decide at this step? (Outside approvers decide by
-    their email, through their link: ReviewStep.takes.)"""
-    return bool(step.group) and step.group in actor_groups
+    their email, through their link: ReviewStep.takes.) Once the step `escalated` and its
+    escalation adds deciders, its escalation group does too."""
+    groups = set(actor_groups)
+    if escalated and step.escalation == Escalation.ADD_DECIDERS and step.escalate_to in groups:
+        return True
+    return bool(step.group) and step.group in groups
 
 
 @dataclass(frozen=True)

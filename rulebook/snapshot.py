@@ -43,6 +43,7 @@ class Snapshot:
     policy: ReviewPolicy = DEFAULT_POLICY
     due_at: datetime | None = None  # the author's due date: no deadline goes past it
     step: int = 0  # the current step (index into policy.steps)
+    escalated: bool = False  # the current step's escalation happened (rulebook.policies)
     approvals: tuple[Approval, ...] = ()  # this round's, accepted so far (recorded or not)
     suggestions: int = 0  # rewrites suggested on the current version (rulebook.suggestions)
     # What the draft may spend and has spent on the LLM, and what the current version cost

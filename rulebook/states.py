@@ -62,6 +62,7 @@ class EventKind(StrEnum):
     REVISED_FOR_CHECKS = "revised_for_checks"
     CHECK_ROUND_FAILED = "check_round_failed"  # the LLM failed it: the version goes to review
     RECHECKED = "rechecked"  # an editor ran the checks again on the version awaiting review
+    ESCALATED = "escalated"  # a step went its escalation time without a decision (policies)
 
     @property
     def label(self) -> str:
@@ -132,6 +133,7 @@ EVENT_LABELS = {
     EventKind.REVISED_FOR_CHECKS: "Revised for the checks",
     EventKind.CHECK_ROUND_FAILED: "Automatic round failed: the version goes to review",
     EventKind.RECHECKED: "Checks run again",
+    EventKind.ESCALATED: "Escalated",
 }
 VERSION_LABELS = {
     VersionKind.GENERATED: "Generated",
@@ -221,6 +223,7 @@ STATE_AFTER: dict[EventKind, ReviewState | None] = {
     EventKind.REVISED_FOR_CHECKS: ReviewState.AWAITING_REVIEW,
     EventKind.CHECK_ROUND_FAILED: ReviewState.AWAITING_REVIEW,  # on the version sent back
     EventKind.RECHECKED: None,
+    EventKind.ESCALATED: None,  # the review waits on (or the expiry that follows ends it)
 }
 # The event that records a review closing in each final state (reconcile uses it; a review
 # run never ends as published: that state comes from its publishing afterwards).
@@ -249,6 +252,7 @@ class Audience(StrEnum):
     AUTHOR = "author"
     AUTHOR_AND_ADMINS = "author_and_admins"
     ADMINS = "admins"
+    ESCALATION = "escalation"  # the members of the escalation group of the draft's step
 
 
 # Who is mailed about which event, and the subject line ({id}, {topic}).
@@ -265,6 +269,8 @@ NOTIFY: dict[EventKind, tuple[Audience, str]] = {
     EventKind.REJECTED: (Audience.AUTHOR, "Your draft #{id} was rejected: {topic}"),
     EventKind.CHANGES_REQUESTED: (Audience.AUTHOR,
                                   "Changes requested on your draft #{id}: {topic}"),
+    EventKind.ESCALATED: (Audience.ESCALATION,
+                          "Escalated to you: draft #{id} has waited for a decision: {topic}"),
     EventKind.EXPIRED: (Audience.AUTHOR_AND_ADMINS,
                         "Draft #{id} expired without a review: {topic}"),
     EventKind.CANCELLED: (Audience.AUTHOR,

@@ -18,11 +18,12 @@ def step_approvals(snap: Snapshot) -> list[Approval]:
     return [a for a in snap.approvals if a.step == snap.step and a.version == snap.version]
 
 
-def eligibility_refusal(policy: ReviewPolicy, step: int, actor_groups: Iterable[str]
-                        ) -> Refusal | None:
-    """Refused unless a reviewer in these groups decides at the policy's step."""
+def eligibility_refusal(policy: ReviewPolicy, step: int, actor_groups: Iterable[str],
+                        escalated: bool = False) -> Refusal | None:
+    """Refused unless a reviewer in these groups decides at the policy's step (`escalated`:
+    its escalation happened, which may let another group decide too)."""
     current = policy.steps[step]
-    if decides_at(current, actor_groups):
+    if decides_at(current, actor_groups, escalated):
         return None
     where = step_words(policy, step)
     if not current.group:
@@ -53,7 +54,8 @@ def step_refusal(snap: Snapshot, request: Request) -> Refusal | None:
             return invalid("Outside approvers approve, reject or request changes; they do "
                             "not edit.")
     elif request.actor_groups is not None and (
-            not_eligible := eligibility_refusal(policy, snap.step, request.actor_groups)):
+            not_eligible := eligibility_refusal(policy, snap.step, request.actor_groups,
+                                                snap.escalated)):
         return not_eligible
     if request.kind not in (DecisionKind.APPROVE, DecisionKind.APPROVE_WITH_EDITS):
         return None

@@ -47,7 +47,7 @@ def stop_refusal(snap: Snapshot, actor_id: int, actor_groups: Iterable[str] | No
         return Refusal("AlreadyStopping", ALREADY)
     if actor_id == snap.author_id or actor_groups is None:
         return None
-    if eligibility_refusal(snap.policy, snap.step, actor_groups) is not None:
+    if eligibility_refusal(snap.policy, snap.step, actor_groups, snap.escalated) is not None:
         return Refusal("NotEligible", NOT_YOURS)
     return None
 

@@ -445,6 +445,11 @@ class EventRecord:
     # The step the event was taken at, when it differs (an approval that completed its step).
     event_step: int | None = None
     actor_email: str = ""  # an outside approver's (no account: actor_id is None)
+    # The current step's escalation (rulebook.policies.Escalation): when it falls due while
+    # awaiting review, and the group it let decide there too ("" none; None: unchanged, as
+    # from runs before escalation existed).
+    escalate_at: datetime | None = None
+    escalated_to: str | None = None
 
 
 @dataclass(frozen=True)

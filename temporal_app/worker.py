@@ -78,6 +78,7 @@ class DjangoDbInterceptor(Interceptor):
 # "rulebook" passes the package and every submodule through (tests/test_rulebook_imports.py).
 SANDBOX_PASSTHROUGH = ("rulebook", "temporal_app.options", "temporal_app.writing",
                        "temporal_app.waiting", "temporal_app.checking", "temporal_app.stopping",
+                       "temporal_app.escalating",
                        "temporal_app.types", "temporal_app.converter")
 
 

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 APPS = ("drafts", "review", "publishing", "api", "config")
 ENGINE_ONLY = ("temporal_app.workflows", "temporal_app.activities", "temporal_app.worker",
                "temporal_app.writing", "temporal_app.waiting", "temporal_app.checking",
-               "temporal_app.stopping")
+               "temporal_app.stopping", "temporal_app.escalating")
 # What an activity may call in the apps: the one writer of review state, and the services and
 # selectors each activity drives.
 ACTIVITY_MAY_USE = {"drafts.projection", "drafts.outbox", "publishing.deliveries",

@@ -37,7 +37,8 @@ POLICY_PATHS = {"policy_quorum", "policy_changes_mid_chain", "policy_outside_app
 # The editor's workbench: a request for changes on three commented passages (three parallel
 # revise_passage activities behind the targeted-revision patch).
 WORKBENCH_PATHS = {"targeted_revision", "accepted_changes", "suggested_rewrite",
-                   "stop_and_keep", "stop_revision_discard", "checks_auto_round"}
+                   "stop_and_keep", "stop_revision_discard", "checks_auto_round",
+                   "escalation_add_deciders"}
 WORKFLOWS = [DraftReviewWorkflow, DraftReviewWorkflowV1, MailOutboxWorkflow,
              PublishDraftWorkflow]
 

@@ -54,6 +54,7 @@ with workflow.unsafe.imports_passed_through():
     import rulebook.steps as steps
     import rulebook.writing as writing_rules
     import temporal_app.checking as checking
+    import temporal_app.escalating as escalating
     import temporal_app.options as options
     import temporal_app.stopping as stopping
     import temporal_app.waiting as waiting
@@ -147,7 +148,8 @@ class _Decision:
 
 
 @workflow.defn(name=WORKFLOW_TYPE)
-class DraftReviewWorkflow(waiting.ReviewRun, checking.ChecksRun, stopping.StopRun):
+class DraftReviewWorkflow(waiting.ReviewRun, checking.ChecksRun, stopping.StopRun,
+                          escalating.EscalationRun):
     @workflow.init
     def __init__(self, inp: ReviewInput) -> None:
         self._start_run(inp)  # input, state, version, counts, deadline, reminder, history
@@ -307,19 +309,26 @@ class DraftReviewWorkflow(waiting.ReviewRun, checking.ChecksRun, stopping.StopRu
                 return self._decision
             if self._expired():
                 return None
+            escalate_at = self._escalation_pending()  # a policy step's (escalating.py)
+            if escalate_at is not None and workflow.now() >= escalate_at:
+                if await self._escalate():
+                    return None  # the policy ends the review as expired
+                continue
             remind = await self._sleep_until(
-                lambda: self._decision is not None or bool(self._halted) or bool(self._votes))
+                lambda: self._decision is not None or bool(self._halted) or bool(self._votes),
+                escalate_at=escalate_at)
             if self._halted:  # an admin update's write failed for good
                 raise _WriteFailed(self._halted)
             if remind:
                 await self._remind(None)
 
     def _start_step(self) -> None:
-        """The current step's deadline and reminder, from now."""
+        """The current step's deadline, reminder and escalation, from now."""
         self._deadline, self._remind_at = deadlines.capped(*deadlines.step_deadlines(
             workflow.now(), self._policy.steps[self._step], self._inp.review_timeout_seconds,
             self._inp.remind_after_seconds), self._inp.due_at)
         self._reminded = False
+        self._start_escalation()
 
     async def _record_vote(self, vote: _Decision) -> None:
         """An approval at a step that does not close the review: its event (after the edit
@@ -406,6 +415,7 @@ class DraftReviewWorkflow(waiting.ReviewRun, checking.ChecksRun, stopping.StopRu
                 deadline=self._deadline if awaiting else None,
                 remind_at=self._remind_at if awaiting else None,
                 **self._step_fields(kind, step, notify, at_step),
+                **self._escalation_fields(kind, awaiting),
                 **({"actor_email": actor_email} if actor_email else {})))
         async with self._writes:
             try:
@@ -499,7 +509,7 @@ class DraftReviewWorkflow(waiting.ReviewRun, checking.ChecksRun, stopping.StopRu
             decided=Decided(decision.kind, decision.actor, decision.at) if decision else None,
             reminder_pending=self._reminder_by is not None, policy=self._policy,
             due_at=self._inp.due_at,
-            step=self._step, approvals=tuple(self._approvals),
+            step=self._step, approvals=tuple(self._approvals), escalated=self._escalated,
             suggestions=self._suggested[1] if self._suggested[0] == self._version else 0,
             budget=self._inp.budget, spent=self._spent, last_version=self._last_usage,
             checks=self._checks, target_words=self._inp.brief.target_words,
