@@ -278,3 +278,21 @@ def test_outside_approver_pages(new_context, open_as, author, editor):
     page.goto(path)
     expect(page.get_by_role("alert")).to_contain_text("already used")
     assert_accessible(page, "a used outside approver's link")
+
+
+def test_admin_overdue_page(open_as, author, admin_user):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    late, = awaiting(author, "Overdue topic")
+    Draft.objects.filter(pk=late.pk).update(remind_at=timezone.now() - timedelta(minutes=5))
+    page = open_as(admin_user)
+    page.get_by_role("link", name="Overdue").click()
+    expect(page.locator("h1")).to_have_text("Overdue reviews")
+    expect(page.get_by_role("row").filter(has_text="Overdue topic")).to_contain_text(
+        "Reminder sent; no escalation at this step")
+    assert_accessible(page, "the overdue reviews page")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert_accessible(page, "the overdue reviews page on a phone")
