@@ -43,6 +43,7 @@ bench: $(STAMP)
 	$(PY) bench/revision.py
 	$(PY) bench/streaming.py
 	$(PY) bench/checks.py
+	$(PY) bench/insights.py
 
 ## make serve: production mode against your DATABASE_URL and Temporal (nothing embedded):
 ## migrate, collectstatic, gunicorn and the review + LLM workers (docs/deploy.md).

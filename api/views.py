@@ -406,7 +406,8 @@ class QueueView(ApiView):
             reminder_due=params["reminder_due"], channel=params.get("channel", ""),
             step=params.get("step"),
             claimed_by=request.user.pk if params["claimed_by_me"] else None,
-            groups=None if params["every_step"] else roles.reviewer_groups(request.user))
+            groups=None if params["every_step"] else roles.reviewer_groups(request.user),
+            escalation=roles.escalation_groups(request.user))
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(drafts, request, view=self)
         return paginator.get_paginated_response(

@@ -14,10 +14,26 @@ EDITORS = EDITORS_GROUP  # the default review policy's reviewers (rulebook.polic
 
 
 def user_groups(user) -> set[str]:
-    """The user's group names, read once per user object (one request)."""
+    """The user's group names, read once per user object (one request), with which of them
+    a policy step escalates to (escalation_groups) in the same query."""
     if not hasattr(user, "_redline_groups"):
-        user._redline_groups = set(user.groups.values_list("name", flat=True))
+        from django.db.models import Exists, OuterRef
+
+        from review.models import PolicyStep
+
+        rows = user.groups.annotate(escalates=Exists(PolicyStep.objects.filter(
+            escalate_to=OuterRef("pk")))).values_list("name", "escalates")
+        user._redline_groups = {name for name, _ in rows}
+        user._redline_escalation_groups = frozenset(name for name, escalates in rows
+                                                    if escalates)
     return user._redline_groups
+
+
+def escalation_groups(user) -> frozenset[str]:
+    """The user's groups that a policy step escalates to: a step that escalated may let them
+    decide too (drafts.selectors.at_steps_of)."""
+    user_groups(user)
+    return user._redline_escalation_groups
 
 
 def reviewer_groups(user) -> frozenset[str]:

@@ -101,31 +101,25 @@ def overdue(now=None) -> QuerySet[Draft]:
 QUEUE_ORDER = ("-priority", "deadline", "created_at", "pk")
 
 
-def at_steps_of(qs: QuerySet[Draft], groups: frozenset[str]) -> QuerySet[Draft]:
+def at_steps_of(qs: QuerySet[Draft], groups: frozenset[str],
+                escalation: frozenset[str] = frozenset()) -> QuerySet[Draft]:
     """The drafts whose current policy step these groups decide: rulebook.policies.decides_at, asked
     of the database (Draft.step_group: the step's group in the policy the draft keeps; none
     kept: the default policy's, Editors). Outside approvers' steps have no group, so they are
-    in no reviewer's queue."""
+    in no reviewer's queue. `escalation`: those of the groups a step escalates to
+    (drafts.roles.escalation_groups): the drafts whose step escalated to them too."""
     named = sorted(g for g in groups if g)
-    escalated = [g for g in named if g in _escalation_groups()]
+    escalated = sorted(g for g in escalation if g)
     if not escalated:  # the common case: one range of the step-group index
         return qs.filter(step_group__in=named)
     # A step that escalated may let these groups decide too (Draft.escalated_to).
     return qs.filter(Q(step_group__in=named) | Q(escalated_to__in=escalated))
 
 
-def _escalation_groups() -> set[str]:
-    """The groups any policy step escalates to (one small query)."""
-    from review.models import PolicyStep  # up: the policies' table, read like roles does
-
-    return set(PolicyStep.objects.exclude(escalate_to=None).values_list(
-        "escalate_to__name", flat=True))
-
-
 def review_queue(*, author_id: int | None = None, age: str = "",
                  reminder_due: bool = False, channel: str = "", step: int | None = None,
                  claimed_by: int | None = None, groups: frozenset[str] | None = None,
-                 now=None) -> QuerySet[Draft]:
+                 escalation: frozenset[str] = frozenset(), now=None) -> QuerySet[Draft]:
     """Drafts awaiting review, most urgent first (high priority, then the nearest deadline,
     which never passes the due date, then the oldest), with their authors joined.
     `step`: drafts at that policy step (from 0); `groups`: only drafts at a step these
@@ -133,7 +127,7 @@ def review_queue(*, author_id: int | None = None, age: str = "",
     now = now or timezone.now()
     qs = awaiting_review()
     if groups is not None:
-        qs = at_steps_of(qs, groups)
+        qs = at_steps_of(qs, groups, escalation)
     if author_id:
         qs = qs.filter(author_id=author_id)
     if channel:
@@ -163,8 +157,9 @@ def nav_counts(user, *, editor: bool, author: bool) -> dict[str, int]:
     and the author's drafts still in progress."""
     counts = {}
     if editor:
-        counts["queue"] = CappedCount(at_steps_of(awaiting_review(),
-                                                  roles.reviewer_groups(user)), NAV_COUNT_CAP)
+        counts["queue"] = CappedCount(at_steps_of(
+            awaiting_review(), roles.reviewer_groups(user), roles.escalation_groups(user)),
+            NAV_COUNT_CAP)
     if author:
         counts["mine_pending"] = CappedCount(
             Draft.objects.filter(author=user).exclude(status__in=[s.value for s in FINAL_STATES]),

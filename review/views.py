@@ -52,7 +52,8 @@ def queue(request: HttpRequest) -> HttpResponse:
         reminder_due=filters.get("reminder_due", False), channel=filters.get("channel", ""),
         step=filters.get("step"),
         claimed_by=request.user.pk if filters.get("claimed_by_me") else None,
-        groups=None if filters.get("whose") == EVERY_STEP else roles.reviewer_groups(request.user))
+        groups=None if filters.get("whose") == EVERY_STEP else roles.reviewer_groups(request.user),
+        escalation=roles.escalation_groups(request.user))
     page = paging.page_of(drafts, request.GET.get("page"), size=PAGE_SIZE, cap=QUEUE_COUNT_CAP)
     query = request.GET.copy()
     query.pop("page", None)
