@@ -72,7 +72,7 @@ ACCEPTED = OpenApiResponse(ErrorSerializer, description="Accepted by the workflo
 REFUSED = "Refused by the rulebook: its code (StaleVersion, AlreadyDecided, Closed, NotAwaiting, " \
           "Expired, TooManyRevisions, Late, NotAuthor, StepMoved, …) and sentence"
 ENGINE = "The review engine (Temporal) or the database is unavailable: nothing was recorded " \
-         "(Unavailable, DatabaseUnavailable); Retry-After: 5"
+         "(Unavailable, DatabaseUnavailable, WorkflowError); Retry-After: 5"
 
 
 def error_responses(**words: str) -> dict[int, OpenApiResponse]:

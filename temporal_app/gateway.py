@@ -244,9 +244,14 @@ def _translate(err: BaseException, *, draft_id: int | None = None,
         return err
     if isinstance(err, WorkflowUpdateFailedError):
         cause = err.cause
-        if isinstance(cause, ApplicationError):
+        # A refusal (the rulebook's, or a handler's definite no) is raised non-retryable;
+        # anything else out of a validator or handler is the workflow's own fault.
+        if isinstance(cause, ApplicationError) and cause.non_retryable:
             return errors.DecisionRefused(cause.message, cause.type or None)
-        return errors.DecisionRefused(f"The review workflow refused: {cause or err}.")
+        return errors.EngineUnavailable(
+            "The review workflow failed while checking this request (an internal error: "
+            f"{getattr(cause, 'type', '') or type(cause).__name__}). Nothing was recorded; "
+            "try again, and tell an admin if it happens again.", "WorkflowError")
     if isinstance(err, WorkflowAlreadyStartedError):
         if doing == "publish":
             return errors.Refused(DELIVERING, "Delivering")
