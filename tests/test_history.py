@@ -87,3 +87,18 @@ def test_seed_demo_fills_the_history_once(db, monkeypatch):
     assert seeded == 600
     call_command("seed_demo", "--password", "pw-for-tests-only", "--history")
     assert Draft.objects.filter(topic=history.TOPIC).count() == seeded
+
+
+def test_after_seed_demo_history_an_admin_sees_charts_and_exports(db):
+    from django.contrib.auth.models import User
+    from django.urls import reverse
+
+    from tests.test_web_common import client_for
+
+    call_command("seed_demo", "--password", "pw-for-tests-only", "--history")
+    admin = client_for(User.objects.get(username="admin"))
+    page = admin.get(reverse("insights"), {"days": "90"}).content.decode()
+    assert page.count("<svg") == 3 and "nothing to show yet" not in page
+    figures = admin.get(reverse("insights_figures_csv"), {"days": "90"}).content.decode()
+    assert int(next(line for line in figures.splitlines()
+                    if line.startswith("submitted,")).split(",")[2]) > 300
