@@ -4,10 +4,10 @@
 revision and extension counts, the last event number, the deadline and reminder, the
 decisions' history) and its one waiting step, `_sleep_until`: sleep until something the run
 waits for happens, the deadline moves, the reminder (or the current type's escalation) is
-due or the deadline passes. The
-current type (workflows/draft_review.py) and the frozen one (workflows/draft_review_v1.py)
-both inherit it, so the clock has one home; the commands it issues (one timer per wait, named
-"reminder" or "review deadline") are the ones both types always issued.
+due or the deadline passes. The current type (workflows/draft_review.py) and the frozen one
+(workflows/draft_review_v1.py) both inherit it, so the clock has one home; the commands it
+issues (one timer per wait, named "reminder" or "review deadline") are the ones both types
+always issued, and a third name, "escalation", only for a step whose policy escalates.
 
 Django-free: runs inside the workflow sandbox.
 """
