@@ -65,9 +65,9 @@ def _step_groups(user) -> set[str]:
     if not hasattr(user, "_redline_step_groups"):
         from review.models import PolicyStep
 
-        steps = PolicyStep.objects.all()
-        user._redline_step_groups = set(steps.values_list("group__name", flat=True)) | set(
-            steps.exclude(escalate_to=None).values_list("escalate_to__name", flat=True))
+        # a step's own group and the group it escalates to, in one query
+        rows = PolicyStep.objects.values_list("group__name", "escalate_to__name")
+        user._redline_step_groups = {name for row in rows for name in row if name}
     return user._redline_step_groups
 
 

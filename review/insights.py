@@ -109,6 +109,18 @@ def bounds(period: Period) -> tuple[datetime, datetime]:
     return start, datetime.combine(period.end + timedelta(days=1), time.min, tzinfo=zone)
 
 
+def _decided_by(groups: str) -> str:
+    """SQL: the draft's policy has a step one of `groups` (an SQL text array) decides at; no
+    policy kept: the default one's, Editors. The cheap test first: OR's terms are tried in
+    this order."""
+    return f"""((jsonb_typeof(d.review_policy -> 'steps') IS DISTINCT FROM 'array'
+             AND %(editors)s = ANY({groups}))
+         OR EXISTS (SELECT 1 FROM jsonb_array_elements(
+                      CASE WHEN jsonb_typeof(d.review_policy -> 'steps') = 'array'
+                           THEN d.review_policy -> 'steps' ELSE '[]'::jsonb END) s
+                    WHERE s ->> 'group' = ANY({groups})))"""
+
+
 # The period's drafts: submitted in it, of the channel asked for, that the viewer may see;
 # each with what the projection keeps on its row for this (drafts.models.Draft: the outcome,
 # the first and final decision's times, rounds, edits, spend), so no figure reads events.
@@ -127,30 +139,20 @@ drafts AS (
   FROM {D} d
   WHERE d.created_at >= %(start)s AND d.created_at < %(end)s
     AND (%(channel)s = '' OR d.channel = %(channel)s)
-    AND (%(group)s = ''
-         OR (jsonb_typeof(d.review_policy -> 'steps') IS DISTINCT FROM 'array'
-             AND %(group)s = %(editors)s)
-         OR EXISTS (SELECT 1 FROM jsonb_array_elements(
-                      CASE WHEN jsonb_typeof(d.review_policy -> 'steps') = 'array'
-                           THEN d.review_policy -> 'steps' ELSE '[]'::jsonb END) s
-                    WHERE s ->> 'group' = %(group)s))
+    AND (%(group)s = '' OR {_decided_by("ARRAY[%(group)s]")})
     AND (%(reviewer)s = 0 OR EXISTS (SELECT 1 FROM {E} r WHERE r.draft_id = d.id
                                      AND r.actor_id = %(reviewer)s))
-    AND (%(everything)s  -- the cheap tests first: OR's terms are tried in this order
-         OR (jsonb_typeof(d.review_policy -> 'steps') IS DISTINCT FROM 'array'
-             AND %(editors)s = ANY(%(groups)s))
-         OR EXISTS (SELECT 1 FROM jsonb_array_elements(
-                      CASE WHEN jsonb_typeof(d.review_policy -> 'steps') = 'array'
-                           THEN d.review_policy -> 'steps' ELSE '[]'::jsonb END) s
-                    WHERE s ->> 'group' = ANY(%(groups)s))
+    AND (%(everything)s OR {_decided_by("%(groups)s")}
          OR EXISTS (SELECT 1 FROM {E} mine WHERE mine.draft_id = d.id
                     AND mine.actor_id = %(user)s))
 )"""
 
+# Each bucket's [low, high) in seconds (high None: no bound), for the counts and the lists.
+_BUCKET_BOUNDS = list(zip([0] + [b for _, b in WAIT_BUCKETS[:-1]], [b for _, b in WAIT_BUCKETS],
+                          strict=True))
 _BUCKETS = ",\n  ".join(
     f"COUNT(*) FILTER (WHERE first_wait >= {low}" + (f" AND first_wait < {high})" if high else ")")
-    for low, high in zip([0] + [b for _, b in WAIT_BUCKETS[:-1]], [b for _, b in WAIT_BUCKETS],
-                         strict=True))
+    for low, high in _BUCKET_BOUNDS)
 
 # Every figure in one statement: the period's drafts read once (MATERIALIZED: each figure
 # then reads that set, not the table again), the totals as a row, each table as JSON.
@@ -229,8 +231,6 @@ def _params(period: Period, scope: Scope, cut: Cut) -> dict:
 
 
 PER_PAGE = 50
-_BUCKET_BOUNDS = list(zip([0] + [b for _, b in WAIT_BUCKETS[:-1]], [b for _, b in WAIT_BUCKETS],
-                          strict=True))
 
 
 def drafts_behind(period: Period, *, scope: Scope, cut: Cut, behind: insights.Behind,

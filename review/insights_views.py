@@ -7,6 +7,8 @@ history, admins only, streamed)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -63,6 +65,10 @@ def dashboard(request):
             name: {k: rules.duration_words(v) for k, v in getattr(figures, name).items()}
             for name in ("first_decision_seconds", "final_decision_seconds")}
     return render(request, "review/insights.html", context, status=400 if error else 200)
+
+
+# A figure's filter: its query parameters are rulebook.insights.Behind's fields.
+FILTERS = tuple(f.name for f in dataclasses.fields(rules.Behind))
 
 
 def _linker(request):
@@ -130,8 +136,7 @@ def events_jsonl(request):
 def _behind(request) -> rules.Behind:
     q = request.GET
     return rules.behind(buckets=len(insights.WAIT_BUCKETS),
-                        **{name: q.get(name, "") for name in (
-                            "outcome", "edited", "week", "bucket", "step", "check", "severity")})
+                        **{name: q.get(name, "") for name in FILTERS})
 
 
 def _page(raw: str) -> int:
@@ -168,7 +173,7 @@ def drafts_behind(request):
 def _without_filter(request) -> str:
     """The page's query without the figure's filter: back to the figures."""
     q = request.GET.copy()
-    for name in ("outcome", "edited", "week", "bucket", "step", "check", "severity", "page"):
+    for name in (*FILTERS, "page"):
         q.pop(name, None)
     return q.urlencode()
 
